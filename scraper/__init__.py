@@ -1,0 +1,5 @@
+"""News article archiver: Scrapy spiders that write byte-faithful WARC and linked clean text."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

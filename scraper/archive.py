@@ -1,0 +1,209 @@
+"""The files of one crawl: WARC segments rotated by size, text segments beside them.
+
+A :class:`CrawlArchive` writes into a local crawl folder (the archive itself, or a
+spool for remote storage). Files are written under a ``.open`` suffix, hashed as they
+are written, and renamed when complete. It is synchronous and single-threaded: the
+Scrapy glue calls it from one writer thread. It knows nothing of Scrapy or S3.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from scraper import warc
+
+__all__ = ["CompletedFile", "CrawlArchive", "ResponseLocation", "SegmentFile", "text_row_bytes"]
+
+OPEN_SUFFIX = ".open"
+
+
+@dataclass(frozen=True)
+class CompletedFile:
+    """A finished file of the crawl, as the manifest lists it."""
+
+    path: Path
+    relpath: str  # relative to the crawl folder, with forward slashes
+    size: int
+    sha256: str
+
+    def manifest_entry(self) -> dict[str, Any]:
+        return {"path": self.relpath, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class ResponseLocation:
+    """Where the response record of one exchange lives: what a text row points at."""
+
+    warc_filename: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+    payload_digest: str
+    warc_date: str
+
+
+class SegmentFile:
+    """A file written under ``.open`` in single writes, hashed, renamed on close."""
+
+    def __init__(self, final_path: Path):
+        self.final_path = final_path
+        self.open_path = final_path.with_name(final_path.name + OPEN_SUFFIX)
+        final_path.parent.mkdir(parents=True, exist_ok=True)
+        # Unbuffered: every record reaches the OS in one write, so a killed process
+        # leaves whole records behind, not a half-filled buffer.
+        self._file = open(self.open_path, "xb", buffering=0)
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+
+    def append(self, data: bytes) -> int:
+        """Append ``data``; return the offset it starts at."""
+        offset = self.size
+        view = memoryview(data)
+        while view:
+            written = self._file.write(view)
+            view = view[written or 0 :]
+        self._sha256.update(data)
+        self.size += len(data)
+        return offset
+
+    def close(self, crawl_dir: Path) -> CompletedFile:
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self.open_path, self.final_path)
+        relpath = self.final_path.relative_to(crawl_dir).as_posix()
+        return CompletedFile(self.final_path, relpath, self.size, self._sha256.hexdigest())
+
+
+def text_row_bytes(row: dict[str, Any]) -> bytes:
+    """One JSONL row as its own gzip member (a cut file keeps its whole rows)."""
+    line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return gzip.compress(line.encode("utf-8"), compresslevel=6, mtime=0)
+
+
+class CrawlArchive:
+    """WARC and text segments of one crawl, rotated together by WARC size."""
+
+    def __init__(
+        self,
+        crawl_dir: Path,
+        crawl_id: str,
+        *,
+        warcinfo_fields: list[tuple[str, str]],
+        max_warc_bytes: int = 1_000_000_000,
+        gzip_level: int = 6,
+        on_file_completed: Callable[[CompletedFile], None] | None = None,
+    ):
+        self.crawl_dir = crawl_dir
+        self.crawl_id = crawl_id
+        self.warcinfo_fields = warcinfo_fields
+        self.max_warc_bytes = max_warc_bytes
+        self.gzip_level = gzip_level
+        self.on_file_completed = on_file_completed
+        self.completed: list[CompletedFile] = []
+        self.records_written = 0
+        self.text_rows_written = 0
+        self._serial = 0
+        self._warc: SegmentFile | None = None
+        self._warcinfo_id: str | None = None
+        self._text: SegmentFile | None = None
+        self._closed = False
+
+    # -- segments ---------------------------------------------------------------
+
+    def _segment_stem(self) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        return f"{self.crawl_id}-{stamp}-{self._serial:05d}"
+
+    def _open_warc(self) -> SegmentFile:
+        self._serial += 1
+        self._stem = self._segment_stem()
+        segment = SegmentFile(self.crawl_dir / "warc" / f"{self._stem}.warc.gz")
+        info = warc.warcinfo_record(segment.final_path.name, self.warcinfo_fields)
+        segment.append(warc.gzip_member(info.to_bytes(), self.gzip_level))
+        self._warcinfo_id = info.record_id
+        self.records_written += 1
+        self._warc = segment
+        return segment
+
+    def _current_warc(self) -> SegmentFile:
+        if self._closed:
+            raise RuntimeError("the crawl archive is closed")
+        if self._warc is not None and self._warc.size >= self.max_warc_bytes:
+            self._close_segments()
+        return self._warc or self._open_warc()
+
+    def _finish(self, segment: SegmentFile) -> None:
+        done = segment.close(self.crawl_dir)
+        self.completed.append(done)
+        if self.on_file_completed is not None:
+            self.on_file_completed(done)
+
+    def _close_segments(self) -> None:
+        if self._warc is not None:
+            self._finish(self._warc)
+            self._warc = None
+        if self._text is not None:
+            self._finish(self._text)
+            self._text = None
+
+    @property
+    def warc_bytes_open(self) -> int:
+        return self._warc.size if self._warc is not None else 0
+
+    # -- records ----------------------------------------------------------------
+
+    def write_exchange(
+        self,
+        target_uri: str,
+        http_response: bytes,
+        http_request: bytes | None,
+        *,
+        date: str,
+        ip_address: str | None = None,
+    ) -> ResponseLocation:
+        """Write the response record and, when known, its request record."""
+        segment = self._current_warc()
+        response = warc.response_record(
+            target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id
+        )
+        member = warc.gzip_member(response.to_bytes(), self.gzip_level)
+        offset = segment.append(member)
+        self.records_written += 1
+        if http_request is not None:
+            request = warc.request_record(
+                target_uri, http_request, date=date, concurrent_to=response.record_id,
+                warcinfo_id=self._warcinfo_id,
+            )
+            segment.append(warc.gzip_member(request.to_bytes(), self.gzip_level))
+            self.records_written += 1
+        return ResponseLocation(
+            warc_filename=segment.final_path.name,
+            warc_offset=offset,
+            warc_length=len(member),
+            warc_record_id=response.record_id,
+            payload_digest=response.header("WARC-Payload-Digest") or "",
+            warc_date=date,
+        )
+
+    def write_text_row(self, row: dict[str, Any]) -> None:
+        """Append one clean-text row to the text segment of the current WARC."""
+        self._current_warc()
+        if self._text is None:
+            self._text = SegmentFile(self.crawl_dir / "text" / f"{self._stem}.jsonl.gz")
+        self._text.append(text_row_bytes(row))
+        self.text_rows_written += 1
+
+    def close(self) -> list[CompletedFile]:
+        """Finish the open segments; return every file this archive completed."""
+        if not self._closed:
+            self._close_segments()
+            self._closed = True
+        return list(self.completed)

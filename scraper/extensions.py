@@ -1,0 +1,276 @@
+"""The archive of a running crawl: opens it, writes to it off the reactor, closes it.
+
+:class:`ArchiveExtension` owns the :class:`~scraper.archive.CrawlArchive` and its one
+writer thread (records stay in order, gzip and disk I/O stay off the reactor), logs
+progress, and at the end writes the manifest through the storage backend.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import socket
+import time
+from datetime import datetime, timezone
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import scrapy
+import trafilatura
+import twisted
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+from twisted.internet.task import LoopingCall
+from twisted.python.threadpool import ThreadPool
+
+from scraper import __version__
+from scraper.archive import CompletedFile, CrawlArchive, ResponseLocation
+from scraper.storage import storage_class_for_uri
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+    from scraper.storage import ArchiveStorage
+
+__all__ = ["ArchiveExtension", "default_crawl_id", "warcinfo_fields"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Settings recorded in every warcinfo record and manifest: what an operator tunes.
+#: Never credentials (AWS_*), never anything not listed here.
+RECORDED_SETTINGS = (
+    "ARCHIVE_URI",
+    "ARCHIVE_CONTACT",
+    "ARCHIVE_WARC_MAX_SIZE",
+    "ROBOTSTXT_OBEY",
+    "AUTOTHROTTLE_ENABLED",
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "DOWNLOAD_DELAY",
+    "DOWNLOAD_TIMEOUT",
+    "RETRY_TIMES",
+)
+
+
+def default_crawl_id(spider_name: str, moment: datetime | None = None) -> str:
+    moment = moment or datetime.now(timezone.utc)
+    return f"{spider_name}-{moment.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def public_uri(uri: str) -> str:
+    """The archive URI without any user:password part."""
+    parts = urlsplit(uri)
+    if parts.password is None and parts.username is None:
+        return uri
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def warcinfo_fields(
+    crawl_id: str, settings: dict[str, Any], arguments: dict[str, str]
+) -> list[tuple[str, str]]:
+    """The ``application/warc-fields`` of the warcinfo record (ISO 28500 annex)."""
+    software = (
+        f"scraper/{__version__} scrapy/{scrapy.__version__} twisted/{twisted.__version__} "
+        f"warcio/{version('warcio')} "
+        f"trafilatura/{trafilatura.__version__} python/{platform.python_version()}"
+    )
+    fields = [
+        ("software", software),
+        ("format", "WARC File Format 1.1"),
+        ("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
+        ("isPartOf", crawl_id),
+        ("hostname", socket.gethostname()),
+        ("http-header-user-agent", str(settings.get("USER_AGENT_RESOLVED", ""))),
+        ("robots", "obey" if settings.get("ROBOTSTXT_OBEY") else "ignore"),
+        ("operator", str(settings.get("ARCHIVE_CONTACT") or "")),
+    ]
+    fields += [(f"setting-{name}", str(settings[name])) for name in RECORDED_SETTINGS if name in settings]
+    fields += [(f"argument-{name}", value) for name, value in sorted(arguments.items())]
+    return fields
+
+
+class ArchiveExtension:
+    """Owns the crawl's archive; middlewares and pipelines write through it."""
+
+    def __init__(
+        self,
+        storage: ArchiveStorage,
+        crawl_id: str,
+        *,
+        stats: StatsCollector,
+        recorded_settings: dict[str, Any],
+        max_warc_bytes: int,
+        gzip_level: int = 6,
+        progress_interval: float = 30.0,
+    ):
+        self.storage = storage
+        self.crawl_id = crawl_id
+        self.stats = stats
+        self.recorded_settings = recorded_settings
+        self.max_warc_bytes = max_warc_bytes
+        self.gzip_level = gzip_level
+        self.progress_interval = progress_interval
+        self.archive: CrawlArchive | None = None
+        self.started_at: datetime | None = None
+        self.arguments: dict[str, str] = {}
+        self._writer = ThreadPool(minthreads=1, maxthreads=1, name="archive-writer")
+        self._progress: LoopingCall | None = None
+        self._progress_last = (0.0, 0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_ENABLED", True):
+            raise NotConfigured("ARCHIVE_ENABLED is off")
+        uri = settings.get("ARCHIVE_URI") or "./archive"
+        storage_cls = storage_class_for_uri(uri, settings.getdict("ARCHIVE_STORAGES"))
+        if hasattr(storage_cls, "from_crawler"):
+            storage = storage_cls.from_crawler(crawler, uri)
+        else:
+            storage = storage_cls.from_uri(uri, settings)
+        storage.check()  # bad folder, credentials or bucket: stop before fetching anything
+        assert crawler.spidercls is not None
+        crawl_id = settings.get("ARCHIVE_CRAWL_ID") or default_crawl_id(crawler.spidercls.name)
+        recorded = {name: settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) is not None}
+        recorded["ARCHIVE_URI"] = public_uri(uri)
+        recorded["USER_AGENT_RESOLVED"] = settings.get("ARCHIVE_USER_AGENT", "").format(
+            version=__version__, contact=settings.get("ARCHIVE_CONTACT", "")
+        ) or settings.get("USER_AGENT")
+        ext = cls(
+            storage,
+            crawl_id,
+            stats=crawler.stats,
+            recorded_settings=recorded,
+            max_warc_bytes=settings.getint("ARCHIVE_WARC_MAX_SIZE", 1_000_000_000),
+            gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL", 6),
+            progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL", 30.0),
+        )
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    # -- the writer thread --------------------------------------------------------
+
+    async def _in_writer(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from twisted.internet import reactor
+
+        d = threads.deferToThreadPool(reactor, self._writer, func, *args, **kwargs)
+        return await maybe_deferred_to_future(d)
+
+    def _on_file_completed(self, completed: CompletedFile) -> None:
+        # Runs in the writer thread; storage backends hand uploads to their own threads.
+        kind = completed.relpath.split("/", 1)[0]
+        self.stats.inc_value(f"archive/files/{kind}")
+        self.storage.file_completed(self.crawl_id, completed)
+
+    # -- signals -------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started_at = datetime.now(timezone.utc)
+        self.arguments = dict(getattr(spider, "archive_arguments", {}))
+        crawl_dir = self.storage.crawl_folder(self.crawl_id)
+        if (crawl_dir / "manifest.json").exists():
+            raise FileExistsError(f"crawl {self.crawl_id} is already complete at {crawl_dir}")
+        self.archive = CrawlArchive(
+            crawl_dir,
+            self.crawl_id,
+            warcinfo_fields=warcinfo_fields(self.crawl_id, self.recorded_settings, self.arguments),
+            max_warc_bytes=self.max_warc_bytes,
+            gzip_level=self.gzip_level,
+            on_file_completed=self._on_file_completed,
+        )
+        self._writer.start()
+        self.stats.set_value("archive/crawl_id", self.crawl_id)
+        logger.info("Archiving crawl %s to %s", self.crawl_id, self.storage.location(self.crawl_id))
+        if self.progress_interval > 0:
+            self._progress_last = (time.monotonic(), 0)
+            self._progress = LoopingCall(self.log_progress)
+            self._progress.start(self.progress_interval, now=False)
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._progress is not None and self._progress.running:
+            self._progress.stop()
+        if self.archive is None:
+            return
+        completed = await self._in_writer(self.archive.close)
+        self._writer.stop()
+        finished_at = datetime.now(timezone.utc)
+        manifest = self.manifest(completed, finished_at, reason)
+        await maybe_deferred_to_future(
+            threads.deferToThread(self.storage.publish_manifest, self.crawl_id, manifest)
+        )
+        self.log_summary(completed)
+
+    # -- writing ---------------------------------------------------------------------
+
+    async def write_exchange(
+        self, target_uri: str, http_response: bytes, http_request: bytes | None, *, date: str,
+        ip_address: str | None,
+    ) -> ResponseLocation:
+        assert self.archive is not None, "the archive opens with the spider"
+        location = await self._in_writer(
+            self.archive.write_exchange, target_uri, http_response, http_request, date=date,
+            ip_address=ip_address,
+        )
+        self.stats.inc_value("archive/warc/responses")
+        self.stats.inc_value("archive/warc/records", 2 if http_request is not None else 1)
+        self.stats.inc_value("archive/warc/http_bytes", len(http_response))
+        return location
+
+    async def write_text_row(self, row: dict[str, Any]) -> None:
+        assert self.archive is not None, "the archive opens with the spider"
+        await self._in_writer(self.archive.write_text_row, row)
+        self.stats.inc_value("archive/text/articles")
+
+    # -- reporting -------------------------------------------------------------------
+
+    def manifest(self, completed: list[CompletedFile], finished_at: datetime, reason: str) -> bytes:
+        stats = {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str))}
+        document = {
+            "crawl_id": self.crawl_id,
+            "software": f"scraper/{__version__}",
+            "start_time": self.started_at.isoformat() if self.started_at else None,
+            "end_time": finished_at.isoformat(),
+            "finish_reason": reason,
+            "arguments": self.arguments,
+            "settings": {k: v for k, v in self.recorded_settings.items() if not k.endswith("_RESOLVED")},
+            "stats": dict(sorted(stats.items())),
+            "files": [c.manifest_entry() for c in sorted(completed, key=lambda c: c.relpath)],
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+
+    def log_progress(self) -> None:
+        now = time.monotonic()
+        pages = int(self.stats.get_value("archive/warc/responses", 0))
+        last_time, last_pages = self._progress_last
+        rate = (pages - last_pages) / max(now - last_time, 1e-9) * 60
+        self._progress_last = (now, pages)
+        warc_mb = self.stats.get_value("archive/warc/http_bytes", 0) / 1e6
+        logger.info(
+            "Archived %d pages (%.0f pages/min), %d articles, %.1f MB of HTTP in WARC",
+            pages, rate, self.stats.get_value("archive/text/articles", 0), warc_mb,
+        )
+
+    def log_summary(self, completed: list[CompletedFile]) -> None:
+        warcs = [c for c in completed if c.relpath.startswith("warc/")]
+        texts = [c for c in completed if c.relpath.startswith("text/")]
+        logger.info(
+            "Crawl %s archived: %d pages, %d articles; %d WARC files (%.1f MB), %d text files -> %s",
+            self.crawl_id,
+            self.stats.get_value("archive/warc/responses", 0),
+            self.stats.get_value("archive/text/articles", 0),
+            len(warcs),
+            sum(c.size for c in warcs) / 1e6,
+            len(texts),
+            self.storage.location(self.crawl_id),
+        )
+

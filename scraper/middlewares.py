@@ -1,0 +1,207 @@
+"""Downloader middlewares: archive every exchange, obey robots.txt, back off politely.
+
+Thin Scrapy glue. The WARC middleware sits next to the downloader (priority 950), so it
+sees every response, redirects and errors included, before HttpCompressionMiddleware
+decompresses it; the bytes it archives come from :mod:`scraper.wire`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from http.client import responses as reason_phrases
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_status_message
+from twisted.internet.defer import Deferred
+
+from scraper import __version__
+from scraper.archive import ResponseLocation
+from scraper.extensions import ArchiveExtension
+from scraper.warc import warc_date
+from scraper.wire import WIRE_META_KEY, WireCapture
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
+
+__all__ = [
+    "RECORD_META_KEY",
+    "ArchiveRobotsTxtMiddleware",
+    "ArchiveUserAgentMiddleware",
+    "RetryAfterMiddleware",
+    "WarcCaptureMiddleware",
+]
+
+logger = logging.getLogger(__name__)
+
+#: request.meta key where the :class:`ResponseLocation` of the archived response is left.
+RECORD_META_KEY = "archive_record"
+
+
+def http_response_head(response: Response) -> bytes:
+    """A status line and headers rebuilt from a Scrapy response.
+
+    Only for responses that did not come through :mod:`scraper.wire` (another download
+    handler, a cache). Repeated headers stay repeated; no transfer coding is claimed,
+    because the body Scrapy holds is no longer chunked.
+    """
+    protocol = response.protocol or "HTTP/1.1"
+    phrase = reason_phrases.get(response.status, "")
+    lines = [f"{protocol} {response.status} {phrase}".rstrip().encode("latin-1")]
+    for name, values in response.headers.items():
+        if name.lower() in (b"transfer-encoding", b"content-length"):
+            continue
+        lines += [name + b": " + value for value in values]
+    lines.append(b"Content-Length: " + str(len(response.body)).encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def http_request_head(request: Request) -> bytes:
+    """A request line and headers rebuilt from a Scrapy request (fallback only)."""
+    parsed = urlparse_cached(request)
+    target = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+    lines = [f"{request.method} {target} HTTP/1.1".encode(), b"Host: " + parsed.netloc.encode("ascii")]
+    for name, values in request.headers.items():
+        lines += [name + b": " + value for value in values]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + (request.body or b"")
+
+
+class WarcCaptureMiddleware:
+    """Writes a response and a request record for every HTTP exchange."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self._archive: ArchiveExtension | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        return cls(crawler)
+
+    @property
+    def archive(self) -> ArchiveExtension:
+        if self._archive is None:
+            self._archive = self.crawler.get_extension(ArchiveExtension)
+            if self._archive is None:
+                raise RuntimeError("WarcCaptureMiddleware needs scraper.extensions.ArchiveExtension")
+        return self._archive
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        wire: WireCapture | None = request.meta.pop(WIRE_META_KEY, None)
+        if urlparse_cached(request).scheme not in ("http", "https"):
+            return response
+        latency = float(request.meta.get("download_latency") or 0.0)
+        date = warc_date(datetime.now(timezone.utc) - timedelta(seconds=latency))
+        if wire is not None and wire.response_chunks:
+            http_response, http_request, ip = wire.response_bytes, wire.request_bytes, wire.ip_address
+        else:
+            self.crawler.stats.inc_value("archive/warc/rebuilt_exchanges")
+            http_response = http_response_head(response) + response.body
+            http_request = http_request_head(request)
+            ip = str(response.ip_address) if response.ip_address else None
+        location: ResponseLocation = await self.archive.write_exchange(
+            response.url, http_response, http_request, date=date, ip_address=ip
+        )
+        request.meta[RECORD_META_KEY] = location
+        return response
+
+
+class ArchiveRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every waiter given the parser.
+
+    Scrapy 2.19 keeps one Deferred per host while robots.txt downloads and lets every
+    request await it; the first awaiter's callback consumes the result, so the others
+    get ``None`` and go through unchecked. Here each waiter gets its own Deferred,
+    fired with the parser when the shared one fires, and the result is passed on.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if isinstance(pending, Deferred):
+            waiter: Deferred[RobotParser | None] = Deferred()
+
+            def relay(parser: RobotParser | None) -> RobotParser | None:
+                waiter.callback(parser)
+                return parser
+
+            pending.addCallback(relay)
+            return await maybe_deferred_to_future(waiter)
+        if netloc in self._parsers:
+            return pending
+        # First request for this host: the parent downloads robots.txt and parses it.
+        # It sets a Deferred first, so requests arriving meanwhile take the branch above.
+        return await super().robot_parser(request)
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Retries with backoff; 429 and 503 wait as long as ``Retry-After`` asks.
+
+    The delay is ``Retry-After`` when the server sends one (seconds or an HTTP date),
+    else ``ARCHIVE_RETRY_BACKOFF_BASE * 2 ** retries`` with jitter, capped by
+    ``ARCHIVE_RETRY_BACKOFF_MAX``.
+    """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler.settings)
+        self.crawler = crawler
+        self.backoff_base = crawler.settings.getfloat("ARCHIVE_RETRY_BACKOFF_BASE", 1.0)
+        self.backoff_max = crawler.settings.getfloat("ARCHIVE_RETRY_BACKOFF_MAX", 120.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler)
+
+    def retry_delay(self, response: Response, retries: int) -> float:
+        header = response.headers.get(b"Retry-After")
+        if header:
+            value = header.decode("latin-1").strip()
+            try:
+                delay = float(value)
+            except ValueError:
+                try:
+                    when = parsedate_to_datetime(value)
+                    delay = (when - datetime.now(timezone.utc)).total_seconds()
+                except (TypeError, ValueError):
+                    delay = self.backoff_base * 2**retries
+        else:
+            delay = self.backoff_base * 2**retries * random.uniform(0.8, 1.2)
+        return max(0.0, min(delay, self.backoff_max))
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retries = request.meta.get("retry_times", 0)
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        delay = self.retry_delay(response, retries)
+        if delay > 0:
+            from twisted.internet import reactor
+            from twisted.internet.task import deferLater
+
+            logger.info("Retrying %s in %.1f s (status %d)", request.url, delay, response.status)
+            self.crawler.stats.inc_value("archive/retry/delayed")
+            await maybe_deferred_to_future(deferLater(reactor, delay))
+        return retry
+
+
+class ArchiveUserAgentMiddleware(UserAgentMiddleware):
+    """User-Agent naming the project and how to reach its operator (``ARCHIVE_CONTACT``)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveUserAgentMiddleware:
+        settings = crawler.settings
+        template = settings.get("ARCHIVE_USER_AGENT") or settings.get("USER_AGENT")
+        user_agent = template.format(version=__version__, contact=settings.get("ARCHIVE_CONTACT", ""))
+        return cls(user_agent)
+

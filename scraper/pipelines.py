@@ -1,0 +1,128 @@
+"""The clean-text pipeline: extraction in worker processes, rows into the archive.
+
+Extraction costs tens of milliseconds of CPU a page, so it runs in a process pool
+while the reactor keeps fetching; Scrapy's scraper slot limits how much waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
+from scraper.extensions import ArchiveExtension
+from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name
+from scraper.items import ArticleCandidate
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+__all__ = ["ArticleTextPipeline", "article_row"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def article_row(candidate: ArticleCandidate, article: Article, extractor: str) -> dict[str, Any]:
+    """One row of ``text/*.jsonl.gz``; the schema is documented in the README."""
+    record = candidate.record
+    return {
+        "url": candidate.url,
+        "title": article.title,
+        "text": article.text,
+        "authors": article.authors,
+        "published": article.published,
+        "language": article.language,
+        "site_name": article.site_name,
+        "description": article.description,
+        "canonical_url": article.canonical_url,
+        "fetched_at": record.warc_date,
+        "warc_filename": record.warc_filename,
+        "warc_record_id": record.warc_record_id,
+        "warc_offset": record.warc_offset,
+        "payload_digest": record.payload_digest,
+        "extractor": extractor,
+    }
+
+
+def deferred_from_future(future: Future[T]) -> Deferred[T]:
+    """A Deferred fired on the reactor thread when a concurrent future completes."""
+    from twisted.internet import reactor
+
+    d: Deferred[T] = Deferred()
+
+    def done(f: Future[T]) -> None:
+        error = f.exception()
+        if error is not None:
+            reactor.callFromThread(d.errback, error)
+        else:
+            reactor.callFromThread(d.callback, f.result())
+
+    future.add_done_callback(done)
+    return d
+
+
+def _warm_up() -> None:
+    # Import the heavy modules once per worker, not on the first page.
+    import trafilatura  # noqa: F401
+
+
+class ArticleTextPipeline:
+    """Turns :class:`ArticleCandidate` items into clean-text rows; other items pass."""
+
+    def __init__(self, crawler: Crawler, stats: StatsCollector, workers: int, options: ExtractionOptions):
+        self.crawler = crawler
+        self.stats = stats
+        self.workers = workers
+        self.options = options
+        self.extractor = extractor_name()
+        self._pool: ProcessPoolExecutor | None = None
+        self._archive: ArchiveExtension | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
+        settings = crawler.settings
+        workers = settings.getint("ARCHIVE_EXTRACT_WORKERS", 0) or os.cpu_count() or 1
+        options = ExtractionOptions(min_text_chars=settings.getint("ARCHIVE_MIN_TEXT_CHARS", 250))
+        assert crawler.stats is not None
+        return cls(crawler, crawler.stats, workers, options)
+
+    def open_spider(self) -> None:
+        # forkserver: workers never inherit the reactor's threads and sockets.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["scraper.extraction"])
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_warm_up)
+        archive = self.crawler.get_extension(ArchiveExtension)
+        if archive is None:
+            raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
+        self._archive = archive
+
+    def close_spider(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleCandidate):
+            return item
+        assert self._pool is not None and self._archive is not None
+        future = self._pool.submit(extract_article, item.html, item.url, self.options)
+        try:
+            article = await maybe_deferred_to_future(deferred_from_future(future))
+        except Exception as error:  # a page that breaks the extractor is skipped, counted
+            self.stats.inc_value("archive/text/extraction_errors")
+            logger.warning("Extraction failed for %s: %r", item.url, error)
+            raise DropItem(f"extraction failed: {error!r}", log_level="WARNING") from error
+        if article is None:
+            self.stats.inc_value("archive/text/not_article")
+            raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
+        row = article_row(item, article, self.extractor)
+        await self._archive.write_text_row(row)
+        return row

@@ -1,0 +1,155 @@
+"""WARC/1.1 records built from the exact bytes of an HTTP exchange.
+
+Each record is its own gzip member and is written with a single ``write`` call, so a
+file cut short by a crash stays readable up to its last complete record. The HTTP
+block is stored verbatim: warcio's writer re-serialises HTTP headers, which would
+re-case names, re-encode values and drop the framing actually sent, so records are
+framed here and warcio is used for WARC header formatting and for reading back.
+This module writes to any binary file object and never decides where bytes go.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from io import BytesIO
+from uuid import uuid4
+
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+
+__all__ = [
+    "WarcRecord",
+    "block_digest",
+    "gzip_member",
+    "http_payload_offset",
+    "make_record_id",
+    "request_record",
+    "response_record",
+    "warc_date",
+    "warcinfo_record",
+]
+
+WARC_VERSION = "WARC/1.1"
+
+
+@dataclass
+class WarcRecord:
+    """A WARC record before framing: named headers (in order) and the block bytes."""
+
+    headers: list[tuple[str, str]]
+    block: bytes
+
+    @property
+    def record_id(self) -> str:
+        return self.header("WARC-Record-ID") or ""
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    def to_bytes(self) -> bytes:
+        """The uncompressed record: version line, headers, block, two CRLFs."""
+        all_headers = [*self.headers, ("Content-Length", str(len(self.block)))]
+        head = StatusAndHeaders("", all_headers, protocol=WARC_VERSION).to_bytes(encoding="utf-8")
+        return head + self.block + b"\r\n\r\n"
+
+
+def make_record_id() -> str:
+    return f"<urn:uuid:{uuid4()}>"
+
+
+def warc_date(moment: datetime | None = None) -> str:
+    """WARC/1.1 date: UTC, ISO 8601, microseconds."""
+    moment = (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _sha1_label(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def block_digest(block: bytes) -> str:
+    return _sha1_label(block)
+
+
+def http_payload_offset(block: bytes) -> int:
+    """Where the HTTP payload starts in an ``application/http`` block.
+
+    Found with warcio's own header parser, so the payload digest written here is the
+    one ``warcio check`` and pywb recompute.
+    """
+    stream = BytesIO(block)
+    StatusAndHeadersParser([], verify=False).parse(stream)
+    return stream.tell()
+
+
+def payload_digest(block: bytes) -> str:
+    return _sha1_label(block[http_payload_offset(block) :])
+
+
+def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str | None = None,
+                    record_id: str | None = None) -> WarcRecord:
+    """The record that opens every WARC file: who wrote it and how."""
+    block = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
+    headers = [
+        ("WARC-Type", "warcinfo"),
+        ("WARC-Record-ID", record_id or make_record_id()),
+        ("WARC-Date", date or warc_date()),
+        ("WARC-Filename", filename),
+        ("Content-Type", "application/warc-fields"),
+        ("WARC-Block-Digest", block_digest(block)),
+    ]
+    return WarcRecord(headers, block)
+
+
+def response_record(target_uri: str, http_response: bytes, *, date: str, ip_address: str | None,
+                    warcinfo_id: str | None, record_id: str | None = None) -> WarcRecord:
+    """A ``response`` record holding the HTTP response exactly as received."""
+    headers = [
+        ("WARC-Type", "response"),
+        ("WARC-Record-ID", record_id or make_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", target_uri),
+    ]
+    if ip_address:
+        headers.append(("WARC-IP-Address", ip_address))
+    if warcinfo_id:
+        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers += [
+        ("Content-Type", "application/http; msgtype=response"),
+        ("WARC-Payload-Digest", payload_digest(http_response)),
+        ("WARC-Block-Digest", block_digest(http_response)),
+    ]
+    return WarcRecord(headers, http_response)
+
+
+def request_record(target_uri: str, http_request: bytes, *, date: str, concurrent_to: str,
+                   warcinfo_id: str | None, record_id: str | None = None) -> WarcRecord:
+    """A ``request`` record holding the HTTP request exactly as sent."""
+    headers = [
+        ("WARC-Type", "request"),
+        ("WARC-Record-ID", record_id or make_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", target_uri),
+        ("WARC-Concurrent-To", concurrent_to),
+    ]
+    if warcinfo_id:
+        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers += [
+        ("Content-Type", "application/http; msgtype=request"),
+        ("WARC-Payload-Digest", payload_digest(http_request)),
+        ("WARC-Block-Digest", block_digest(http_request)),
+    ]
+    return WarcRecord(headers, http_request)
+
+
+def gzip_member(data: bytes, level: int = 6) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return compressor.compress(data) + compressor.flush()
+

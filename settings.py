@@ -1,0 +1,83 @@
+"""Settings of the news archiver. Every ARCHIVE_* setting is documented in the README.
+
+Override any of them per run with ``scrapy crawl articles -s NAME=VALUE``.
+"""
+
+BOT_NAME = "news-archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- Archive ------------------------------------------------------------------
+# Where crawls are stored: a local folder (default ./archive, relative to where the
+# crawl runs), file:///abs/path, or s3://bucket/prefix.
+ARCHIVE_URI = "./archive"
+# Folder name of this crawl under ARCHIVE_URI; empty: "<spider>-<UTC timestamp>".
+ARCHIVE_CRAWL_ID = ""
+# Start a new WARC (and text) segment once the open WARC reaches this many bytes.
+ARCHIVE_WARC_MAX_SIZE = 1_000_000_000
+# gzip level of WARC records (each record is its own gzip member).
+ARCHIVE_GZIP_LEVEL = 6
+# Seconds between progress lines while crawling (0: none).
+ARCHIVE_PROGRESS_INTERVAL = 30
+# Extraction worker processes (0: one per CPU core).
+ARCHIVE_EXTRACT_WORKERS = 0
+# Pages whose main text is shorter than this are not articles.
+ARCHIVE_MIN_TEXT_CHARS = 250
+# Storage backends by URI scheme ("" is a plain path).
+ARCHIVE_STORAGES = {
+    "": "scraper.storage.FileStorage",
+    "file": "scraper.storage.FileStorage",
+}
+# Who runs the crawl: put in the User-Agent and the warcinfo records.
+ARCHIVE_CONTACT = "https://example.org/news-archiver; archive@example.org"
+# User-Agent template: {version} and {contact} are filled in.
+ARCHIVE_USER_AGENT = "news-archiver/{version} (+{contact})"
+# Retry backoff: seconds before the first retry (doubled each time), and the cap,
+# also applied to a server's Retry-After.
+ARCHIVE_RETRY_BACKOFF_BASE = 1.0
+ARCHIVE_RETRY_BACKOFF_MAX = 120.0
+
+# --- Scrapy components --------------------------------------------------------
+DOWNLOAD_HANDLERS = {
+    "http": "scraper.wire.WireCaptureDownloadHandler",
+    "https": "scraper.wire.WireCaptureDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Replaced by versions that fix or extend them (see scraper/middlewares.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.middlewares.ArchiveRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scraper.middlewares.ArchiveUserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scraper.middlewares.RetryAfterMiddleware": 550,
+    # Next to the downloader: sees every response before decompression and redirects.
+    "scraper.middlewares.WarcCaptureMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "scraper.pipelines.ArticleTextPipeline": 300,
+}
+EXTENSIONS = {
+    "scraper.extensions.ArchiveExtension": 100,
+}
+
+# --- Politeness -----------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "news-archiver"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+COOKIES_ENABLED = True
+
+# --- Housekeeping ---------------------------------------------------------------
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 0  # the archive logs its own progress line
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port on crawl machines
+FEED_EXPORT_ENCODING = "utf-8"

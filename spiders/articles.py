@@ -1,0 +1,209 @@
+"""The ``articles`` spider: finds news articles and archives everything it fetches.
+
+Discovery: start URLs (``urls``, ``urls_file``), sitemaps (``sitemaps``, including
+sitemap indexes, news sitemaps and ``Sitemap:`` lines of robots.txt), RSS/Atom feeds
+(``feeds``), and same-site link following up to ``follow`` hops. A start URL that turns
+out to be a sitemap or a feed is read as one. Every response is archived by the WARC
+middleware; HTML pages go on to the text pipeline, which keeps the articles.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+from scrapy import Request, Spider
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from scraper.items import ArticleCandidate
+from scraper.middlewares import RECORD_META_KEY
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+def split_list(value: str | Iterable[str] | None) -> list[str]:
+    """``"a,b, c"`` -> ``["a", "b", "c"]``; lists pass through."""
+    if not value:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item.strip()]
+
+
+def read_urls_file(path: str | Path) -> list[str]:
+    """One URL a line; blank lines and ``#`` comments are skipped."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def xml_body(response: Response) -> bytes:
+    body = response.body
+    if body[:2] == b"\x1f\x8b":  # a .xml.gz sitemap served as a file
+        body = gzip.decompress(body)
+    return body
+
+
+def xml_root_name(body: bytes) -> str | None:
+    """Local name of the root element of an XML document, or None if not XML."""
+    head = body.lstrip()[:1]
+    if head != b"<":
+        return None
+    try:
+        parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+    if root is None or not isinstance(root.tag, str):
+        return None
+    return etree.QName(root).localname
+
+
+def feed_links(body: bytes) -> list[str]:
+    """Entry links of an RSS 2.0, RSS 1.0 or Atom feed."""
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+    root = etree.fromstring(body, parser=parser)
+    links: list[str] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        parent = element.getparent()
+        parent_name = etree.QName(parent).localname if parent is not None else ""
+        if name == "link" and parent_name in ("item", "entry"):
+            href = element.get("href")
+            if href is not None:  # Atom: rel="alternate" or no rel
+                if element.get("rel", "alternate") == "alternate":
+                    links.append(href.strip())
+            elif element.text:
+                links.append(element.text.strip())
+    return links
+
+
+class ArticlesSpider(Spider):
+    name = "articles"
+
+    def __init__(
+        self,
+        urls: str = "",
+        urls_file: str = "",
+        sitemaps: str = "",
+        feeds: str = "",
+        follow: str | int = 0,
+        requisites: str | int = 1,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.start_page_urls = split_list(urls) + (read_urls_file(urls_file) if urls_file else [])
+        self.sitemap_urls = split_list(sitemaps)
+        self.feed_urls = split_list(feeds)
+        self.follow_depth = int(follow)
+        self.fetch_requisites = str(requisites).lower() not in ("0", "false", "no", "off")
+        if not (self.start_page_urls or self.sitemap_urls or self.feed_urls):
+            raise ValueError("nothing to crawl: give urls=, urls_file=, sitemaps= or feeds=")
+        self.archive_arguments = {
+            name: str(value)
+            for name, value in (
+                ("urls", urls), ("urls_file", urls_file), ("sitemaps", sitemaps), ("feeds", feeds),
+                ("follow", follow), ("requisites", requisites),
+            )
+            if value not in ("", None)
+        }
+        self.link_extractor = LinkExtractor(deny_extensions=[])
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.start_page_urls:
+            yield Request(url, callback=self.parse, meta={"link_depth": 0})
+        for url in self.sitemap_urls:
+            if url == "robots":
+                for page_url in self.start_page_urls:
+                    parts = urlsplit(page_url)
+                    yield Request(f"{parts.scheme}://{parts.netloc}/robots.txt", callback=self.parse_robots)
+            else:
+                yield Request(url, callback=self.parse_sitemap)
+        for url in self.feed_urls:
+            yield Request(url, callback=self.parse_feed)
+
+    # -- discovery ----------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+            yield Request(url, callback=self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        if response.status != 200:
+            return
+        try:
+            sitemap = Sitemap(xml_body(response))
+        except (etree.XMLSyntaxError, OSError, ValueError) as error:
+            self.crawler.stats.inc_value("archive/discovery/bad_sitemaps")
+            logger.warning("Not a readable sitemap: %s (%s)", response.url, error)
+            return
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                yield Request(loc, callback=self.parse_sitemap)
+            else:
+                self.crawler.stats.inc_value("archive/discovery/sitemap_urls")
+                yield Request(loc, callback=self.parse, meta={"link_depth": 0})
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        if response.status != 200:
+            return
+        for url in feed_links(xml_body(response)):
+            self.crawler.stats.inc_value("archive/discovery/feed_urls")
+            yield Request(response.urljoin(url), callback=self.parse, meta={"link_depth": 0})
+
+    # -- pages ----------------------------------------------------------------------
+
+    def parse(self, response: Response) -> Iterator[Request | ArticleCandidate]:
+        content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
+        if content_type in (b"application/xml", b"text/xml", b"application/rss+xml",
+                            b"application/atom+xml", b"application/x-gzip", b"application/gzip"):
+            root = xml_root_name(xml_body(response))
+            if root in ("urlset", "sitemapindex"):
+                yield from self.parse_sitemap(response)
+                return
+            if root in ("rss", "feed", "RDF"):
+                yield from self.parse_feed(response)
+                return
+        if response.status != 200 or not isinstance(response, TextResponse):
+            return
+        if content_type not in HTML_TYPES:
+            return
+        record = response.meta.get(RECORD_META_KEY)
+        if record is not None:
+            yield ArticleCandidate(url=response.url, html=response.text, record=record)
+        if self.fetch_requisites:
+            yield from self.requisites(response)
+        depth = int(response.meta.get("link_depth", 0))
+        if depth < self.follow_depth:
+            yield from self.follow_links(response, depth + 1)
+
+    def follow_links(self, response: TextResponse, depth: int) -> Iterator[Request]:
+        host = urlsplit(response.url).netloc
+        for link in self.link_extractor.extract_links(response):
+            if urlsplit(link.url).netloc == host:
+                yield Request(link.url, callback=self.parse, meta={"link_depth": depth})
+
+    def requisites(self, response: TextResponse) -> Iterator[Request]:
+        """Images, stylesheets and scripts a page needs to replay as it looked."""
+        selectors = ("img::attr(src)", "link[rel~=stylesheet]::attr(href)", "script::attr(src)",
+                     "link[rel~=icon]::attr(href)")
+        for selector in selectors:
+            for src in response.css(selector).getall():
+                src = src.strip()
+                if src and not src.startswith(("data:", "javascript:")):
+                    yield Request(response.urljoin(src), callback=self.parse_requisite, priority=-1)
+
+    def parse_requisite(self, response: Response) -> Iterator[Any]:
+        return iter(())
