@@ -28,6 +28,9 @@ ARCHIVE_STORAGES = {
     "": "scraper.storage.FileStorage",
     "file": "scraper.storage.FileStorage",
 }
+# Files made from finished ones (indexes, WET, packages): classes with
+# file_completed() and crawl_completed(), see scraper.archive.Deriver.
+ARCHIVE_DERIVERS: list[str] = []
 # Who runs the crawl: put in the User-Agent and the warcinfo records.
 ARCHIVE_CONTACT = "https://example.org/news-archiver; archive@example.org"
 # User-Agent template: {version} and {contact} are filled in.

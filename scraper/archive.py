@@ -16,11 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scraper import warc
 
-__all__ = ["CompletedFile", "CrawlArchive", "ResponseLocation", "SegmentFile", "text_row_bytes"]
+__all__ = [
+    "CompletedFile",
+    "CrawlArchive",
+    "Deriver",
+    "ResponseLocation",
+    "SegmentFile",
+    "completed_file",
+    "text_row_bytes",
+]
 
 OPEN_SUFFIX = ".open"
 
@@ -36,6 +44,18 @@ class CompletedFile:
 
     def manifest_entry(self) -> dict[str, Any]:
         return {"path": self.relpath, "size": self.size, "sha256": self.sha256}
+
+
+class Deriver(Protocol):
+    """Makes files from finished ones: an index per WARC, WET per text segment, a package.
+
+    Called in the writer thread. Returns the paths it wrote inside the crawl folder;
+    they are hashed, listed in the manifest and stored like every other file.
+    """
+
+    def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]: ...
+
+    def crawl_completed(self, crawl_dir: Path, files: list[CompletedFile]) -> list[Path]: ...
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,15 @@ class SegmentFile:
         return CompletedFile(self.final_path, relpath, self.size, self._sha256.hexdigest())
 
 
+def completed_file(crawl_dir: Path, path: Path) -> CompletedFile:
+    """Describe a finished file made outside :class:`SegmentFile` (an index, a package)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return CompletedFile(path, path.relative_to(crawl_dir).as_posix(), path.stat().st_size, digest.hexdigest())
+
+
 def text_row_bytes(row: dict[str, Any]) -> bytes:
     """One JSONL row as its own gzip member (a cut file keeps its whole rows)."""
     line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -100,6 +129,7 @@ class CrawlArchive:
         max_warc_bytes: int = 1_000_000_000,
         gzip_level: int = 6,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
+        derivers: list[Deriver] | None = None,
     ):
         self.crawl_dir = crawl_dir
         self.crawl_id = crawl_id
@@ -107,6 +137,7 @@ class CrawlArchive:
         self.max_warc_bytes = max_warc_bytes
         self.gzip_level = gzip_level
         self.on_file_completed = on_file_completed
+        self.derivers = derivers or []
         self.completed: list[CompletedFile] = []
         self.records_written = 0
         self.text_rows_written = 0
@@ -142,6 +173,12 @@ class CrawlArchive:
 
     def _finish(self, segment: SegmentFile) -> None:
         done = segment.close(self.crawl_dir)
+        self._register(done)
+        for deriver in self.derivers:
+            for path in deriver.file_completed(self.crawl_dir, done):
+                self._register(completed_file(self.crawl_dir, path))
+
+    def _register(self, done: CompletedFile) -> None:
         self.completed.append(done)
         if self.on_file_completed is not None:
             self.on_file_completed(done)
@@ -206,4 +243,8 @@ class CrawlArchive:
         if not self._closed:
             self._close_segments()
             self._closed = True
+            finished = list(self.completed)
+            for deriver in self.derivers:
+                for path in deriver.crawl_completed(self.crawl_dir, finished):
+                    self._register(completed_file(self.crawl_dir, path))
         return list(self.completed)

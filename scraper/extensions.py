@@ -23,12 +23,13 @@ import twisted
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import threads
 from twisted.internet.task import LoopingCall
 from twisted.python.threadpool import ThreadPool
 
 from scraper import __version__
-from scraper.archive import CompletedFile, CrawlArchive, ResponseLocation
+from scraper.archive import CompletedFile, CrawlArchive, Deriver, ResponseLocation
 from scraper.storage import storage_class_for_uri
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ class ArchiveExtension:
         max_warc_bytes: int,
         gzip_level: int = 6,
         progress_interval: float = 30.0,
+        derivers: list[Deriver] | None = None,
     ):
         self.storage = storage
         self.crawl_id = crawl_id
@@ -119,6 +121,7 @@ class ArchiveExtension:
         self.max_warc_bytes = max_warc_bytes
         self.gzip_level = gzip_level
         self.progress_interval = progress_interval
+        self.derivers = derivers or []
         self.archive: CrawlArchive | None = None
         self.started_at: datetime | None = None
         self.arguments: dict[str, str] = {}
@@ -153,6 +156,7 @@ class ArchiveExtension:
             max_warc_bytes=settings.getint("ARCHIVE_WARC_MAX_SIZE", 1_000_000_000),
             gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL", 6),
             progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL", 30.0),
+            derivers=[build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")],
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -187,6 +191,7 @@ class ArchiveExtension:
             max_warc_bytes=self.max_warc_bytes,
             gzip_level=self.gzip_level,
             on_file_completed=self._on_file_completed,
+            derivers=self.derivers,
         )
         self._writer.start()
         self.stats.set_value("archive/crawl_id", self.crawl_id)
