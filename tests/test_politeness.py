@@ -1,0 +1,73 @@
+"""Politeness a site operator relies on: robots.txt for every request, backoff, a named agent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_crawl
+from tests.rawsite import RawSite
+
+DISALLOWED = ["/private/secret", "/private/secret?x=1", "/private/secret?x=2", "/private/secret?x=3"]
+ALLOWED = ["/gzipped", "/teapot", "/doc.pdf"]
+
+
+def crawl_with_slow_robots(tmp_path, settings=None):
+    site = RawSite(delay=0.5)  # robots.txt arrives while the other start URLs wait
+    base = site.start()
+    try:
+        urls = ",".join(base + p for p in [*ALLOWED, *DISALLOWED])
+        result = run_crawl(tmp_path / "archive", {"urls": urls, "requisites": "0"}, settings)
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    return site, result
+
+
+def test_robots_txt_obeyed_for_requests_waiting_on_it(tmp_path) -> None:
+    site, result = crawl_with_slow_robots(tmp_path)
+    fetched = site.paths()
+    assert fetched.count("/robots.txt") == 1
+    assert not [p for p in fetched if p.startswith("/private/")]
+    assert {"/gzipped", "/teapot", "/doc.pdf"} <= set(fetched)
+    assert "'robotstxt/forbidden': 4" in result.log
+
+
+def test_stock_scrapy_middleware_leaks_waiting_requests(tmp_path) -> None:
+    """Shows the Scrapy 2.19 bug our middleware fixes; when this fails, Scrapy fixed it
+    and scraper.middlewares.ArchiveRobotsTxtMiddleware can go."""
+    settings = {
+        "DOWNLOADER_MIDDLEWARES": '{"scraper.middlewares.ArchiveRobotsTxtMiddleware": null, '
+        '"scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100}',
+    }
+    site, _ = crawl_with_slow_robots(tmp_path, settings)
+    assert [p for p in site.paths() if p.startswith("/private/")]
+
+
+def test_retry_after_is_honoured(tmp_path) -> None:
+    site = RawSite()
+    base = site.start()
+    try:
+        result = run_crawl(tmp_path / "archive", {"urls": base + "/flaky", "requisites": "0"})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    times = [t for t, path in site.arrivals if path == "/flaky"]
+    assert len(times) == 2
+    assert times[1] - times[0] >= 0.9  # Retry-After: 1
+    rows = result.text_rows()
+    assert [row["url"] for row in rows] == [base + "/flaky"]
+    # both attempts are archived: the 503 and the 200
+    assert result.manifest["stats"]["archive/warc/responses"] == 3  # robots.txt, 503, 200
+
+
+@pytest.mark.parametrize("contact", ["mailto:ops@example.net"])
+def test_user_agent_names_project_and_contact(tmp_path, contact) -> None:
+    site = RawSite()
+    base = site.start()
+    try:
+        result = run_crawl(tmp_path / "archive", {"urls": base + "/teapot"}, {"ARCHIVE_CONTACT": contact})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    agents = [line for head in site.received for line in head.split(b"\r\n") if line.startswith(b"User-Agent:")]
+    assert agents and all(b"news-archiver/" in a and contact.encode() in a for a in agents)

@@ -1,0 +1,195 @@
+"""A crawl writes every HTTP exchange to WARC exactly as it crossed the wire.
+
+The raw test site answers with hand-written bytes (chunked, gzip, repeated headers,
+odd reason phrases); the records must hold those bytes, read back with warcio.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.conftest import run_crawl
+from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, RESPONSES, RawSite, body_of
+
+FETCHED = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf", "/teapot"]
+
+
+def sha1_label(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def read_records(path: Path) -> list:
+    with open(path, "rb") as f:
+        return [
+            (record.rec_headers, record.raw_stream.read(), record.http_headers)
+            for record in ArchiveIterator(f, no_record_parse=False, arc2warc=False)
+        ]
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory):
+    site = RawSite()
+    base = site.start()
+    try:
+        urls = ",".join(base + path for path in [*FETCHED, "/private/secret"])
+        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": urls})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    return site, base, result
+
+
+def blocks_by_uri(result, warc_type: str) -> dict[str, bytes]:
+    """WARC-Target-URI -> the record's block bytes, read straight from the file."""
+    blocks = {}
+    for path in result.warc_files():
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f):
+                if record.rec_type == warc_type:
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    head = record.http_headers.to_bytes() if record.http_headers else b""
+                    blocks[uri] = (head, record.raw_stream.read())
+    return blocks
+
+
+def raw_blocks(result, warc_type: str) -> dict[str, bytes]:
+    """WARC-Target-URI -> exact block bytes (decompress each record, split off WARC headers)."""
+    blocks: dict[str, bytes] = {}
+    for path in result.warc_files():
+        data = gzip.decompress(path.read_bytes())
+        for chunk in data.split(b"WARC/1.1\r\n")[1:]:
+            head, rest = chunk.split(b"\r\n\r\n", 1)
+            fields = dict(line.split(": ", 1) for line in head.decode().split("\r\n"))
+            if fields["WARC-Type"] != warc_type:
+                continue
+            length = int(fields["Content-Length"])
+            blocks[fields["WARC-Target-URI"]] = rest[:length]
+    return blocks
+
+
+def test_response_records_hold_the_bytes_sent(crawl) -> None:
+    _, base, result = crawl
+    blocks = raw_blocks(result, "response")
+    for path in FETCHED:
+        assert blocks[base + path] == RESPONSES[path], path
+
+
+def test_request_records_hold_the_bytes_received_by_the_server(crawl) -> None:
+    site, base, result = crawl
+    blocks = raw_blocks(result, "request")
+    received = {head.split(b" ", 2)[1].decode(): head for head in site.received}
+    for path in FETCHED:
+        assert blocks[base + path] == received[path], path
+    # what a replay or a reader learns from the request record
+    assert b"User-Agent: news-archiver/" in blocks[base + "/gzipped"]
+    assert b"Accept-Encoding: " in blocks[base + "/gzipped"]
+
+
+def test_records_carry_digests_ip_and_links(crawl) -> None:
+    _, base, result = crawl
+    responses, requests = {}, {}
+    for path in result.warc_files():
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f):
+                h = record.rec_headers
+                if record.rec_type == "response":
+                    responses[h.get_header("WARC-Target-URI")] = h
+                elif record.rec_type == "request":
+                    requests[h.get_header("WARC-Target-URI")] = h
+    for path in FETCHED:
+        response, request = responses[base + path], requests[base + path]
+        assert request.get_header("WARC-Concurrent-To") == response.get_header("WARC-Record-ID")
+        assert response.get_header("WARC-IP-Address") == "127.0.0.1"
+        assert response.get_header("WARC-Payload-Digest") == sha1_label(body_of(path))
+        assert response.get_header("WARC-Block-Digest") == sha1_label(RESPONSES[path])
+
+
+def test_readers_decode_chunked_and_gzip_bodies(crawl) -> None:
+    _, base, result = crawl
+    seen = {}
+    for path in result.warc_files():
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f):
+                if record.rec_type == "response":
+                    seen[record.rec_headers.get_header("WARC-Target-URI")] = record.content_stream().read()
+    for path in ("/article?id=7&lang=en", "/gzipped", "/gzipped-chunked"):
+        assert seen[base + path] == ARTICLE_HTML, path
+
+
+def test_status_lines_and_repeated_headers_kept(crawl) -> None:
+    _, base, result = crawl
+    statuses, cookies = {}, {}
+    for path in result.warc_files():
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f):
+                if record.rec_type == "response":
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    statuses[uri] = record.http_headers.protocol + " " + record.http_headers.statusline
+                    cookies[uri] = [v for k, v in record.http_headers.headers if k.lower() == "set-cookie"]
+    assert statuses[base + "/moved"] == "HTTP/1.1 301 Moved Permanently"
+    assert statuses[base + "/missing"] == "HTTP/1.1 404 Page Went Missing"
+    assert statuses[base + "/teapot"] == "HTTP/1.1 418 I'm a teapot"
+    assert cookies[base + "/article?id=7&lang=en"] == ["a=1; Path=/", "b=2; Path=/"]
+
+
+def test_warcio_check_passes(crawl) -> None:
+    _, _, result = crawl
+    files = [str(p) for p in result.warc_files()]
+    assert files
+    warcio = str(Path(sys.executable).with_name("warcio"))
+    done = subprocess.run([warcio, "check", "-v", *files], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "digest pass" in done.stdout
+
+
+def test_robots_disallowed_path_is_never_fetched(crawl) -> None:
+    site, base, result = crawl
+    assert "/private/secret" not in site.paths()
+    assert base + "/robots.txt" in raw_blocks(result, "response")  # robots.txt is archived too
+
+
+def test_article_row_points_at_its_response_record(crawl) -> None:
+    _, base, result = crawl
+    rows = {row["url"]: row for row in result.text_rows()}
+    # the article is reached three ways; a 301 and error pages get no row
+    assert set(rows) == {base + "/article?id=7&lang=en", base + "/gzipped", base + "/gzipped-chunked"}
+    for url, row in rows.items():
+        path = result.crawl_dir / "warc" / row["warc_filename"]
+        with open(path, "rb") as f:
+            f.seek(row["warc_offset"])
+            record = next(iter(ArchiveIterator(f)))
+            assert record.rec_type == "response"
+            assert record.rec_headers.get_header("WARC-Record-ID") == row["warc_record_id"]
+            assert record.rec_headers.get_header("WARC-Target-URI") == url
+            assert record.rec_headers.get_header("WARC-Payload-Digest") == row["payload_digest"]
+        for paragraph in ARTICLE_PARAGRAPHS:
+            assert paragraph in row["text"]
+        assert row["title"] == "Harbour terminal to open next spring"
+        assert row["published"].startswith("2020-03-02")
+
+
+def test_manifest_lists_every_file_with_size_and_sha256(crawl) -> None:
+    _, _, result = crawl
+    manifest = result.manifest
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    on_disk = {
+        p.relative_to(result.crawl_dir).as_posix()
+        for p in result.crawl_dir.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    }
+    assert set(listed) == on_disk
+    for relpath, entry in listed.items():
+        data = (result.crawl_dir / relpath).read_bytes()
+        assert entry["size"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert manifest["crawl_id"] == "test-crawl"
+    assert manifest["stats"]["archive/warc/responses"] >= len(FETCHED)
+    assert not list(result.crawl_dir.rglob("*.open"))
