@@ -166,6 +166,8 @@ class RawSite:
                     self.arrivals.append((time.monotonic(), path))
                     if path == "/robots.txt" and self.delay:
                         time.sleep(self.delay)
+                    if path == "/slow":
+                        time.sleep(30)  # a page that never comes in time: the crawl is killed meanwhile
                     response = self._next_response(path)
                     # Several writes, so chunks really arrive in pieces.
                     for start in range(0, len(response), 300):

@@ -1,0 +1,68 @@
+"""A crawl killed mid-way leaves WARC readable up to its last complete record."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.conftest import ROOT, TEST_SETTINGS
+from tests.rawsite import RawSite
+
+PAGES = ["/gzipped", "/teapot", "/doc.pdf", "/missing"]
+
+
+def archived_uris(path) -> list[str]:
+    with open(path, "rb") as f:
+        return [
+            record.rec_headers.get_header("WARC-Target-URI")
+            for record in ArchiveIterator(f, check_digests=True)
+            if record.rec_type == "response" and record.content_stream().read() is not None
+        ]
+
+
+def test_killed_crawl_leaves_readable_warc(tmp_path) -> None:
+    site = RawSite()
+    base = site.start()
+    archive = tmp_path / "archive"
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "articles",
+        "-a",
+        "urls=" + ",".join(base + p for p in [*PAGES, "/slow"]),
+        "-a",
+        "requisites=0",
+    ]
+    for name, value in {**TEST_SETTINGS, "ARCHIVE_URI": str(archive), "ARCHIVE_CRAWL_ID": "killed"}.items():
+        command += ["-s", f"{name}={value}"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        open_files: list = []
+        while time.monotonic() < deadline:
+            open_files = list((archive / "killed" / "warc").glob("*.warc.gz.open"))
+            if "/slow" in site.paths() and open_files and len(archived_uris(open_files[0])) >= 1 + len(PAGES):
+                break
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)  # the crawler and its extraction workers
+        process.wait(timeout=10)
+    finally:
+        site.stop()
+    [open_file] = open_files
+    uris = archived_uris(open_file)  # check_digests: every record read back is whole
+    assert set(uris) == {base + "/robots.txt", *(base + p for p in PAGES)}
+    assert not (archive / "killed" / "manifest.json").exists()  # an incomplete crawl has no manifest
