@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import gzip
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ARTICLE_PARAGRAPHS = [
     "The harbour authority said on Monday that the new container terminal would open in the spring, "
@@ -108,6 +110,7 @@ class RawSite:
     received: list[bytes] = field(default_factory=list)  # raw request heads, in order
     arrivals: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, path)
     delay: float = 0.0  # seconds to wait before answering robots.txt
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this context
     _sock: socket.socket | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
     _sequences: dict[str, list[bytes]] = field(default_factory=dict)
@@ -119,7 +122,8 @@ class RawSite:
         thread = threading.Thread(target=self._serve, daemon=True)
         thread.start()
         self._threads.append(thread)
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._sock.getsockname()[1]}"
 
     def stop(self) -> None:
         self._running = False
@@ -142,6 +146,9 @@ class RawSite:
         while self._running:
             try:
                 conn, _ = self._sock.accept()
+                if self.tls is not None:
+                    conn.settimeout(5)
+                    conn = self.tls.wrap_socket(conn, server_side=True)
             except (TimeoutError, OSError):
                 continue
             thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
@@ -172,3 +179,37 @@ class RawSite:
                     # Several writes, so chunks really arrive in pieces.
                     for start in range(0, len(response), 300):
                         conn.sendall(response[start : start + 300])
+
+
+def self_signed_context(folder: Path) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context

@@ -17,7 +17,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import run_crawl
-from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, RESPONSES, RawSite, body_of
+from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, RESPONSES, RawSite, body_of, self_signed_context
 
 FETCHED = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf", "/teapot"]
 
@@ -26,15 +26,6 @@ def sha1_label(data: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
 
 
-def read_records(path: Path) -> list:
-    with open(path, "rb") as f:
-        return [
-            (record.rec_headers, record.raw_stream.read(), record.http_headers)
-            for record in ArchiveIterator(f, no_record_parse=False, arc2warc=False)
-        ]
-
-
-@pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory):
     site = RawSite()
     base = site.start()
@@ -45,19 +36,6 @@ def crawl(tmp_path_factory: pytest.TempPathFactory):
         site.stop()
     assert result.returncode == 0, result.log
     return site, base, result
-
-
-def blocks_by_uri(result, warc_type: str) -> dict[str, bytes]:
-    """WARC-Target-URI -> the record's block bytes, read straight from the file."""
-    blocks = {}
-    for path in result.warc_files():
-        with open(path, "rb") as f:
-            for record in ArchiveIterator(f):
-                if record.rec_type == warc_type:
-                    uri = record.rec_headers.get_header("WARC-Target-URI")
-                    head = record.http_headers.to_bytes() if record.http_headers else b""
-                    blocks[uri] = (head, record.raw_stream.read())
-    return blocks
 
 
 def raw_blocks(result, warc_type: str) -> dict[str, bytes]:
@@ -193,3 +171,24 @@ def test_manifest_lists_every_file_with_size_and_sha256(crawl) -> None:
     assert manifest["crawl_id"] == "test-crawl"
     assert manifest["stats"]["archive/warc/responses"] >= len(FETCHED)
     assert not list(result.crawl_dir.rglob("*.open"))
+
+
+def test_https_exchanges_are_recorded_as_plain_http(tmp_path) -> None:
+    """Over TLS the records hold the HTTP bytes inside the encryption, as Heritrix does."""
+    site = RawSite(tls=self_signed_context(tmp_path))
+    base = site.start()
+    try:
+        urls = ",".join(base + path for path in ("/article?id=7&lang=en", "/gzipped-chunked", "/moved"))
+        result = run_crawl(tmp_path / "archive", {"urls": urls, "requisites": "0"})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    assert base.startswith("https://")
+    blocks = raw_blocks(result, "response")
+    for path in ("/article?id=7&lang=en", "/gzipped-chunked", "/moved", "/gzipped"):
+        assert blocks[base + path] == RESPONSES[path], path
+    assert {row["url"] for row in result.text_rows()} == {
+        base + "/article?id=7&lang=en",
+        base + "/gzipped-chunked",
+        base + "/gzipped",
+    }
