@@ -26,6 +26,7 @@ def sha1_label(data: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
 
 
+@pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory):
     site = RawSite()
     base = site.start()
