@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python -m scraper.demo
+	$(BIN)/python -m sample_site.demo
 
 test: setup
 	$(BIN)/python -m pytest
