@@ -143,6 +143,8 @@ class ArchiveExtension:
         storage.check()  # bad folder, credentials or bucket: stop before fetching anything
         assert crawler.spidercls is not None
         crawl_id = settings.get("ARCHIVE_CRAWL_ID") or default_crawl_id(crawler.spidercls.name)
+        if (storage.crawl_folder(crawl_id) / "manifest.json").exists():
+            raise FileExistsError(f"crawl {crawl_id} is already complete at {storage.location(crawl_id)}")
         recorded = {name: settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) is not None}
         recorded["ARCHIVE_URI"] = public_uri(uri)
         recorded["USER_AGENT_RESOLVED"] = settings.get("ARCHIVE_USER_AGENT", "").format(
@@ -181,11 +183,8 @@ class ArchiveExtension:
     def spider_opened(self, spider: Spider) -> None:
         self.started_at = datetime.now(timezone.utc)
         self.arguments = dict(getattr(spider, "archive_arguments", {}))
-        crawl_dir = self.storage.crawl_folder(self.crawl_id)
-        if (crawl_dir / "manifest.json").exists():
-            raise FileExistsError(f"crawl {self.crawl_id} is already complete at {crawl_dir}")
         self.archive = CrawlArchive(
-            crawl_dir,
+            self.storage.crawl_folder(self.crawl_id),
             self.crawl_id,
             warcinfo_fields=warcinfo_fields(self.crawl_id, self.recorded_settings, self.arguments),
             max_warc_bytes=self.max_warc_bytes,
