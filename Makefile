@@ -21,6 +21,9 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+eval: setup
+	$(BIN)/python -m scraper.evaluate
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy

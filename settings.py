@@ -23,6 +23,11 @@ ARCHIVE_PROGRESS_INTERVAL = 30
 ARCHIVE_EXTRACT_WORKERS = 0
 # Pages whose main text is shorter than this are not articles.
 ARCHIVE_MIN_TEXT_CHARS = 250
+# Site template learned across pages and crawls (paragraphs repeated on many pages of a
+# host are dropped): where it is kept (empty: site-boilerplate.json beside the crawl
+# folders), and on how many pages of a host a short paragraph must recur to count.
+ARCHIVE_BOILERPLATE_FILE = ""
+ARCHIVE_BOILERPLATE_MIN_PAGES = 3
 # Storage backends by URI scheme ("" is a plain path).
 ARCHIVE_STORAGES = {
     "": "scraper.storage.FileStorage",

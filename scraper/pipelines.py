@@ -10,14 +10,16 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from scraper.boilerplate import SiteBoilerplate
 from scraper.extensions import ArchiveExtension
-from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name
+from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name, warm_up
 from scraper.items import ArticleCandidate
 
 if TYPE_CHECKING:
@@ -69,20 +71,33 @@ def deferred_from_future(future: Future[T]) -> Deferred[T]:
     return d
 
 
-def _warm_up() -> None:
-    # Import the heavy modules once per worker, not on the first page.
-    import trafilatura  # noqa: F401
-
-
 class ArticleTextPipeline:
-    """Turns :class:`ArticleCandidate` items into clean-text rows; other items pass."""
+    """Turns :class:`ArticleCandidate` items into clean-text rows; other items pass.
 
-    def __init__(self, crawler: Crawler, stats: StatsCollector, workers: int, options: ExtractionOptions):
+    It also learns each site's template: paragraphs seen on many pages of a host are
+    dropped from later pages, and what is learned is kept in ``ARCHIVE_BOILERPLATE_FILE``
+    for later crawls (default: ``site-boilerplate.json`` beside the crawl folders).
+    """
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        stats: StatsCollector,
+        workers: int,
+        options: ExtractionOptions,
+        *,
+        boilerplate_file: str = "",
+        boilerplate_min_pages: int = 3,
+    ):
         self.crawler = crawler
         self.stats = stats
         self.workers = workers
         self.options = options
         self.extractor = extractor_name()
+        self.boilerplate_file = boilerplate_file
+        self.boilerplate_min_pages = boilerplate_min_pages
+        self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
+        self._boilerplate_path: Path | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._archive: ArchiveExtension | None = None
 
@@ -92,28 +107,51 @@ class ArticleTextPipeline:
         workers = settings.getint("ARCHIVE_EXTRACT_WORKERS", 0) or os.cpu_count() or 1
         options = ExtractionOptions(min_text_chars=settings.getint("ARCHIVE_MIN_TEXT_CHARS", 250))
         assert crawler.stats is not None
-        return cls(crawler, crawler.stats, workers, options)
+        return cls(
+            crawler,
+            crawler.stats,
+            workers,
+            options,
+            boilerplate_file=settings.get("ARCHIVE_BOILERPLATE_FILE", ""),
+            boilerplate_min_pages=settings.getint("ARCHIVE_BOILERPLATE_MIN_PAGES", 3),
+        )
 
     def open_spider(self) -> None:
         # forkserver: workers never inherit the reactor's threads and sockets.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["scraper.extraction"])
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_warm_up)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=warm_up)
         archive = self.crawler.get_extension(ArchiveExtension)
         if archive is None:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
         self._archive = archive
+        self._boilerplate_path = (
+            Path(self.boilerplate_file).expanduser()
+            if self.boilerplate_file
+            else archive.storage.crawl_folder(archive.crawl_id).parent / "site-boilerplate.json"
+        )
+        if self._boilerplate_path.exists():
+            try:
+                self.site_boilerplate = SiteBoilerplate.load(self._boilerplate_path)
+            except (OSError, ValueError, KeyError) as error:
+                logger.warning("Ignoring unreadable site boilerplate file %s: %r", self._boilerplate_path, error)
+            else:
+                logger.info("Site boilerplate learned earlier: %d hosts", len(self.site_boilerplate.hosts()))
 
     def close_spider(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._boilerplate_path is not None:
+            self._boilerplate_path.parent.mkdir(parents=True, exist_ok=True)
+            self.site_boilerplate.save(self._boilerplate_path)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCandidate):
             return item
         assert self._pool is not None and self._archive is not None
-        future = self._pool.submit(extract_article, item.html, item.url, self.options)
+        template = self.site_boilerplate.template_for(item.url)
+        future = self._pool.submit(extract_article, item.html, item.url, self.options, template)
         try:
             article = await maybe_deferred_to_future(deferred_from_future(future))
         except Exception as error:  # a page that breaks the extractor is skipped, counted
@@ -123,6 +161,7 @@ class ArticleTextPipeline:
         if article is None:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
+        self.site_boilerplate.observe(item.url, article.fingerprints)
         row = article_row(item, article, self.extractor)
         await self._archive.write_text_row(row)
         return row

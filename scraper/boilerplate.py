@@ -1,0 +1,576 @@
+# ruff: noqa: RUF001  (the rules match text in several scripts: look-alike letters and dashes are meant)
+"""Boilerplate inside the article container: line rules and site-level learning.
+
+Two lines of defence, both working on the paragraphs an extractor produced:
+
+* :func:`filter_paragraphs` drops lines that look like page furniture by their own
+  shape, in several languages: donation and counter widgets, calls to action, caption
+  prompts, comment-thread chrome (and the thread after it), "read also" links,
+  share/follow lines, read-time lines, loaders, photo-agency credits, bare date lines,
+  copyright lines and repeats of the title. It needs nothing but the page, so it works
+  from a site's first page on.
+* :class:`SiteBoilerplate` learns, in the crawl's main process, which paragraphs repeat
+  across the pages of one host (template text), from the :func:`fingerprint` of each
+  paragraph that the workers send back; the fingerprints it has learned for a host go
+  back to the workers, which drop those paragraphs.
+
+Everything here is pure and cheap: the rules are compiled regular expressions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "BoilerplateHit",
+    "SiteBoilerplate",
+    "comparable",
+    "filter_paragraphs",
+    "fingerprint",
+    "host_of",
+    "line_kind",
+    "normalise",
+]
+
+# Kinds of boilerplate, as reported by filter_paragraphs.
+DONATION = "donation_widget"
+NUMBERS = "widget_numbers"
+CTA = "call_to_action"
+CAPTION = "caption_prompt"
+COMMENTS = "comments"
+RELATED = "read_also"
+SHARE = "share_follow"
+READ_TIME = "read_time"
+LOADER = "loader"
+CREDIT = "photo_credit"
+DATE_LINE = "date_line"
+COPYRIGHT = "copyright"
+TITLE = "title_repeat"
+SITE = "site_template"
+
+_WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    """One case-insensitive regular expression matching any of ``patterns``."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# Numbers, currency signs and separators only: "0 $", "2,500 $", "€ 1.440", "12".
+_NUMERIC_LINE = re.compile(r"^[\s\d.,'’%+\-–—/:|$€£¥₽₴₹¢]*\d[\s\d.,'’%+\-–—/:|$€£¥₽₴₹¢]*$")
+_CURRENCY = re.compile(r"[$€£¥₽₴₹¢]")
+_PURE_INTEGER = re.compile(r"^\d{1,6}$")
+
+_READ_TIME = _rx(
+    r"^(?:reading time|read time|estimated reading time)\s*[:\-–]?\s*(?:about\s*)?\d+\s*(?:min|minutes?|mins?)\.?$",
+    r"^(?:about\s*)?\d+\s*(?:-\s*)?(?:min|mins|minutes?)\.?\s*(?:read|reading|to read)$",
+    r"^(?:время чтения|читать)\s*[:\-–]?\s*(?:около\s*)?\d+\s*(?:мин|минут[аы]?)\.?$",
+    r"^\d+\s*(?:мин|минут[аы]?)\.?\s*(?:чтения|на прочтение)$",
+    r"^(?:lesezeit|lesedauer)\s*[:\-–]?\s*(?:ca\.\s*)?\d+\s*(?:min|minuten?)\.?$",
+    r"^\d+\s*(?:min|minuten?)\.?\s*(?:lesezeit|lesen)$",
+    r"^(?:temps de lecture|durée de lecture|lecture)\s*[:\-–]?\s*\d+\s*(?:min|minutes?)\.?$",
+    r"^\d+\s*(?:min|minutes?)\.?\s*de lecture$",
+    r"^(?:tiempo de lectura|lectura|tempo de leitura|leitura|tempo di lettura)\s*[:\-–]?\s*\d+\s*"
+    r"(?:min|minutos?|minuti|minuto)\.?$",
+    r"^\d+\s*(?:min|minutos?|minuti)\.?\s*(?:de lectura|de leitura|di lettura)$",
+    r"^(?:\d+|[٠-٩]+)\s*(?:دقائق|دقيقة|د)\s*(?:قراءة|للقراءة)$",
+    r"^(?:قراءة|وقت القراءة|مدة القراءة)\s*[:\-–]?\s*(?:\d+|[٠-٩]+)\s*(?:دقائق|دقيقة|د)$",
+)
+
+_LOADER = _rx(
+    r"^(?:loading|please wait|chargement(?: en cours)?|cargando|carregando|caricamento|wird geladen|"
+    r"laden|lädt|загрузка|загружается|подождите|جار(?:ي)? التحميل|يتم التحميل)\s*(?:\.{2,}|…|\.)?\s*$",
+)
+
+# A line that ends in a caption prompt is a caption: the prompt and the caption both go.
+_CAPTION = _rx(
+    r"click (?:here )?to (?:see|view|open) (?:the )?(?:full[- ]size|larger|full|bigger)(?: image| photo| version)?\.?$",
+    r"(?:click|tap) (?:the )?(?:image|photo|picture )?(?:to|for) (?:enlarge|expand|zoom)(?: image)?\.?$",
+    r"click to enlarge\.?$",
+    r"click to tweet$",
+    r"(?:нажмите|кликните),? чтобы увеличить\.?$",
+    r"(?:zum vergrößern klicken|klicken zum vergrößern|klicken sie zum vergrößern)\.?$",
+    r"cliquez (?:sur l'image )?pour (?:agrandir|voir en grand)\.?$",
+    r"(?:haga|haz) clic (?:en la imagen )?para (?:ampliar|agrandar)\.?$",
+    r"clique (?:na imagem )?para ampliar\.?$",
+    r"(?:انقر|اضغط) (?:على الصورة )?(?:للتكبير|لتكبير الصورة)$",
+)
+
+# A phrase that must end the line or be followed by a separator ("Read also: ...").
+_LEAD = r"\s*(?:[:\-–|»›→]|\.\.\.|…|$)"
+
+_RELATED = _rx(
+    r"^\[?(?:read|see|watch|listen) (?:also|more|next)" + _LEAD,
+    r"^\[?(?:read more|see more|more on this|also read|related|related articles?|related posts?|"
+    r"related stories|related coverage|recommended|recommended for you|more from \S+|don'?t miss|must read|"
+    r"you may also like|you might also like|trending|more stories|more|also|continue reading|"
+    r"read the full (?:story|article))" + _LEAD,
+    r"^also on \S+\.\w+\s",
+    r"^(?:читайте также|читать также|читайте еще|читайте по теме|смотрите также|по теме|читать далее|"
+    r"подробнее)" + _LEAD,
+    r"^(?:lesen sie auch|lesen sie mehr|auch interessant|mehr zum thema|weiterlesen|mehr lesen|"
+    r"das könnte sie auch interessieren|siehe auch)" + _LEAD,
+    r"^(?:lire aussi|à lire aussi|a lire aussi|lire la suite|voir aussi|à voir aussi|sur le même sujet|"
+    r"à lire également)" + _LEAD,
+    r"^(?:lee también|leer también|lea también|leer más|lee más|te puede interesar|ver también|"
+    r"seguir leyendo|relacionado|relacionadas)" + _LEAD,
+    r"^(?:leia também|leia mais|veja também|leggi anche|continua a leggere|potrebbe interessarti)" + _LEAD,
+    r"^(?:(?:اقرأ|إقرأ|اقرا) (?:أيضا|أيضاً|ايضا|المزيد)|للمزيد|المزيد)" + _LEAD,
+)
+
+# Share and follow lines: the bare verbs only as whole lines ("Share", "Teilen"),
+# invitations to follow or subscribe as the start of a line.
+_SHARE = _rx(
+    r"^(?:please )?(?:follow|like|join|find|connect with) us (?:on|at)\b",
+    r"^follow (?:\S+ ){0,6}on (?:facebook|twitter|instagram|telegram|youtube|linkedin|tiktok|vk|x)\b",
+    r"^follow (?:@\S+|\S+'s full coverage|our coverage)",
+    r"^like this (?:story|article)\? share it",
+    r"^(?:share|tweet|email|print|whatsapp|pin it|share this|share on \w+|share this (?:article|story|post|page)|"
+    r"share via|sharing is caring|поделиться|поделитесь|teilen|jetzt teilen|artikel teilen|partager|partagez|"
+    r"partager cet article|compartir|comparte|compartilhe|compartilhar|شارك|شارك المقال|شارك هذا المقال)"
+    r"\s*[:!.]?$",
+    r"^(?:подписывайтесь|подпишитесь) на (?:нас|наш|наши|канал)",
+    r"^следите за (?:нами|новостями)",
+    r"^(?:folgen sie uns|folge uns)\b",
+    r"^(?:suivez-nous|suivez nous|abonnez-vous)\b",
+    r"^(?:síguenos|siguenos|suscríbete)\b",
+    r"^(?:siga-nos|seguici)\b",
+    r"^(?:تابعونا|تابعنا) (?:على|عبر)",
+)
+_SHARE_TAIL = _rx(r"\bto stay connected\.?$")
+
+_CTA = _rx(
+    r"^(?:please )?(?:support|donate to|help) (?:us|(?-i:[A-ZА-ЯЁ])[\w.\-]*(?:\s+(?-i:[A-ZА-ЯЁ])[\w.\-]*)?)\s*[!.]?$",
+    r"^(?:donate|donate now|subscribe|subscribe now|sign up|sign up now|become a (?:member|patron|supporter)|"
+    r"join now|support us|make a donation)\s*[!.]?$",
+    r"^(?:subscribe|sign up) (?:to|for) (?:our|the) (?:\S+ )?(?:newsletter|channel|daily|weekly)",
+    r"^if you (?:enjoyed|liked|value) (?:this|our) (?:article|story|journalism|work)",
+    r"^get (?:the )?(?:\S+ ){1,6}delivered (?:to|through) your (?:inbox|letterbox|door)",
+    r"^(?:поддержите|поддержать) (?:нас|проект|(?-i:[A-ZА-ЯЁ])\S*)\s*[!.]?$",
+    r"^(?:unterstützen sie uns|jetzt spenden|spenden)\s*[!.]?$",
+    r"^(?:soutenez-nous|faire un don|faites un don)\s*[!.]?$",
+    r"^(?:apóyanos|donar|haz una donación)\s*[!.]?$",
+    r"^(?:ادعمنا|تبرع|تبرع الآن)\s*[!.]?$",
+)
+_CTA_TAIL = _rx(r"\bnewsletter$")
+
+# Comment-thread chrome, whole lines only. A "thread start" line after the first
+# paragraphs cuts off everything after it; the other chrome lines are dropped alone.
+_COUNT = r"(?:\s*\(\d+\)|\s*\d+)?\s*[:.]?$"
+_THREAD_START = _rx(
+    r"^notify of$",
+    r"^(?:newest|oldest) (?:most voted|oldest|newest)",
+    r"^inline feedbacks$",
+    r"^view all comments$",
+    r"^(?:leave a reply|leave a comment|post a comment|add a comment|join the discussion|comments are closed)"
+    r"(?: cancel reply)?\s*[:.]?$",
+    r"^\d+\s+(?:comments?|responses?|replies)\s*$",
+    r"^\d+\s+(?:thoughts|responses|comments) (?:on|to)\s+[\"“«]",
+    r"^(?:комментарии|оставить комментарий|добавить комментарий|оставьте комментарий|"
+    r"kommentare|kommentar schreiben|commentaires|laisser un commentaire|comentarios|deja un comentario|"
+    r"dejar un comentario|comentários|deixe um comentário|commenti|lascia un commento|"
+    r"التعليقات|أضف تعليق|اترك تعليقا|اترك تعليقاً|أضف تعليقك)" + _COUNT,
+)
+_COMMENT_CHROME = _rx(
+    r"^would love your thoughts,? please comment\.?x?$",
+    r"^(?:comments?|reply|replies|\d+ comments?|no comments|load more comments|show comments|"
+    r"view comments|tell us what you think\.*|log in to comment|login to comment|subscribe to comments)\s*[!.:]?$",
+    r"^(?:комментарий|ответить|kommentar|antworten|répondre|responder|رد)\s*$",
+)
+
+_CREDIT_KEYS = re.compile(r"\b(?:license|restrictions|model release|credit line|image)\s*:", re.IGNORECASE)
+_CREDIT = _rx(
+    r"^(?:photo|image|picture|foto|фото|photographie|imagen|صورة|الصورة)\s*(?:credit)?\s*[:©]\s*"
+    r"(?:\S+\s*/\s*)?(?:getty(?: images)?|afp|reuters|ap|epa|shutterstock|profimedia|abaca(?: press)?|tass|"
+    r"тасс|риа новости|ria novosti|sputnik|anadolu|dpa|imago|xinhua|alamy|efe|ansa|pa|wikimedia commons)"
+    r"\b.{0,40}$",
+    r"^(?:©|\(c\))?\s*(?:getty images|afp|reuters|ap photo|epa|shutterstock|profimedia|abaca press)"
+    r"(?:\s*/\s*[\w .]+)?$",
+)
+# A caption that ends in an agency tag: "… to capture Tripoli [Getty]".
+_CAPTION_AGENCY = re.compile(
+    r"[\[(](?:Getty(?: Images)?|GETTY|AFP|Reuters|REUTERS|AP|EPA|Anadolu|Shutterstock|File photo)"
+    r"(?:\s*/\s*[\w .]+)?[\])]\s*$"
+)
+
+_COPYRIGHT = _rx(
+    r"^(?:copyright\s*)?(?:©|\(c\))\s*\S.{0,100}$",
+    r"^copyright\s+(?:\S+\s+){0,4}(?:19|20)\d\d\b.{0,80}$",
+    r"^(?:все права защищены|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
+    r"جميع الحقوق محفوظة)",
+)
+_COPYRIGHT_TAIL = _rx(r"\ball rights reserved\.?$")
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|"
+    "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
+    "январь|февраль|март|апрель|май|июнь|июль|август|сентябрь|октябрь|ноябрь|декабрь|"
+    "januar|februar|märz|mai|juni|juli|oktober|dezember|"
+    "janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|"
+    "janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|"
+    "gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|"
+    "يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر|"
+    "كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين"
+)
+_DATE_FILLER = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun|"
+    "понедельник|вторник|среда|четверг|пятница|суббота|воскресенье|"
+    "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
+    "lunes|martes|miércoles|jueves|viernes|sábado|domingo|"
+    "segunda|terça|quarta|quinta|sexta|feira|"
+    "am|pm|gmt|utc|est|edt|pst|pdt|cet|cest|msk|amt|bst|"
+    "at|on|de|del|às|a|le|el|um|в|г|года|updated|published|posted|"
+    "обновлено|опубликовано|aktualisiert|veröffentlicht|publié|mis à jour|publicado|actualizado|"
+    "الاثنين|الثلاثاء|الأربعاء|الخميس|الجمعة|السبت|الأحد|نشر|في"
+)
+_DATE_WORD = re.compile(rf"^(?:{_MONTHS}|{_DATE_FILLER})$", re.IGNORECASE)
+_MONTH_WORD = re.compile(rf"^(?:{_MONTHS})$", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_NUMERIC_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")
+
+
+@dataclass(frozen=True)
+class BoilerplateHit:
+    """A paragraph that :func:`filter_paragraphs` dropped, and why."""
+
+    kind: str
+    text: str
+
+
+def normalise(text: str) -> str:
+    """The comparable form of a paragraph: NFKC, lower case, words only, digits as 0."""
+    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).lower()
+    return _DIGITS.sub("0", " ".join(_WORD.findall(text)))
+
+
+def comparable(text: str) -> str:
+    """A cheap form for matching texts against each other: lower case, words only."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
+LONG_WORDS = 25  # a paragraph of more words is 'long': quoted prose rather than a template line
+
+
+def fingerprint(text: str) -> str:
+    """A stable fingerprint of a paragraph's normalised form ('' for a text without words).
+
+    It is ``S`` or ``L`` (short or long paragraph, see ``LONG_WORDS``) and 16 hex digits
+    of a BLAKE2b hash, so that :class:`SiteBoilerplate` can judge the two classes apart.
+    """
+    norm = normalise(text)
+    if not norm:
+        return ""
+    size = "L" if norm.count(" ") >= LONG_WORDS else "S"
+    return size + hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def host_of(url: str) -> str:
+    """The host a page belongs to for site-level learning: lower case, without ``www.``."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _clean(line: str) -> str:
+    """The line without zero-width characters, NFKC-normalised, with single spaces, stripped."""
+    if not line.isascii():
+        line = unicodedata.normalize("NFKC", line).translate(_ZERO_WIDTH)
+    return _SPACES.sub(" ", line).strip()
+
+
+def _is_numeric(line: str) -> bool:
+    """True for a line of numbers, currency signs and separators only."""
+    return bool(_NUMERIC_LINE.match(line)) and not _LETTER.search(line)
+
+
+def _is_date_line(line: str) -> bool:
+    """True for a short line that is only a date (and time): '02 March, 2020', '5:45 AM PST 11/19/2019'."""
+    words = _WORD.findall(line)
+    if not words or len(words) > 12 or len(line) > 80:
+        return False
+    has_month = any(_MONTH_WORD.match(w) for w in words)
+    if not has_month and not _NUMERIC_DATE.search(line):
+        return False
+    if not any(w.isdigit() for w in words) or len(_YEAR.findall(line)) > 1:
+        return False
+    return all(w.isdigit() or _DATE_WORD.match(w) for w in words)
+
+
+def _is_credit(line: str, words: int) -> bool:
+    """True for a photo-agency credit line."""
+    if ":" in line and len(_CREDIT_KEYS.findall(line)) >= 2:
+        return True
+    if len(line) <= 120 and _CREDIT.match(line):
+        return True
+    return words <= 40 and bool(_CAPTION_AGENCY.search(line[-60:]))
+
+
+def _title_forms(titles: str | Iterable[str] | None) -> frozenset[str]:
+    """The comparable forms of the page's titles."""
+    if titles is None:
+        return frozenset()
+    items = [titles] if isinstance(titles, str) else list(titles)
+    return frozenset(n for n in map(comparable, items) if n)
+
+
+def line_kind(line: str, titles: str | Iterable[str] | None = None) -> str | None:
+    """The kind of boilerplate ``line`` is by its own shape, or None for a content line.
+
+    ``titles`` are the page's titles: a line equal to one is a repeat (the title has its own field).
+    """
+    text = _clean(line)
+    return _line_kind(text, len(text.split()), _title_forms(titles))
+
+
+def _line_kind(text: str, words: int, titles: frozenset[str]) -> str | None:
+    """:func:`line_kind` of a cleaned line of ``words`` words, the titles in comparable form."""
+    if not text:
+        return NUMBERS
+    tail = text[-120:]
+    if _CAPTION.search(tail):
+        return CAPTION
+    if words > 60:  # prose: only a caption or a credit line is that long
+        return CREDIT if _is_credit(text, words) else None
+    if titles and words <= 40 and comparable(text) in titles:
+        return TITLE
+    if _is_numeric(text):
+        if _CURRENCY.search(text) and len(_DIGITS.findall(text)) >= 3:
+            return DONATION
+        if _PURE_INTEGER.match(text):
+            return NUMBERS
+        return None  # a price or a phone number alone is content; runs are judged by filter_paragraphs
+    if words <= 3 and _LOADER.match(text):
+        return LOADER
+    if words <= 12 and _READ_TIME.match(text):
+        return READ_TIME
+    if words <= 30 and _RELATED.match(text):
+        return RELATED
+    if words <= 30 and (_SHARE.match(text) or _SHARE_TAIL.search(tail)):
+        return SHARE
+    if words <= 12 and (_THREAD_START.match(text) or _COMMENT_CHROME.match(text)):
+        return COMMENTS
+    if _CTA.match(text) or (words <= 12 and _CTA_TAIL.search(tail)):
+        return CTA
+    if _is_credit(text, words):
+        return CREDIT
+    if words <= 30 and (_COPYRIGHT.match(text) or _COPYRIGHT_TAIL.search(tail)):
+        return COPYRIGHT
+    if words <= 12 and _is_date_line(text):
+        return DATE_LINE
+    return None
+
+
+def _thread_cut(lines: Sequence[str], min_chars: int) -> int:
+    """Index of a comment-thread header after ``min_chars`` of text (it and all after it go), or len(lines).
+
+    Comment threads are often longer than the article, so the position is not judged
+    by share: only a header at the very top (a byline's '3 comments') is left alone.
+    """
+    before = 0
+    for i, text in enumerate(lines):
+        if before >= min_chars and len(text) <= 80 and _THREAD_START.match(text):
+            return i
+        before += len(text)
+    return len(lines)
+
+
+def _numeric_runs(lines: Sequence[str]) -> set[int]:
+    """Indexes of letterless numeric lines that come in runs of two or more (counter widgets)."""
+    flags = [len(x) <= 40 and _is_numeric(x) for x in lines]
+    out: set[int] = set()
+    for i, flag in enumerate(flags):
+        if flag and ((i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1])):
+            out.add(i)
+    return out
+
+
+def filter_paragraphs(
+    paragraphs: Sequence[str],
+    titles: str | Iterable[str] | None = None,
+    site_boilerplate: frozenset[str] | None = None,
+    thread_cut_chars: int = 250,
+) -> tuple[list[str], list[BoilerplateHit]]:
+    """Split ``paragraphs`` into the kept ones and the dropped boilerplate (with its kind).
+
+    ``titles`` are the page's titles (a paragraph repeating one is dropped).
+    ``site_boilerplate`` holds fingerprints learned for the page's site: those paragraphs
+    go too. A comment-thread header found after ``thread_cut_chars`` characters of text
+    cuts off the rest of the text.
+    """
+    lines = [p for p in paragraphs if p.strip()]
+    cleaned = [_clean(p) for p in lines]
+    cut = _thread_cut(cleaned, thread_cut_chars)
+    runs = _numeric_runs(cleaned)
+    title_forms = _title_forms(titles)
+    kept: list[str] = []
+    dropped: list[BoilerplateHit] = []
+    for i, (line, text) in enumerate(zip(lines, cleaned, strict=True)):
+        if i >= cut:
+            dropped.append(BoilerplateHit(COMMENTS, line))
+            continue
+        kind = DONATION if i in runs else _line_kind(text, len(text.split()), title_forms)
+        if kind is None and site_boilerplate and fingerprint(line) in site_boilerplate:
+            kind = SITE
+        if kind is None:
+            kept.append(line)
+        else:
+            dropped.append(BoilerplateHit(kind, line))
+    return kept, dropped
+
+
+# --------------------------------------------------------------------------- site learning
+
+
+@dataclass
+class _HostStats:
+    """What one host's pages have shown so far."""
+
+    pages: set[str] = field(default_factory=set)  # page keys (hashed URLs)
+    counts: dict[str, int] = field(default_factory=dict)  # fingerprint -> distinct pages
+
+
+def _page_key(url: str) -> str:
+    """A short hash of a page URL (without its fragment), to count distinct pages."""
+    return hashlib.blake2b(url.split("#", 1)[0].encode("utf-8"), digest_size=8).hexdigest()
+
+
+class SiteBoilerplate:
+    """Per-host counts of paragraph fingerprints; says which ones are template.
+
+    The crawl's main process owns one instance. Before extracting a page it passes
+    ``template_for(url)`` to the worker as ``site_boilerplate``; after, it calls
+    ``observe(url, article.fingerprints)``. Nothing here knows about processes: the
+    object is small, pure Python and JSON-serialisable (``save``/``load``).
+
+    A paragraph is template when it was seen on at least ``min_pages`` distinct pages of
+    its host and on at least ``min_share`` of them. A long paragraph (fingerprint ``L…``:
+    an article paragraph quoted by several articles looks like that) needs more: at least
+    ``long_min_pages`` pages and ``long_min_share`` of the host's pages.
+    """
+
+    VERSION = 1
+
+    def __init__(
+        self,
+        min_pages: int = 3,
+        min_share: float = 0.02,
+        long_min_pages: int | None = None,
+        long_min_share: float = 0.2,
+        max_fingerprints: int = 50_000,
+    ) -> None:
+        if min_pages < 2:
+            raise ValueError("min_pages must be at least 2: one page's text is never template")
+        self.min_pages = min_pages
+        self.min_share = min_share
+        self.long_min_pages = long_min_pages if long_min_pages is not None else 2 * min_pages
+        self.long_min_share = long_min_share
+        self.max_fingerprints = max_fingerprints
+        self._hosts: dict[str, _HostStats] = {}
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def observe(self, url: str, fingerprints: Iterable[str]) -> None:
+        """Count the paragraphs of one page of ``url``'s host; a page seen before counts once."""
+        host = host_of(url)
+        stats = self._hosts.setdefault(host, _HostStats())
+        key = _page_key(url)
+        if key in stats.pages:
+            return
+        stats.pages.add(key)
+        for fp in set(fingerprints):
+            if fp:
+                stats.counts[fp] = stats.counts.get(fp, 0) + 1
+        if len(stats.counts) > self.max_fingerprints:
+            stats.counts = {fp: n for fp, n in stats.counts.items() if n > 1}
+        self._cache.pop(host, None)
+
+    def is_template(self, url: str, fp: str) -> bool:
+        """True when fingerprint ``fp`` counts as template on ``url``'s host."""
+        stats = self._hosts.get(host_of(url))
+        return stats is not None and self._passes(stats, fp, stats.counts.get(fp, 0))
+
+    def _passes(self, stats: _HostStats, fp: str, count: int) -> bool:
+        """True when ``fp`` seen on ``count`` pages passes the thresholds of its length class."""
+        pages = len(stats.pages)
+        if fp.startswith("L"):
+            return count >= self.long_min_pages and count >= self.long_min_share * pages
+        return count >= self.min_pages and count >= self.min_share * pages
+
+    def template_for(self, url: str) -> frozenset[str]:
+        """The fingerprints that count as template on ``url``'s host (what a worker drops)."""
+        host = host_of(url)
+        cached = self._cache.get(host)
+        if cached is not None:
+            return cached
+        stats = self._hosts.get(host)
+        learned = frozenset(
+            fp for fp, n in (stats.counts.items() if stats else ()) if stats and self._passes(stats, fp, n)
+        )
+        self._cache[host] = learned
+        return learned
+
+    def pages_seen(self, url: str) -> int:
+        """How many distinct pages of ``url``'s host were observed."""
+        stats = self._hosts.get(host_of(url))
+        return len(stats.pages) if stats else 0
+
+    def hosts(self) -> list[str]:
+        """The hosts observed so far."""
+        return sorted(self._hosts)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready snapshot of the settings and the counts."""
+        return {
+            "version": self.VERSION,
+            "settings": {
+                "min_pages": self.min_pages,
+                "min_share": self.min_share,
+                "long_min_pages": self.long_min_pages,
+                "long_min_share": self.long_min_share,
+                "max_fingerprints": self.max_fingerprints,
+            },
+            "hosts": {
+                host: {"pages": sorted(s.pages), "counts": dict(sorted(s.counts.items()))}
+                for host, s in sorted(self._hosts.items())
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SiteBoilerplate:
+        """The instance a :meth:`to_json` snapshot describes."""
+        if data.get("version") != cls.VERSION:
+            raise ValueError(f"unknown site-boilerplate version: {data.get('version')!r}")
+        learned = cls(**data.get("settings", {}))
+        for host, entry in data.get("hosts", {}).items():
+            learned._hosts[host] = _HostStats(
+                pages=set(entry.get("pages", [])),
+                counts={str(k): int(v) for k, v in entry.get("counts", {}).items()},
+            )
+        return learned
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the snapshot to ``path`` atomically (a temporary file, then a rename)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SiteBoilerplate:
+        """Read a snapshot written by :meth:`save`."""
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -1,0 +1,113 @@
+"""The main job on the sample news site: discover, archive everything, keep the articles.
+
+The site is built from the seed documents (sample_site/); expected.json says which
+pages are articles and what their paragraphs are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sample_site import DEFAULT_SITE_DIR
+from sample_site.server import SampleSite
+from tests.conftest import CrawlResult, run_crawl
+
+EXPECTED = json.loads((DEFAULT_SITE_DIR / "expected.json").read_text(encoding="utf-8"))
+ARTICLES = EXPECTED["variants"]["contained"]["articles"]
+PAGES = EXPECTED["variants"]["contained"]["pages"]
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def site_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleSite, str, CrawlResult]:
+    site = SampleSite(DEFAULT_SITE_DIR / "contained")
+    base = site.start()
+    try:
+        arguments = {"urls": base + "/", "follow": "2", "sitemaps": "robots", "feeds": base + "/feed.xml"}
+        result = run_crawl(tmp_path_factory.mktemp("archive"), arguments, {"ARCHIVE_PROGRESS_INTERVAL": "0.2"})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    return site, base, result
+
+
+def test_every_article_gets_one_row(site_crawl) -> None:
+    _, base, result = site_crawl
+    rows = result.text_rows()
+    urls = [row["url"] for row in rows]
+    assert sorted(urls) == sorted(base + path for path in ARTICLES)  # once each, nothing else
+
+
+def test_pages_in_other_encodings_give_correct_text(site_crawl) -> None:
+    _, base, result = site_crawl
+    rows = {row["url"]: row for row in result.text_rows()}
+    for path, article in ARTICLES.items():
+        if article["charset"] == "utf-8":
+            continue
+        text = normalise(rows[base + path]["text"])
+        for paragraph in article["paragraphs"]:
+            assert normalise(paragraph) in text, (article["charset"], paragraph[:40])
+        assert rows[base + path]["language"] == article["language"]
+
+
+def test_everything_fetched_is_archived_and_robots_obeyed(site_crawl) -> None:
+    site, base, result = site_crawl
+    fetched = set(site.requested_paths())
+    assert not [p for p in fetched if p.startswith("/private/")]
+    archived = set()
+    from warcio.archiveiterator import ArchiveIterator
+
+    for path in result.warc_files():
+        with open(path, "rb") as f:
+            archived |= {
+                r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(f) if r.rec_type == "response"
+            }
+    assert {base + p for p in fetched} == archived
+    # pages of every kind came in: sitemaps, feeds, the PDF, images, the stylesheet, redirects
+    for path, page in PAGES.items():
+        if page["robots_allowed"] and page["type"] != "private":
+            assert base + path in archived, path
+    assert base + "/latest/" in archived  # a 301, archived as such
+
+
+def test_progress_and_summary_are_logged(site_crawl) -> None:
+    _, _, result = site_crawl
+    assert re.search(r"Archived \d+ pages \(\d+ pages/min\), \d+ articles, [\d.]+ MB", result.log)
+    assert re.search(r"Crawl test-crawl archived: \d+ pages, 6 articles; 1 WARC files", result.log)
+
+
+def test_warcio_check_passes_on_every_file(site_crawl) -> None:
+    _, _, result = site_crawl
+    warcio = str(Path(sys.executable).with_name("warcio"))
+    done = subprocess.run([warcio, "check", *map(str, result.warc_files())], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"sitemaps": "{base}/sitemap.xml"},
+        {"feeds": "{base}/feed.xml"},
+        {"urls": "{base}/atom.xml"},  # a start URL that is a feed is read as one
+    ],
+    ids=["sitemap-index", "rss", "atom-as-start-url"],
+)
+def test_discovery_without_link_following(tmp_path, arguments) -> None:
+    site = SampleSite(DEFAULT_SITE_DIR / "contained")
+    base = site.start()
+    try:
+        filled = {name: value.format(base=base) for name, value in arguments.items()}
+        result = run_crawl(tmp_path / "archive", {**filled, "requisites": "0"})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    assert sorted(row["url"] for row in result.text_rows()) == sorted(base + path for path in ARTICLES)

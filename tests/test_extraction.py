@@ -1,0 +1,408 @@
+# ruff: noqa: RUF001  (test lines in several scripts: look-alike letters are meant)
+"""Extraction quality: clean text, boilerplate stripped, metadata right, site-level learning.
+
+The sample-site pages (built from the seed texts, in the ``contained`` and ``bare``
+variants) are fetched from the sample site's own server on 127.0.0.1 and decoded the
+way the crawler does, then checked against ``sample_site/site/expected.json``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scraper.boilerplate import (
+    LONG_WORDS,
+    SiteBoilerplate,
+    filter_paragraphs,
+    fingerprint,
+    host_of,
+    line_kind,
+)
+from scraper.evaluate import (
+    SamplePage,
+    contains_text,
+    expected_metadata,
+    leaked,
+    metadata_matches,
+    plain,
+    sample_pages,
+)
+from scraper.extraction import Article, ExtractionOptions, clean_title, extract_article
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = ROOT / "sample_site" / "site"
+SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+BENCHMARK_DIR = ROOT.parent / "shared" / "benchmarks" / "aeb-dev"
+VARIANTS = ("contained", "bare")
+
+
+# --------------------------------------------------------------------------- sample site
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built sample site: the checked-out one, or one built from the seeds."""
+    if (SITE_DIR / "expected.json").exists():
+        return SITE_DIR
+    if not SEEDS_DIR.is_dir():
+        pytest.skip("no sample site and no seeds to build it from")
+    from sample_site.build import build_site
+
+    out = tmp_path_factory.mktemp("sample-site")
+    build_site(SEEDS_DIR, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def extracted(site_dir: Path) -> list[tuple[SamplePage, Article | None]]:
+    """Every sample-site HTML page (both variants) and what extract_article made of it."""
+    pages = sample_pages(site_dir)
+    return [(page, extract_article(page.html, page.url, ExtractionOptions())) for page in pages]
+
+
+def _articles(extracted: list[tuple[SamplePage, Article | None]], variant: str) -> Iterator[tuple[SamplePage, Article]]:
+    """The article pages of one variant, with their (non-None) extraction."""
+    found = 0
+    for page, article in extracted:
+        if page.variant == variant and page.expected is not None:
+            assert article is not None, f"{page.path}: article page judged not an article"
+            found += 1
+            yield page, article
+    assert found >= 6, f"expected the 6 sample articles in {variant}, found {found}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_article_paragraph_is_kept(extracted: list[tuple[SamplePage, Article | None]], variant: str) -> None:
+    lost = [
+        (page.path, paragraph[:60])
+        for page, article in _articles(extracted, variant)
+        for paragraph in page.expected["paragraphs"]  # type: ignore[index]
+        if not contains_text(plain(article.text), paragraph)
+    ]
+    assert not lost
+
+
+KINDS = (
+    "donation",
+    "callout",
+    "caption_prompt",
+    "caption",
+    "credit",
+    "read_time",
+    "date_line",
+    "read_also",
+    "follow",
+    "loader",
+    "comment_chrome",
+    "comment",
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_boilerplate_of_each_kind_is_stripped(
+    extracted: list[tuple[SamplePage, Article | None]], variant: str, kind: str
+) -> None:
+    present, leaks = 0, []
+    for page, article in _articles(extracted, variant):
+        entry: dict[str, Any] = page.expected  # type: ignore[assignment]
+        for item in entry["boilerplate"]:
+            if item["kind"] != kind:
+                continue
+            present += 1
+            if leaked(article.text, item["text"], entry["paragraphs"]):
+                leaks.append((page.path, item["text"][:60]))
+    assert present > 0, f"the sample site shows no {kind}: the test would prove nothing"
+    assert not leaks
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_metadata_is_right(extracted: list[tuple[SamplePage, Article | None]], variant: str) -> None:
+    wrong = []
+    for page, article in _articles(extracted, variant):
+        base_url = page.url[: len(page.url) - len(page.path)]
+        for name, want in expected_metadata(page.expected, base_url).items():  # type: ignore[arg-type]
+            got = getattr(article, name)
+            if not metadata_matches(name, want, got):
+                wrong.append((page.path, name, got, want))
+    assert not wrong
+
+
+def test_title_and_text_are_separate(extracted: list[tuple[SamplePage, Article | None]]) -> None:
+    for _page, article in _articles(extracted, "bare"):
+        assert article.title and article.title not in article.text.split("\n\n")
+        assert "\n\n" in article.text and "\n\n\n" not in article.text
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_non_article_pages_give_none(extracted: list[tuple[SamplePage, Article | None]], variant: str) -> None:
+    pages = [(p.path, a) for p, a in extracted if p.variant == variant and p.expected is None]
+    paths = {path for path, _ in pages}
+    assert {"/", "/southfront/", "/newsfront/", "/newarab/", "/no-such-page/"} <= paths
+    assert any(path.startswith("/search?") for path in paths)
+    assert [path for path, article in pages if article is not None] == []
+
+
+# --------------------------------------------------------------------------- the line rules
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("0 $ 2,500 $ 5,000 $ 1,440 $", "donation_widget"),
+        ("Support SouthFront", "call_to_action"),
+        ("Subscribe to our newsletter", "call_to_action"),
+        ("A Turkish BMC, destroyed on March 2nd by the LNA. Click to see full-size image", "caption_prompt"),
+        ("Нажмите, чтобы увеличить", "caption_prompt"),
+        ("Notify of", "comments"),
+        ("Newest Most Voted", "comments"),
+        ("Would love your thoughts, please comment.x", "comments"),
+        ("Комментарии", "comments"),
+        ("Read also: Syria Weekly: Turkey retaliation blocks regime's advance in Idlib", "read_also"),
+        ("Читайте также: Армия Хафтара сбила беспилотник", "read_also"),
+        ("اقرأ أيضاً: أردوغان يتعهد بتحرير ليبيا", "read_also"),
+        ("Lesen Sie auch: Die Lage in Libyen", "read_also"),
+        ("Lire aussi : La situation en Libye", "read_also"),
+        ("Lee también: La situación en Libia", "read_also"),
+        ("Follow\xa0us on\xa0FacebookTwitter\xa0and\xa0Instagram\xa0to stay connected", "share_follow"),
+        ("Подписывайтесь на наш канал в Telegram", "share_follow"),
+        ("Suivez-nous sur Twitter", "share_follow"),
+        ("Síguenos en Facebook", "share_follow"),
+        ("Folgen Sie uns auf Instagram", "share_follow"),
+        ("تابعونا على فيسبوك", "share_follow"),
+        ("3 min read", "read_time"),
+        ("Время чтения: 4 мин", "read_time"),
+        ("3 دقائق قراءة", "read_time"),
+        ("Lesezeit: 5 Minuten", "read_time"),
+        ("5 min de lecture", "read_time"),
+        ("Tiempo de lectura: 2 minutos", "read_time"),
+        ("Loading ...", "loader"),
+        ("Загрузка...", "loader"),
+        ("Cargando…", "loader"),
+        ("Chargement...", "loader"),
+        (
+            "Undated file photo, Image: 311609949, License: Rights-managed, Restrictions: , Model Release: no, "
+            "Credit line: Profimedia, Abaca Press",
+            "photo_credit",
+        ),
+        ("Haftar's forces have been fighting to capture Tripoli [Getty]", "photo_credit"),
+        ("Photo: AFP", "photo_credit"),
+        ("02 March, 2020", "date_line"),
+        ("02 مارس 2020", "date_line"),
+        ("2 марта 2020", "date_line"),
+        ("Copyright ©2019 Dow Jones & Company, Inc. All Rights Reserved", "copyright"),
+    ],
+)
+def test_line_rules_catch_boilerplate_in_several_languages(line: str, kind: str) -> None:
+    assert line_kind(line) == kind
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The delegation was also received by Syrian President Bashar al-Assad.",
+        "Support for the ceasefire grew among the parties in March, officials said.",
+        "Turkey has 12 observation posts established in rebel-held Idlib following a 2018 deal.",
+        "$139.00",
+        "Ливийская национальная армия сообщила о новых успехах в боях за Триполи.",
+        "وقال وزير الخارجية السوري وليد المعلم إن البعثات ستعود إلى العمل في دمشق.",
+        "29 November 2018 | 20 January 2019",
+        "Follow-up talks are planned for next week in Geneva.",
+        "Comments made by the minister drew criticism from the opposition.",
+        "Комментарии экспертов были осторожными.",
+        "По теме доклада выступил министр обороны.",
+        "Teilen sich die Parteien die Macht, wird es schwierig.",
+        "Relacionado con el caso, el juez citó a tres testigos.",
+        "شارك الرئيس في القمة العربية في الرياض.",
+        "15 comments were submitted to the council.",
+        "Copyright laws are changing in the EU.",
+        "Support grows.",
+        "Help wanted in the harbour town.",
+    ],
+)
+def test_line_rules_keep_article_lines(line: str) -> None:
+    assert line_kind(line) is None
+
+
+def test_comment_thread_is_cut_from_its_header_on() -> None:
+    article = ["The talks ended on Sunday with an agreement on the missions. " * 5, "A second paragraph follows."]
+    thread = ["Notify of", "Arch Bungle", "The enemy of my enemy is my friend …", "Zionism = EVIL", "Lone Ranger"]
+    kept, dropped = filter_paragraphs([*article, *thread])
+    assert kept == article
+    assert [hit.text for hit in dropped] == thread
+
+
+def test_a_header_at_the_very_top_does_not_cut_the_article() -> None:
+    paragraphs = ["3 comments", "The talks ended on Sunday with an agreement. " * 10, "Another paragraph."]
+    kept, _ = filter_paragraphs(paragraphs)
+    assert kept == paragraphs[1:]
+
+
+def test_donation_widget_lines_in_a_run_are_dropped_but_a_lone_price_stays() -> None:
+    kept, dropped = filter_paragraphs(["0 $", "2,500 $", "5,000 $", "1,440 $", "The text.", "$139.00", "Buy now."])
+    assert [hit.kind for hit in dropped] == ["donation_widget"] * 4
+    assert kept == ["The text.", "$139.00", "Buy now."]
+
+
+def test_title_repeats_are_dropped() -> None:
+    title = "Haftar’s Forces Make Gains As Delegation Visits Damascus"
+    kept, dropped = filter_paragraphs(["Haftar's Forces Make Gains As Delegation Visits Damascus", "Body."], title)
+    assert kept == ["Body."] and dropped[0].kind == "title_repeat"
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "url", "want"),
+    [
+        ("Damascus & Libyan National Army Deepen Ties - SouthFront", "SouthFront", "https://southfront.org/x", None),
+        ("Assad joins forces with Haftar | The New Arab", "The New Arab", "https://www.alaraby.co.uk/x", None),
+        ("Армия Хафтара сбила беспилотник | News Front", None, "https://news-front.info/x", None),
+        ("Opinion | Republicans Are Following Trump to Nowhere", "NYTimes", "https://www.nytimes.com/x", "same"),
+        ("BBC News - Julian Assange: Sweden drops rape investigation", "BBC", "https://www.bbc.com/x", None),
+    ],
+)
+def test_clean_title_drops_the_site_name_only(title: str, site: str | None, url: str, want: str | None) -> None:
+    cleaned = clean_title(title, site, url)
+    if want == "same":
+        assert cleaned == title
+    else:
+        assert cleaned is not None and cleaned in title and len(cleaned) < len(title)
+        assert "SouthFront" not in cleaned and "New Arab" not in cleaned and "News Front" not in cleaned
+        assert "BBC" not in cleaned
+
+
+# --------------------------------------------------------------------------- site-level learning
+
+WORDS = (
+    "ministry delegation council harbour railway budget province river election court village market "
+    "border treaty energy pipeline festival museum stadium hospital university factory drought harvest "
+    "senator mayor envoy report inquiry tariff currency shipment convoy airport bridge tunnel reform"
+).split()
+TEMPLATE_LINE = "The Riverside Courier is published by Riverside Media Group."
+QUOTE = (
+    "We will not accept any agreement that leaves the northern villages without water, the regional "
+    "governor said in a statement read out to reporters in front of the council building on Monday."
+)
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def _synthetic_page(number: int, quote: bool) -> tuple[str, str, list[str]]:
+    """(url, html, article paragraphs) of one article of a synthetic site with a template line."""
+    rng = random.Random(number)
+    paragraphs = [" ".join(_sentence(rng, 14) for _ in range(3)) for _ in range(6)]
+    if quote:
+        paragraphs.insert(3, QUOTE)
+    body = "".join(f"<p>{p}</p>" for p in [*paragraphs, TEMPLATE_LINE])
+    title = f"Report number {number} on the river towns"
+    html = (
+        f'<html lang="en"><head><title>{title} - Riverside Courier</title>'
+        '<meta property="og:type" content="article"></head>'
+        f'<body><article><h1>{title}</h1><div class="entry-content">{body}</div></article></body></html>'
+    )
+    return f"https://courier.example/news/{number}/", html, paragraphs
+
+
+def test_site_learning_drops_a_repeated_line_and_keeps_a_quote_seen_twice() -> None:
+    learned = SiteBoilerplate(min_pages=3)
+    texts: dict[int, str] = {}
+    for number in range(1, 7):
+        url, html, paragraphs = _synthetic_page(number, quote=number in (1, 2))
+        article = extract_article(html, url, site_boilerplate=learned.template_for(url))
+        assert article is not None
+        assert all(contains_text(plain(article.text), p) for p in paragraphs)
+        texts[number] = article.text
+        learned.observe(url, article.fingerprints)
+    # the first three pages keep the line (the rules do not know it), later pages lose it
+    assert all(TEMPLATE_LINE in texts[n] for n in (1, 2, 3))
+    assert all(TEMPLATE_LINE not in texts[n] for n in (4, 5, 6))
+    assert fingerprint(TEMPLATE_LINE) in learned.template_for("https://courier.example/other/")
+    # the quote, on two pages, is article text
+    assert QUOTE in texts[1] and QUOTE in texts[2]
+    assert fingerprint(QUOTE) not in learned.template_for("https://courier.example/")
+    # another host has learned nothing
+    assert learned.template_for("https://other.example/news/1/") == frozenset()
+
+
+def test_post_filter_works_before_the_site_has_been_learned() -> None:
+    url, html, paragraphs = _synthetic_page(1, quote=False)
+    widgets = "<p>Read also: The river towns vote</p><p>3 min read</p>"
+    html = html.replace("<p>" + TEMPLATE_LINE, widgets + "<p>" + TEMPLATE_LINE)
+    article = extract_article(html, url, site_boilerplate=SiteBoilerplate().template_for(url))
+    assert article is not None
+    assert "Read also" not in article.text and "min read" not in article.text
+    assert all(p in article.text for p in paragraphs)
+
+
+def test_a_long_paragraph_needs_many_pages_and_a_share_of_them() -> None:
+    learned = SiteBoilerplate(min_pages=3)
+    long_fp, short_fp = fingerprint(QUOTE), fingerprint(TEMPLATE_LINE)
+    assert long_fp.startswith("L") and short_fp.startswith("S") and QUOTE.count(" ") >= LONG_WORDS
+    for number in range(10):
+        prints = [short_fp, fingerprint(f"Unique paragraph {number} " + "text " * 30)]
+        learned.observe(f"https://a.example/{number}", prints + ([long_fp] if number < 3 else []))
+    assert short_fp in learned.template_for("https://a.example/")
+    assert long_fp not in learned.template_for("https://a.example/")  # 3 of 10 pages: a quote
+    for number in range(10, 14):
+        learned.observe(f"https://a.example/{number}", [long_fp])
+    assert long_fp in learned.template_for("https://a.example/")  # 7 of 14 pages: an 'about us' block
+
+
+def test_a_page_seen_twice_counts_once() -> None:
+    learned = SiteBoilerplate(min_pages=2)
+    for _ in range(3):
+        learned.observe("https://b.example/x#top", [fingerprint(TEMPLATE_LINE)])
+    assert learned.pages_seen("https://b.example/") == 1
+    assert learned.template_for("https://b.example/") == frozenset()
+
+
+def test_site_learning_survives_save_and_load(tmp_path: Path) -> None:
+    learned = SiteBoilerplate(min_pages=3, min_share=0.05)
+    for number in range(5):
+        learned.observe(f"https://www.c.example/{number}", [fingerprint(TEMPLATE_LINE), fingerprint(f"p{number}")])
+    path = tmp_path / "state" / "site-boilerplate.json"
+    learned.save(path)
+    loaded = SiteBoilerplate.load(path)
+    assert loaded.to_json() == learned.to_json()
+    assert loaded.template_for("https://c.example/") == learned.template_for("https://c.example/") != frozenset()
+    assert loaded.min_share == 0.05 and host_of("https://www.c.example/1") == "c.example"
+    loaded.observe("https://c.example/new", [fingerprint("p-new")])
+    assert loaded.pages_seen("https://c.example/") == 6
+
+
+def test_bad_settings_and_versions_are_refused() -> None:
+    with pytest.raises(ValueError):
+        SiteBoilerplate(min_pages=1)
+    with pytest.raises(ValueError):
+        SiteBoilerplate.from_json({"version": 99})
+
+
+# --------------------------------------------------------------------------- benchmark pages
+
+
+def test_benchmark_pages_are_all_articles() -> None:
+    if not (BENCHMARK_DIR / "ground-truth.json").exists():
+        pytest.skip("article-extraction benchmark not present")
+    truth = json.loads((BENCHMARK_DIR / "ground-truth.json").read_text(encoding="utf-8"))
+    none = []
+    for key in sorted(truth)[::4]:  # a quarter of the pages keeps the test fast
+        html = gzip.decompress((BENCHMARK_DIR / "html" / f"{key}.html.gz").read_bytes()).decode("utf-8")
+        if extract_article(html, truth[key]["url"]) is None:
+            none.append(key)
+    assert none == []
+
+
+def test_as_dict_is_the_row_without_fingerprints() -> None:
+    url, html, _ = _synthetic_page(7, quote=False)
+    article = extract_article(html, url)
+    assert article is not None and article.fingerprints
+    row = article.as_dict()
+    assert "fingerprints" not in row and row["text"] == article.text and row["language"] == "en"
