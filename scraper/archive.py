@@ -49,8 +49,10 @@ class CompletedFile:
 class Deriver(Protocol):
     """Makes files from finished ones: an index per WARC, WET per text segment, a package.
 
-    Called in the writer thread. Returns the paths it wrote inside the crawl folder;
-    they are hashed, listed in the manifest and stored like every other file.
+    Called in a thread of its own, one file at a time in completion order, so indexing
+    a large segment never holds up the WARC writer. Returns the paths it wrote inside
+    the crawl folder; they are hashed, listed in the manifest and stored like every
+    other file. ``crawl_completed`` comes last, with every file made before it.
     """
 
     def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]: ...
@@ -129,7 +131,6 @@ class CrawlArchive:
         max_warc_bytes: int = 1_000_000_000,
         gzip_level: int = 6,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
-        derivers: list[Deriver] | None = None,
     ):
         self.crawl_dir = crawl_dir
         self.crawl_id = crawl_id
@@ -137,7 +138,6 @@ class CrawlArchive:
         self.max_warc_bytes = max_warc_bytes
         self.gzip_level = gzip_level
         self.on_file_completed = on_file_completed
-        self.derivers = derivers or []
         self.completed: list[CompletedFile] = []
         self.records_written = 0
         self.text_rows_written = 0
@@ -173,12 +173,6 @@ class CrawlArchive:
 
     def _finish(self, segment: SegmentFile) -> None:
         done = segment.close(self.crawl_dir)
-        self._register(done)
-        for deriver in self.derivers:
-            for path in deriver.file_completed(self.crawl_dir, done):
-                self._register(completed_file(self.crawl_dir, path))
-
-    def _register(self, done: CompletedFile) -> None:
         self.completed.append(done)
         if self.on_file_completed is not None:
             self.on_file_completed(done)
@@ -243,8 +237,4 @@ class CrawlArchive:
         if not self._closed:
             self._close_segments()
             self._closed = True
-            finished = list(self.completed)
-            for deriver in self.derivers:
-                for path in deriver.crawl_completed(self.crawl_dir, finished):
-                    self._register(completed_file(self.crawl_dir, path))
         return list(self.completed)

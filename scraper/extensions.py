@@ -11,7 +11,9 @@ import json
 import logging
 import platform
 import socket
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,11 +27,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import threads
+from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.python.threadpool import ThreadPool
 
 from scraper import __version__
-from scraper.archive import CompletedFile, CrawlArchive, Deriver, ResponseLocation
+from scraper.archive import CompletedFile, CrawlArchive, Deriver, ResponseLocation, completed_file
 from scraper.storage import storage_class_for_uri
 
 if TYPE_CHECKING:
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 
     from scraper.storage import ArchiveStorage
 
-__all__ = ["ArchiveExtension", "default_crawl_id", "warcinfo_fields"]
+__all__ = ["ArchiveExtension", "default_crawl_id", "deferred_from_future", "warcinfo_fields"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +63,23 @@ RECORDED_SETTINGS = (
     "DOWNLOAD_TIMEOUT",
     "RETRY_TIMES",
 )
+
+
+def deferred_from_future(future: Future[T]) -> Deferred[T]:
+    """A Deferred fired on the reactor thread when a concurrent future completes."""
+    from twisted.internet import reactor
+
+    d: Deferred[T] = Deferred()
+
+    def done(f: Future[T]) -> None:
+        error = f.exception()
+        if error is not None:
+            reactor.callFromThread(d.errback, error)
+        else:
+            reactor.callFromThread(d.callback, f.result())
+
+    future.add_done_callback(done)
+    return d
 
 
 def default_crawl_id(spider_name: str, moment: datetime | None = None) -> str:
@@ -126,6 +146,10 @@ class ArchiveExtension:
         self.started_at: datetime | None = None
         self.arguments: dict[str, str] = {}
         self._writer = ThreadPool(minthreads=1, maxthreads=1, name="archive-writer")
+        # Derived files (indexes, WET, packages) are made in a thread of their own, in order.
+        self._deriver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-deriver")
+        self._files: list[CompletedFile] = []
+        self._files_lock = threading.Lock()
         self._progress: LoopingCall | None = None
         self._progress_last = (0.0, 0)
 
@@ -172,11 +196,47 @@ class ArchiveExtension:
         d = threads.deferToThreadPool(reactor, self._writer, func, *args, **kwargs)
         return await maybe_deferred_to_future(d)
 
-    def _on_file_completed(self, completed: CompletedFile) -> None:
-        # Runs in the writer thread; storage backends hand uploads to their own threads.
-        kind = completed.relpath.split("/", 1)[0]
+    def _register(self, completed: CompletedFile) -> None:
+        # Writer or deriver thread; storage backends hand uploads to their own threads.
+        with self._files_lock:
+            self._files.append(completed)
+        folder, _, rest = completed.relpath.partition("/")
+        kind = folder if rest else completed.relpath.rsplit(".", 1)[-1]  # top-level files by extension
         self.stats.inc_value(f"archive/files/{kind}")
         self.storage.file_completed(self.crawl_id, completed)
+
+    def _on_file_completed(self, completed: CompletedFile) -> None:
+        self._register(completed)
+        if self.derivers:
+            self._deriver.submit(self._derive_from, completed)
+
+    def _derive_from(self, completed: CompletedFile) -> None:
+        crawl_dir = self.storage.crawl_folder(self.crawl_id)
+        for deriver in self.derivers:
+            try:
+                paths = deriver.file_completed(crawl_dir, completed)
+            except Exception:  # a broken derived file must not lose the crawl: logged, counted
+                logger.exception("%s failed on %s", type(deriver).__name__, completed.relpath)
+                self.stats.inc_value("archive/derive/errors")
+                continue
+            for path in paths:
+                self._register(completed_file(crawl_dir, path))
+
+    def _derive_at_end(self) -> list[CompletedFile]:
+        crawl_dir = self.storage.crawl_folder(self.crawl_id)
+        with self._files_lock:
+            files = list(self._files)
+        for deriver in self.derivers:
+            try:
+                paths = deriver.crawl_completed(crawl_dir, files)
+            except Exception:
+                logger.exception("%s failed at the end of the crawl", type(deriver).__name__)
+                self.stats.inc_value("archive/derive/errors")
+                continue
+            for path in paths:
+                self._register(completed_file(crawl_dir, path))
+        with self._files_lock:
+            return list(self._files)
 
     # -- signals -------------------------------------------------------------------
 
@@ -190,7 +250,6 @@ class ArchiveExtension:
             max_warc_bytes=self.max_warc_bytes,
             gzip_level=self.gzip_level,
             on_file_completed=self._on_file_completed,
-            derivers=self.derivers,
         )
         self._writer.start()
         self.stats.set_value("archive/crawl_id", self.crawl_id)
@@ -205,8 +264,11 @@ class ArchiveExtension:
             self._progress.stop()
         if self.archive is None:
             return
-        completed = await self._in_writer(self.archive.close)
+        await self._in_writer(self.archive.close)
         self._writer.stop()
+        # Queued after every file_completed: runs once all derived files are made.
+        completed = await maybe_deferred_to_future(deferred_from_future(self._deriver.submit(self._derive_at_end)))
+        self._deriver.shutdown(wait=False)
         finished_at = datetime.now(timezone.utc)
         manifest = self.manifest(completed, finished_at, reason)
         await maybe_deferred_to_future(

@@ -9,16 +9,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
 
 from scraper.boilerplate import SiteBoilerplate
-from scraper.extensions import ArchiveExtension
+from scraper.extensions import ArchiveExtension, deferred_from_future
 from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name, warm_up
 from scraper.items import ArticleCandidate
 
@@ -52,23 +51,6 @@ def article_row(candidate: ArticleCandidate, article: Article, extractor: str) -
         "payload_digest": record.payload_digest,
         "extractor": extractor,
     }
-
-
-def deferred_from_future(future: Future[T]) -> Deferred[T]:
-    """A Deferred fired on the reactor thread when a concurrent future completes."""
-    from twisted.internet import reactor
-
-    d: Deferred[T] = Deferred()
-
-    def done(f: Future[T]) -> None:
-        error = f.exception()
-        if error is not None:
-            reactor.callFromThread(d.errback, error)
-        else:
-            reactor.callFromThread(d.callback, f.result())
-
-    future.add_done_callback(done)
-    return d
 
 
 class ArticleTextPipeline:
