@@ -32,6 +32,7 @@ ARCHIVE_BOILERPLATE_MIN_PAGES = 3
 ARCHIVE_STORAGES = {
     "": "scraper.storage.FileStorage",
     "file": "scraper.storage.FileStorage",
+    "s3": "scraper.s3.S3Storage",
 }
 # Files made from finished ones (indexes, WET, packages): classes with
 # file_completed() and crawl_completed(), see scraper.archive.Deriver.
@@ -45,7 +46,35 @@ ARCHIVE_USER_AGENT = "news-archiver/{version} (+{contact})"
 ARCHIVE_RETRY_BACKOFF_BASE = 1.0
 ARCHIVE_RETRY_BACKOFF_MAX = 120.0
 
+# --- S3 storage (ARCHIVE_URI = s3://bucket/prefix) -----------------------------
+# Credentials, endpoint and region: Scrapy's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+# AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_REGION_NAME, AWS_USE_SSL, AWS_VERIFY; when unset,
+# boto3 finds them the standard way (AWS_* environment variables, AWS_PROFILE, ~/.aws).
+# Local folder the crawl writes into before upload; what could not be uploaded waits
+# there for `scrapy upload`. Empty: $XDG_CACHE_HOME/news-archiver/spool, else
+# ~/.cache/news-archiver/spool. Files are uploaded as soon as complete; their spool
+# copies go once verified, or at the end of the crawl if ARCHIVE_DERIVERS may still
+# read them (a WACZ needs every WARC): then the spool needs room for a whole crawl.
+ARCHIVE_SPOOL_DIR = ""
+# Files uploaded at the same time.
+ARCHIVE_S3_UPLOAD_THREADS = 2
+# Files of this size and more go up in parts of ARCHIVE_S3_MULTIPART_CHUNKSIZE bytes,
+# ARCHIVE_S3_MAX_CONCURRENCY parts at a time (boto3 TransferConfig).
+ARCHIVE_S3_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+ARCHIVE_S3_MULTIPART_CHUNKSIZE = 64 * 1024 * 1024
+ARCHIVE_S3_MAX_CONCURRENCY = 8
+# A failed upload is tried again this many times, after ARCHIVE_S3_RETRY_BACKOFF_BASE
+# seconds, doubled each time up to ARCHIVE_S3_RETRY_BACKOFF_MAX.
+ARCHIVE_S3_RETRY_TIMES = 5
+ARCHIVE_S3_RETRY_BACKOFF_BASE = 2.0
+ARCHIVE_S3_RETRY_BACKOFF_MAX = 60.0
+# A crawl starts by uploading what earlier crawls left in the spool.
+ARCHIVE_S3_UPLOAD_SPOOL_AT_START = True
+
 # --- Scrapy components --------------------------------------------------------
+# Project commands: `scrapy upload`, and `scrapy crawl` with a non-zero exit code when
+# the archive is incomplete.
+COMMANDS_MODULE = "scraper.commands"
 DOWNLOAD_HANDLERS = {
     "http": "scraper.wire.WireCaptureDownloadHandler",
     "https": "scraper.wire.WireCaptureDownloadHandler",

@@ -264,8 +264,10 @@ class ArchiveExtension:
             self._progress.stop()
         if self.archive is None:
             return
-        await self._in_writer(self.archive.close)
-        self._writer.stop()
+        try:
+            await self._in_writer(self.archive.close)
+        finally:
+            self._writer.stop()  # a live pool thread would keep the process from exiting
         # Queued after every file_completed: runs once all derived files are made.
         completed = await maybe_deferred_to_future(deferred_from_future(self._deriver.submit(self._derive_at_end)))
         self._deriver.shutdown(wait=False)
@@ -300,7 +302,12 @@ class ArchiveExtension:
     # -- reporting -------------------------------------------------------------------
 
     def manifest(self, completed: list[CompletedFile], finished_at: datetime, reason: str) -> bytes:
-        stats = {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str))}
+        # Upload figures are still moving while the manifest is written: they go to the log.
+        stats = {
+            k: v
+            for k, v in self.stats.get_stats().items()
+            if isinstance(v, (int, float, str)) and not k.startswith("archive/upload/")
+        }
         document = {
             "crawl_id": self.crawl_id,
             "software": f"scraper/{__version__}",

@@ -3,7 +3,8 @@
 A storage gives the crawl a local folder to write into, is told when each file is
 complete, and at the end publishes the manifest last. It knows nothing of WARC.
 Backends are listed in ``ARCHIVE_STORAGES`` (scheme -> class path), as Scrapy's
-``FEED_STORAGES`` are, and built with ``from_crawler`` or plain arguments.
+``FEED_STORAGES`` are, and built with ``from_crawler`` or plain arguments: a local
+folder here, S3 in :mod:`scraper.s3`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from scrapy.utils.misc import load_object
 if TYPE_CHECKING:
     from scraper.archive import CompletedFile
 
-__all__ = ["ArchiveStorage", "FileStorage", "storage_class_for_uri"]
+__all__ = ["FAILURE_STATS", "ArchiveStorage", "FileStorage", "storage_class_for_uri"]
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
+#: Stats a storage sets above zero when the crawl is not (yet) complete where it should be:
+#: ``scrapy crawl`` then exits non-zero.
+FAILURE_STATS = ("archive/upload/failed", "archive/upload/pending")
 
 
 class ArchiveStorage(Protocol):

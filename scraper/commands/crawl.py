@@ -1,0 +1,92 @@
+"""``scrapy crawl`` whose exit code says whether the archive is complete where it should be.
+
+Scrapy's own command exits 0 whenever the spider ran. This one also exits 1 when the
+storage reports files it could not store (any of :data:`scraper.storage.FAILURE_STATS`
+above zero), and keeps credentials given as settings out of Scrapy's "Overridden
+settings" log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from scraper.storage import FAILURE_STATS
+
+if TYPE_CHECKING:
+    import argparse
+
+    from scrapy.settings import BaseSettings
+
+__all__ = ["Command", "RedactSecrets", "archive_failures", "secret_values"]
+
+logger = logging.getLogger(__name__)
+
+SECRET_SETTINGS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+REDACTED = "***"
+
+
+def secret_values(settings: BaseSettings) -> list[str]:
+    """Credentials present in the settings (AWS_* and user:password in ARCHIVE_URI)."""
+    values = [settings.get(name) for name in SECRET_SETTINGS]
+    uri = urlsplit(str(settings.get("ARCHIVE_URI") or ""))
+    values += [uri.username, uri.password]
+    return [str(value) for value in values if value]
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the given secrets in the messages of the logger it is attached to."""
+
+    def __init__(self, secrets: Iterable[str]):
+        super().__init__()
+        # Longest first, so a secret containing another one is replaced whole.
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            if any(secret in message for secret in self.secrets):
+                for secret in self.secrets:
+                    message = message.replace(secret, REDACTED)
+                record.msg, record.args = message, None
+        return True
+
+
+def archive_failures(stats: dict[str, object]) -> dict[str, object]:
+    """The failure stats of a finished crawl that are above zero."""
+    return {name: stats[name] for name in FAILURE_STATS if isinstance(stats.get(name), int) and stats[name]}
+
+
+class Command(ScrapyCrawlCommand):
+    def long_desc(self) -> str:
+        return (
+            "Run a spider of the current project, by name. Exits 1 if the crawl could not start "
+            "or if its archive is incomplete (files left in the spool, uploads that failed)."
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) < 1:
+            raise UsageError
+        if len(args) > 1:
+            raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
+        assert self.crawler_process is not None and self.settings is not None
+        # Scrapy logs every overridden setting when the crawler starts, values included.
+        logging.getLogger("scrapy.crawler").addFilter(RedactSecrets(secret_values(self.settings)))
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+            return
+        failures = archive_failures(crawler.stats.get_stats() if crawler.stats is not None else {})
+        if failures:
+            logger.error(
+                "The archive of this crawl is incomplete (%s): exiting with status 1",
+                ", ".join(f"{name}={value}" for name, value in failures.items()),
+            )
+            self.exitcode = 1
