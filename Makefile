@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SEEDS ?= ../shared/seeds
+ARCHIVE ?= archive
+PORT ?= 8080
 
-.PHONY: setup demo test lint eval bench replay clean
+.PHONY: setup demo test test-s3 lint eval bench bench-s3 replay clean
 
 setup: $(STAMP)
 
@@ -18,15 +19,27 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/python -m sample_site.demo
 
+# pywb lives in a venv of its own (.pywb-venv): its pins clash with ours.
 test: setup
+	bash scripts/pywb-venv.sh
 	$(BIN)/python -m pytest
+
+test-s3: setup
+	$(BIN)/python -m pytest tests/test_storage_s3.py tests/test_storage_local.py
 
 eval: setup
 	$(BIN)/python -m scraper.evaluate
+
+bench-s3: setup
+	$(BIN)/python -m benchmarks.s3_upload
+
+replay: setup
+	bash scripts/pywb-venv.sh
+	$(BIN)/python scripts/replay.py $(ARCHIVE) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) archive .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pywb-venv build archive .pytest_cache .mypy_cache .ruff_cache

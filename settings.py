@@ -36,7 +36,7 @@ ARCHIVE_STORAGES = {
 }
 # Files made from finished ones (indexes, WET, packages): classes with
 # file_completed() and crawl_completed(), see scraper.archive.Deriver.
-ARCHIVE_DERIVERS: list[str] = []
+ARCHIVE_DERIVERS = ["scraper.indexing.CdxjIndexDeriver", "scraper.wet.WetDeriver", "scraper.wacz.WaczDeriver"]
 # Who runs the crawl: put in the User-Agent and the warcinfo records.
 ARCHIVE_CONTACT = "https://example.org/news-archiver; archive@example.org"
 # User-Agent template: {version} and {contact} are filled in.

@@ -23,6 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 __all__ = [
     "WarcRecord",
     "block_digest",
+    "conversion_record",
     "gzip_member",
     "http_payload_offset",
     "make_record_id",
@@ -147,6 +148,26 @@ def request_record(target_uri: str, http_request: bytes, *, date: str, concurren
         ("WARC-Block-Digest", block_digest(http_request)),
     ]
     return WarcRecord(headers, http_request)
+
+
+def conversion_record(target_uri: str, text: bytes, *, date: str, refers_to: str | None,
+                      content_type: str = "text/plain", language: str | None = None,
+                      warcinfo_id: str | None = None, record_id: str | None = None) -> WarcRecord:
+    """A ``conversion`` record: text derived from the response ``refers_to`` (as in WET)."""
+    headers = [
+        ("WARC-Type", "conversion"),
+        ("WARC-Record-ID", record_id or make_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", target_uri),
+    ]
+    if refers_to:
+        headers.append(("WARC-Refers-To", refers_to))
+    if warcinfo_id:
+        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    if language:
+        headers.append(("WARC-Identified-Content-Language", language))
+    headers += [("Content-Type", content_type), ("WARC-Block-Digest", block_digest(text))]
+    return WarcRecord(headers, text)
 
 
 def gzip_member(data: bytes, level: int = 6) -> bytes:

@@ -1,0 +1,102 @@
+"""CDXJ indexes of WARC files, in pywb's format, made with ``cdxj-indexer``.
+
+One sorted index per WARC segment, ``indexes/<stem>.cdxj``, written when the segment
+completes: pywb reads that folder as a collection's index, and the WACZ package merges
+them. It reads finished files only and knows nothing of Scrapy.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cdxj_indexer import CDXJIndexer
+
+from scraper.archive import CompletedFile
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+__all__ = ["CdxjIndexDeriver", "index_name", "is_warc_name", "merged_cdxj_lines", "warc_stem", "write_cdxj"]
+
+logger = logging.getLogger(__name__)
+
+WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
+
+#: Extra CDXJ fields, as ``wacz create`` asks for: the request's Referer. With
+#: ``post_append`` a POST's body is folded into its lookup key, as pywb expects.
+EXTRA_FIELDS = "referrer"
+
+
+def is_warc_name(name: str) -> bool:
+    return name.endswith(WARC_SUFFIXES) and not name.endswith(".warc.wet.gz")
+
+
+def warc_stem(name: str) -> str:
+    """``<stem>.warc.gz`` -> ``<stem>`` (also ``.warc``, ``.arc.gz``, ``.arc``)."""
+    for suffix in WARC_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def index_name(warc_name: str) -> str:
+    return warc_stem(warc_name) + ".cdxj"
+
+
+def write_cdxj(warc_path: Path, index_path: Path) -> int:
+    """Index one WARC into a sorted CDXJ file; return its number of lines.
+
+    Written under ``.open`` and renamed, so pywb never reads half an index. Each line
+    has the record's offset, length, SHA-256 (``recordDigest``) and file name.
+    """
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    open_path = index_path.with_name(index_path.name + ".open")
+    with open(open_path, "w", encoding="utf-8") as out:
+        indexer = CDXJIndexer(
+            out, [str(warc_path)], sort=True, post_append=True, digest_records=True, fields=EXTRA_FIELDS
+        )
+        indexer.process_all()
+        out.flush()
+        os.fsync(out.fileno())
+    with open(open_path, "rb") as lines:
+        count = sum(1 for _ in lines)
+    os.replace(open_path, index_path)
+    return count
+
+
+def merged_cdxj_lines(index_paths: list[Path]) -> Iterator[str]:
+    """The lines of several sorted CDXJ files, merged in order (streamed, not loaded)."""
+    with ExitStack() as stack:
+        files = [stack.enter_context(open(path, encoding="utf-8")) for path in index_paths]
+        yield from heapq.merge(*files)
+
+
+class CdxjIndexDeriver:
+    """Deriver: ``indexes/<stem>.cdxj`` for every completed WARC segment."""
+
+    def __init__(self, stats: StatsCollector | None = None):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CdxjIndexDeriver:
+        return cls(crawler.stats)
+
+    def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]:
+        if not (completed.relpath.startswith("warc/") and is_warc_name(completed.path.name)):
+            return []
+        index_path = crawl_dir / "indexes" / index_name(completed.path.name)
+        lines = write_cdxj(completed.path, index_path)
+        if self.stats is not None:
+            self.stats.inc_value("archive/indexes/lines", lines)
+        logger.debug("Indexed %s: %d CDXJ lines", completed.relpath, lines)
+        return [index_path]
+
+    def crawl_completed(self, crawl_dir: Path, files: list[CompletedFile]) -> list[Path]:
+        return []

@@ -1,0 +1,408 @@
+"""Runs the current extractor over archived WARCs: new text rows and WET, nothing fetched.
+
+Works on our crawls and on WARCs from other crawlers (wget, Heritrix, Browsertrix):
+records are streamed with warcio and their decoded payloads (chunked and gzip bodies
+undone) sent in batches to a process pool; rows are written in record order. Odd
+records (revisits, truncated, segmented, non-HTML, undecodable) are counted, never
+fatal; a WARC cut short yields the records before the cut.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import time
+import zlib
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+
+from scraper.archive import completed_file, text_row_bytes
+from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name
+from scraper.indexing import is_warc_name, warc_stem
+from scraper.wet import WetWriter, wet_fields
+
+__all__ = ["HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Record types that hold no page to extract, counted by name.
+OTHER_TYPES = ("warcinfo", "request", "metadata", "conversion", "continuation")
+#: Bigger decoded HTML payloads are skipped (counted): no article page is that large.
+MAX_HTML_BYTES = 16 << 20
+#: A batch sent to a worker: this many records or this many bytes, whichever comes first.
+BATCH_RECORDS = 16
+BATCH_BYTES = 4 << 20
+READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError)
+#: warcio also raises AttributeError on a WARC header block cut short.
+PARSE_ERRORS = (*READ_ERRORS, AttributeError)
+
+
+@dataclass(frozen=True)
+class HtmlRecord:
+    """An archived HTML response, decoded, with where it lives: one extraction job."""
+
+    url: str
+    html: bytes
+    content_type: str
+    warc_filename: str
+    warc_offset: int
+    warc_record_id: str
+    warc_date: str
+    payload_digest: str
+
+
+@dataclass
+class ReextractResult:
+    """What a run did: counts, the files it wrote (relative to DEST) and timing."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.counts["html_records"] / self.seconds if self.seconds else 0.0
+
+
+# -- finding and reading WARCs ------------------------------------------------------------
+
+
+def find_warcs(source: Path) -> list[Path]:
+    """The WARC files of a crawl folder (its ``warc/``), a folder of WARCs, or one WARC."""
+    if source.is_file():
+        return [source]
+    if (source / "warc").is_dir():
+        source = source / "warc"
+    if not source.is_dir():
+        raise FileNotFoundError(f"no WARC file or folder at {source}")
+    warcs = sorted(p for p in source.rglob("*") if p.is_file() and is_warc_name(p.name))
+    stems = Counter(warc_stem(p.name) for p in warcs)
+    twins = sorted(stem for stem, count in stems.items() if count > 1)
+    if twins:  # text rows name their WARC by file name, and outputs are named after it
+        raise ValueError(f"WARC files with the same name in different folders of {source}: {', '.join(twins)}")
+    return warcs
+
+
+class _Sha1Tee:
+    """Reads through to a stream and hashes what passes (for a missing payload digest)."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.sha1 = hashlib.sha1()
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.stream.read(size)
+        self.sha1.update(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data: bytes = self.stream.readline(size)
+        self.sha1.update(data)
+        return data
+
+    def label(self) -> str:
+        return "sha1:" + base64.b32encode(self.sha1.digest()).decode("ascii")
+
+
+def _content_type(record: ArcWarcRecord) -> str:
+    if record.http_headers is not None:
+        return record.http_headers.get_header("Content-Type") or ""
+    return record.rec_headers.get_header("Content-Type") or ""
+
+
+def _skip_reason(record: ArcWarcRecord) -> str | None:
+    """Why a record is no extraction job (a counter name), or None if it is one."""
+    if record.length is None:  # warcio yields a header block cut by the end of the file so
+        return "cut_records"
+    if record.rec_type == "revisit":
+        return "revisits"
+    if record.rec_type not in ("response", "resource"):
+        return f"{record.rec_type}_records" if record.rec_type in OTHER_TYPES else "unknown_type_records"
+    if record.rec_headers.get_header("WARC-Segment-Number"):
+        return "segmented_records"
+    if record.http_headers is not None and record.http_headers.get_statuscode() != "200":
+        return "not_200"
+    if _content_type(record).split(";", 1)[0].strip().lower() not in HTML_TYPES:
+        return "not_html"
+    return None
+
+
+def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Counter[str]) -> HtmlRecord | None:
+    """Read one HTML record's decoded payload; None (counted) if it cannot be read."""
+    headers = record.rec_headers
+    payload_digest = headers.get_header("WARC-Payload-Digest") or ""
+    limited = record.raw_stream  # warcio's reader limited to the record's Content-Length
+    tee = None
+    if not payload_digest:
+        tee = _Sha1Tee(record.raw_stream)
+        record.raw_stream = tee
+    if headers.get_header("WARC-Truncated"):
+        counts["truncated_records"] += 1  # extracted all the same: a cut page still has its text
+    try:
+        html = record.content_stream().read(MAX_HTML_BYTES + 1)
+    except (zlib.error, OSError, ValueError, EOFError) as error:
+        counts["decode_errors"] += 1
+        logger.info("Cannot decode %s at %s:%d: %r", headers.get_header("WARC-Target-URI"), warc_name, offset, error)
+        return None
+    if len(html) > MAX_HTML_BYTES:
+        counts["too_large"] += 1
+        return None
+    rest = tee if tee is not None else limited
+    while rest.read(1 << 16):  # what decoders leave unread (a chunked body's trailer)
+        pass
+    if getattr(limited, "limit", 0) > 0:  # the file ends inside this record
+        counts["cut_records"] += 1
+        logger.warning("%s:%d: the file ends inside the record of %s", warc_name, offset,
+                       headers.get_header("WARC-Target-URI"))
+        return None
+    if tee is not None:
+        payload_digest = tee.label()
+    return HtmlRecord(
+        url=headers.get_header("WARC-Target-URI") or "",
+        html=html,
+        content_type=_content_type(record),
+        warc_filename=warc_name,
+        warc_offset=offset,
+        warc_record_id=headers.get_header("WARC-Record-ID") or "",
+        warc_date=headers.get_header("WARC-Date") or "",
+        payload_digest=payload_digest,
+    )
+
+
+def html_records(path: Path, counts: Counter[str]) -> Iterator[HtmlRecord]:
+    """The HTML responses of one WARC, streamed; everything else is counted and skipped.
+
+    Only warcio's reading is guarded: a damaged file ends the file, counted and logged.
+    """
+    with open(path, "rb") as f:
+        iterator = ArchiveIterator(f, arc2warc=True)
+        records = iter(iterator)
+        offset = 0
+        while True:
+            try:
+                record = next(records, None)
+                if record is None:
+                    return
+                offset = iterator.offset  # where this record starts (before it is read)
+                counts["records"] += 1
+                reason = _skip_reason(record)
+                job = None if reason else _html_record(record, path.name, offset, counts)
+            except PARSE_ERRORS as error:
+                counts["files_cut"] += 1
+                logger.warning("%s stops being readable after offset %d: %r", path, offset, error)
+                return
+            if reason:
+                counts[reason] += 1
+            elif job is not None:
+                counts["html_records"] += 1
+                yield job
+
+
+# -- extraction in worker processes --------------------------------------------------------
+
+
+def _warm_up() -> None:
+    import trafilatura  # noqa: F401
+
+
+def extract_batch(jobs: list[HtmlRecord], options: ExtractionOptions) -> list[Article | str | None]:
+    """Run in a worker: an Article, None (not an article) or an error message per job."""
+    from w3lib.encoding import html_to_unicode
+
+    results: list[Article | str | None] = []
+    for job in jobs:
+        try:
+            _encoding, text = html_to_unicode(job.content_type, job.html)
+            results.append(extract_article(text, job.url, options))
+        except Exception as error:  # a page that breaks the extractor is counted, not fatal
+            results.append(f"{type(error).__name__}: {error}")
+    return results
+
+
+def text_row(job: HtmlRecord, article: Article, extractor: str) -> dict[str, Any]:
+    """A row of ``text/*.jsonl.gz``, the schema of :func:`scraper.pipelines.article_row`."""
+    return {
+        "url": job.url,
+        "title": article.title,
+        "text": article.text,
+        "authors": article.authors,
+        "published": article.published,
+        "language": article.language,
+        "site_name": article.site_name,
+        "description": article.description,
+        "canonical_url": article.canonical_url,
+        "fetched_at": job.warc_date,
+        "warc_filename": job.warc_filename,
+        "warc_record_id": job.warc_record_id,
+        "warc_offset": job.warc_offset,
+        "payload_digest": job.payload_digest,
+        "extractor": extractor,
+    }
+
+
+def batches(jobs: Iterable[HtmlRecord]) -> Iterator[list[HtmlRecord]]:
+    batch: list[HtmlRecord] = []
+    size = 0
+    for job in jobs:
+        batch.append(job)
+        size += len(job.html)
+        if len(batch) >= BATCH_RECORDS or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+class _Outputs:
+    """The text and WET files made from one source WARC, opened on the first article."""
+
+    def __init__(self, dest: Path, source: Path, extractor: str, gzip_level: int):
+        self.dest = dest
+        self.source = source
+        self.extractor = extractor
+        self.gzip_level = gzip_level
+        stem = warc_stem(source.name)
+        self.text_path = dest / "text" / f"{stem}.jsonl.gz"
+        self.wet_path = dest / "wet" / f"{stem}.warc.wet.gz"
+        self._text: IO[bytes] | None = None
+        self._wet_file: IO[bytes] | None = None
+        self._wet: WetWriter | None = None
+        self.rows = 0
+
+    def _open(self) -> None:
+        for path in (self.text_path, self.wet_path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._text = open(self.text_path.with_name(self.text_path.name + ".open"), "wb")
+        self._wet_file = open(self.wet_path.with_name(self.wet_path.name + ".open"), "wb")
+        fields = wet_fields(self.dest.name, self.source.name, self.extractor)
+        self._wet = WetWriter(self._wet_file, self.wet_path.name, fields, gzip_level=self.gzip_level)
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self._text is None:
+            self._open()
+        assert self._text is not None and self._wet is not None
+        self._text.write(text_row_bytes(row))
+        self._wet.write_row(row)
+        self.rows += 1
+
+    def close(self, *, complete: bool = True) -> list[Path]:
+        """Finish the files, renamed into place when ``complete`` (else left as ``.open``).
+
+        Nothing is written for a WARC without articles.
+        """
+        done = []
+        for file, path in ((self._text, self.text_path), (self._wet_file, self.wet_path)):
+            if file is None:
+                continue
+            file.flush()
+            os.fsync(file.fileno())
+            file.close()
+            if complete:
+                os.replace(path.with_name(path.name + ".open"), path)
+                done.append(path)
+        return done
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outputs, extractor: str,
+                   counts: Counter[str]) -> None:
+    if isinstance(result, str):
+        counts["extract_errors"] += 1
+        logger.warning("Extraction failed for %s (%s:%d): %s", job.url, job.warc_filename, job.warc_offset, result)
+    elif result is None:
+        counts["not_article"] += 1
+    else:
+        counts["articles"] += 1
+        outputs.write(text_row(job, result, extractor))
+
+
+def _reextract_file(path: Path, pool: ProcessPoolExecutor, outputs: _Outputs, options: ExtractionOptions,
+                    counts: Counter[str], max_pending: int) -> None:
+    """Stream one WARC through the pool; results are written in record order."""
+    pending: deque[tuple[list[HtmlRecord], Future[list[Article | str | None]]]] = deque()
+
+    def write_oldest() -> None:
+        jobs, future = pending.popleft()
+        for job, result in zip(jobs, future.result(), strict=True):
+            _record_result(job, result, outputs, outputs.extractor, counts)
+
+    for batch in batches(html_records(path, counts)):
+        pending.append((batch, pool.submit(extract_batch, batch, options)))
+        while len(pending) >= max_pending:
+            write_oldest()
+    while pending:
+        write_oldest()
+
+
+def reextract(source: Path, dest: Path, *, options: ExtractionOptions | None = None, workers: int = 0,
+              gzip_level: int = 6) -> ReextractResult:
+    """Re-extract every WARC under ``source`` into ``dest`` (``text/``, ``wet/``, ``manifest.json``)."""
+    options = options or ExtractionOptions()
+    warcs = find_warcs(source)
+    if (dest / "manifest.json").exists():
+        raise FileExistsError(f"{dest} already holds a re-extraction (manifest.json)")
+    dest.mkdir(parents=True, exist_ok=True)
+    extractor = extractor_name()
+    result = ReextractResult()
+    started = datetime.now(timezone.utc)
+    clock = time.monotonic()
+    workers = workers or os.cpu_count() or 1
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["scraper.extraction"])
+    written: list[Path] = []
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up) as pool:
+        for path in warcs:
+            outputs = _Outputs(dest, path, extractor, gzip_level)
+            before = result.counts["articles"]
+            try:
+                _reextract_file(path, pool, outputs, options, result.counts, max_pending=2 * workers)
+            except BaseException:
+                outputs.close(complete=False)  # an interrupted file stays .open, as in a crawl
+                raise
+            written += outputs.close()
+            result.counts["warc_files"] += 1
+            logger.info("%s: %d articles", path.name, result.counts["articles"] - before)
+    result.seconds = time.monotonic() - clock
+    result.files = [p.relative_to(dest).as_posix() for p in written]
+    write_manifest(dest, source, extractor, options, result, started, written)
+    return result
+
+
+def write_manifest(dest: Path, source: Path, extractor: str, options: ExtractionOptions, result: ReextractResult,
+                   started: datetime, written: list[Path]) -> None:
+    """``manifest.json`` of the re-extraction, written last (as a crawl's)."""
+    document = {
+        "source": str(source),
+        "extractor": extractor,
+        "options": dataclasses.asdict(options),
+        "start_time": started.isoformat(),
+        "end_time": datetime.now(timezone.utc).isoformat(),
+        "seconds": round(result.seconds, 3),
+        "counts": dict(sorted(result.counts.items())),
+        "files": [completed_file(dest, path).manifest_entry() for path in sorted(written)],
+    }
+    data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    tmp = dest / "manifest.json.open"
+    tmp.write_bytes(data)
+    os.replace(tmp, dest / "manifest.json")
+

@@ -1,0 +1,187 @@
+"""WET files: the clean text of each article as a WARC ``conversion`` record.
+
+As Common Crawl's WET files: a warcinfo record first, then one ``conversion`` record a
+page, referring to the response it was extracted from (``WARC-Refers-To``), with the
+same target URI and the identified language. The writer takes any binary file object;
+the deriver turns each finished text segment into ``wet/<stem>.warc.wet.gz``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from scraper import warc
+from scraper.archive import CompletedFile
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+__all__ = [
+    "WetDeriver",
+    "WetWriter",
+    "iso639_3",
+    "read_text_rows",
+    "wet_fields",
+    "wet_text",
+    "write_wet_file",
+]
+
+logger = logging.getLogger(__name__)
+
+TEXT_SUFFIX = ".jsonl.gz"
+WET_SUFFIX = ".warc.wet.gz"
+
+# ISO 639-1 -> ISO 639-3 (the 639-2/T code; macrolanguages for the ambiguous ones),
+# because Common Crawl's WET files name languages by their three-letter codes.
+_ISO639_PAIRS = (
+    "aaaar ababk aeave afafr akaka amamh anarg arara asasm avava ayaym azaze babak bebel bgbul bibis "
+    "bmbam bnben bobod brbre bsbos cacat ceche chcha cocos crcre csces cuchu cvchv cycym dadan dedeu "
+    "dvdiv dzdzo eeewe elell eneng eoepo esspa etest eueus fafas ffful fifin fjfij fofao frfra fyfry "
+    "gagle gdgla glglg gngrn guguj gvglv hahau heheb hihin hohmo hrhrv hthat huhun hyhye hzher iaina "
+    "idind ieile igibo iiiii ikipk ioido isisl itita iuiku jajpn jvjav kakat kgkon kikik kjkua kkkaz "
+    "klkal kmkhm knkan kokor krkau kskas kukur kvkom kwcor kykir lalat lbltz lglug lilim lnlin lolao "
+    "ltlit lulub lvlav mgmlg mhmah mimri mkmkd mlmal mnmon mrmar msmsa mtmlt mymya nanau nbnob ndnde "
+    "nenep ngndo nlnld nnnno nonor nrnbl nvnav nynya ococi ojoji omorm orori ososs papan pipli plpol "
+    "pspus ptpor quque rmroh rnrun roron rurus rwkin sasan scsrd sdsnd sesme sgsag sisin skslk slslv "
+    "smsmo snsna sosom sqsqi srsrp ssssw stsot susun svswe swswa tatam tetel tgtgk ththa titir tktuk "
+    "tltgl tntsn toton trtur tstso tttat tytah uguig ukukr ururd uzuzb veven vivie vovol wawln wowol "
+    "xhxho yiyid yoyor zazha zhzho zuzul"
+)
+ISO639_3 = {pair[:2]: pair[2:] for pair in _ISO639_PAIRS.split()}
+
+
+def iso639_3(language: str | None) -> str | None:
+    """``"en"`` or ``"en-GB"`` -> ``"eng"``; an unknown code passes through as given."""
+    if not language:
+        return None
+    primary = language.strip().replace("_", "-").split("-", 1)[0].lower()
+    if len(primary) == 3:
+        return primary
+    return ISO639_3.get(primary, language.strip())
+
+
+def wet_text(row: Mapping[str, Any]) -> str:
+    """The block of a conversion record: the title, a blank line, then the text (as WET).
+
+    The title is not repeated when the extracted text already starts with it.
+    """
+    title = (row.get("title") or "").strip()
+    text = row.get("text") or ""
+    if not title or text.startswith(title):
+        return text
+    return f"{title}\n\n{text}"
+
+
+def wet_fields(crawl_id: str, source: str, extractor: str) -> list[tuple[str, str]]:
+    """The warcinfo fields of a WET file: what it was made from and by what."""
+    return [
+        ("software", extractor),
+        ("format", "WARC File Format 1.1"),
+        ("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
+        ("isPartOf", crawl_id),
+        ("description", f"Clean text of the articles in {source}, one conversion record each"),
+        ("source", source),
+    ]
+
+
+class WetWriter:
+    """Writes a WET file to a binary file object: warcinfo first, then conversion records.
+
+    Each record is one gzip member, written with one ``write`` call, as in the WARCs.
+    """
+
+    def __init__(self, out: BinaryIO, filename: str, fields: list[tuple[str, str]], *, gzip_level: int = 6):
+        self.out = out
+        self.gzip_level = gzip_level
+        info = warc.warcinfo_record(filename, fields)
+        self.warcinfo_id = info.record_id
+        self._write(info)
+        self.records = 0
+
+    def _write(self, record: warc.WarcRecord) -> None:
+        self.out.write(warc.gzip_member(record.to_bytes(), self.gzip_level))
+
+    def write_row(self, row: Mapping[str, Any]) -> warc.WarcRecord:
+        """One conversion record for a text row (the schema of ``text/*.jsonl.gz``)."""
+        record = warc.conversion_record(
+            row["url"],
+            wet_text(row).encode("utf-8"),
+            date=row.get("fetched_at") or warc.warc_date(),
+            refers_to=row.get("warc_record_id"),
+            language=iso639_3(row.get("language")),
+            warcinfo_id=self.warcinfo_id,
+        )
+        self._write(record)
+        self.records += 1
+        return record
+
+
+def read_text_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of a ``.jsonl.gz`` text file (one gzip member a row, or one member)."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def write_wet_file(rows: Iterator[Mapping[str, Any]], path: Path, *, crawl_id: str, source: str,
+                   extractor: str, gzip_level: int = 6) -> int:
+    """Write ``rows`` as a WET file at ``path`` (under ``.open``, renamed when complete)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    open_path = path.with_name(path.name + ".open")
+    with open(open_path, "wb") as out:
+        writer = WetWriter(out, path.name, wet_fields(crawl_id, source, extractor), gzip_level=gzip_level)
+        for row in rows:
+            writer.write_row(row)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(open_path, path)
+    return writer.records
+
+
+def wet_name(text_name: str) -> str:
+    """``<stem>.jsonl.gz`` -> ``<stem>.warc.wet.gz``."""
+    return text_name.removesuffix(TEXT_SUFFIX) + WET_SUFFIX
+
+
+class WetDeriver:
+    """Deriver: ``wet/<stem>.warc.wet.gz`` from every completed text segment."""
+
+    def __init__(self, stats: StatsCollector | None = None, *, gzip_level: int = 6):
+        self.stats = stats
+        self.gzip_level = gzip_level
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WetDeriver:
+        return cls(crawler.stats, gzip_level=crawler.settings.getint("ARCHIVE_GZIP_LEVEL", 6))
+
+    def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]:
+        if not (completed.relpath.startswith("text/") and completed.relpath.endswith(TEXT_SUFFIX)):
+            return []
+        path = crawl_dir / "wet" / wet_name(completed.path.name)
+        # the rows of a text segment may point into earlier WARC segments: name the segment
+        count = write_wet_file(read_text_rows(completed.path), path, crawl_id=crawl_dir.name, source=completed.relpath,
+                               extractor=self._extractor(completed.path), gzip_level=self.gzip_level)
+        if self.stats is not None:
+            self.stats.inc_value("archive/wet/records", count)
+        logger.debug("WET %s: %d conversion records", path.name, count)
+        return [path]
+
+    @staticmethod
+    def _extractor(text_path: Path) -> str:
+        """The extractor named by the segment's first row (all rows of a crawl share it)."""
+        for row in read_text_rows(text_path):
+            return str(row.get("extractor") or "")
+        from scraper.extraction import extractor_name
+
+        return extractor_name()
+
+    def crawl_completed(self, crawl_dir: Path, files: list[CompletedFile]) -> list[Path]:
+        return []
