@@ -40,7 +40,8 @@ def crawl_command(base: str, archive: Path, crawl_id: str) -> list[str]:
 def summary(crawl_dir: Path) -> str:
     manifest = json.loads((crawl_dir / "manifest.json").read_text(encoding="utf-8"))
     stats = manifest["stats"]
-    kinds = Counter(entry["path"].split("/", 1)[0] for entry in manifest["files"])
+    kinds = Counter(entry["path"].split("/", 1)[0] + "/" if "/" in entry["path"] else entry["path"]
+                    for entry in manifest["files"])
     size = sum(entry["size"] for entry in manifest["files"])
     lines = [
         f"Crawl {manifest['crawl_id']} -> {crawl_dir}",
@@ -49,7 +50,7 @@ def summary(crawl_dir: Path) -> str:
         f"  articles:        {stats.get('archive/text/articles', 0)} "
         f"(HTML pages that are not articles: {stats.get('archive/text/not_article', 0)})",
         f"  files written:   {len(manifest['files'])} ({size / 1e6:.2f} MB): "
-        + ", ".join(f"{count} in {kind}/" for kind, count in sorted(kinds.items()))
+        + ", ".join(f"{count} in {kind}" if kind.endswith("/") else kind for kind, count in sorted(kinds.items()))
         + ", manifest.json",
     ]
     for path in sorted((crawl_dir / "text").glob("*.jsonl.gz")):
