@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 PORT ?= 8080
 
-.PHONY: setup demo test test-s3 lint eval bench bench-s3 replay clean
+.PHONY: setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 replay clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,19 @@ test-s3: setup
 
 eval: setup
 	$(BIN)/python -m scraper.evaluate
+
+# Pages/s of the crawl, of wget + trafilatura's CLI, and of extraction alone (the CPU bound).
+bench: setup
+	command -v wget >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wget; }
+	$(BIN)/python -m benchmarks.bench --pages 1000
+
+bench-memory: setup
+	$(BIN)/python -m benchmarks.bench --memory 1000,5000
+
+bench-profile: setup
+	$(BIN)/python -m pip install --quiet py-spy
+	$(BIN)/python -m benchmarks.profile --pages 1000
+	$(BIN)/python -m benchmarks.profile --components --pages 121
 
 bench-s3: setup
 	$(BIN)/python -m benchmarks.s3_upload

@@ -15,8 +15,9 @@ ARCHIVE_URI = "./archive"
 ARCHIVE_CRAWL_ID = ""
 # Start a new WARC (and text) segment once the open WARC reaches this many bytes.
 ARCHIVE_WARC_MAX_SIZE = 1_000_000_000
-# gzip level of WARC records (each record is its own gzip member).
-ARCHIVE_GZIP_LEVEL = 6
+# gzip level of WARC records (each record is its own gzip member). 3 costs less than half
+# of level 6's CPU for WARCs about 12% larger.
+ARCHIVE_GZIP_LEVEL = 3
 # Seconds between progress lines while crawling (0: none).
 ARCHIVE_PROGRESS_INTERVAL = 30
 # Extraction worker processes (0: one per CPU core).

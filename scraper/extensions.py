@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
-import trafilatura
 import twisted
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -102,7 +101,7 @@ def warcinfo_fields(
     software = (
         f"scraper/{__version__} scrapy/{scrapy.__version__} twisted/{twisted.__version__} "
         f"warcio/{version('warcio')} "
-        f"trafilatura/{trafilatura.__version__} python/{platform.python_version()}"
+        f"trafilatura/{version('trafilatura')} python/{platform.python_version()}"
     )
     fields = [
         ("software", software),
@@ -180,7 +179,7 @@ class ArchiveExtension:
             stats=crawler.stats,
             recorded_settings=recorded,
             max_warc_bytes=settings.getint("ARCHIVE_WARC_MAX_SIZE", 1_000_000_000),
-            gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL", 6),
+            gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL", 3),
             progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL", 30.0),
             derivers=[build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")],
         )

@@ -18,7 +18,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from scraper.boilerplate import SiteBoilerplate
 from scraper.extensions import ArchiveExtension, deferred_from_future
-from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name, warm_up
+from scraper.extraction_worker import extract_page, extractor_name
 from scraper.items import ArticleCandidate
 
 if TYPE_CHECKING:
@@ -31,19 +31,19 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def article_row(candidate: ArticleCandidate, article: Article, extractor: str) -> dict[str, Any]:
+def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor: str) -> dict[str, Any]:
     """One row of ``text/*.jsonl.gz``; the schema is documented in the README."""
     record = candidate.record
     return {
         "url": candidate.url,
-        "title": article.title,
-        "text": article.text,
-        "authors": article.authors,
-        "published": article.published,
-        "language": article.language,
-        "site_name": article.site_name,
-        "description": article.description,
-        "canonical_url": article.canonical_url,
+        "title": article["title"],
+        "text": article["text"],
+        "authors": article["authors"],
+        "published": article["published"],
+        "language": article["language"],
+        "site_name": article["site_name"],
+        "description": article["description"],
+        "canonical_url": article["canonical_url"],
         "fetched_at": record.warc_date,
         "warc_filename": record.warc_filename,
         "warc_record_id": record.warc_record_id,
@@ -66,7 +66,7 @@ class ArticleTextPipeline:
         crawler: Crawler,
         stats: StatsCollector,
         workers: int,
-        options: ExtractionOptions,
+        options: dict[str, Any],
         *,
         boilerplate_file: str = "",
         boilerplate_min_pages: int = 3,
@@ -87,7 +87,7 @@ class ArticleTextPipeline:
     def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
         settings = crawler.settings
         workers = settings.getint("ARCHIVE_EXTRACT_WORKERS", 0) or os.cpu_count() or 1
-        options = ExtractionOptions(min_text_chars=settings.getint("ARCHIVE_MIN_TEXT_CHARS", 250))
+        options = {"min_text_chars": settings.getint("ARCHIVE_MIN_TEXT_CHARS", 250)}  # ExtractionOptions fields
         assert crawler.stats is not None
         return cls(
             crawler,
@@ -99,10 +99,11 @@ class ArticleTextPipeline:
         )
 
     def open_spider(self) -> None:
-        # forkserver: workers never inherit the reactor's threads and sockets.
+        # forkserver: workers never inherit the reactor's threads and sockets, and fork
+        # from a server that loaded the extractor once (scraper.warm_extractor).
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["scraper.extraction"])
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=warm_up)
+        context.set_forkserver_preload(["scraper.warm_extractor"])
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
         archive = self.crawler.get_extension(ArchiveExtension)
         if archive is None:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
@@ -133,7 +134,7 @@ class ArticleTextPipeline:
             return item
         assert self._pool is not None and self._archive is not None
         template = self.site_boilerplate.template_for(item.url)
-        future = self._pool.submit(extract_article, item.html, item.url, self.options, template)
+        future = self._pool.submit(extract_page, item.html, item.url, self.options, template)
         try:
             article = await maybe_deferred_to_future(deferred_from_future(future))
         except Exception as error:  # a page that breaks the extractor is skipped, counted
@@ -143,7 +144,7 @@ class ArticleTextPipeline:
         if article is None:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
-        self.site_boilerplate.observe(item.url, article.fingerprints)
+        self.site_boilerplate.observe(item.url, article.pop("fingerprints"))
         row = article_row(item, article, self.extractor)
         await self._archive.write_text_row(row)
         return row

@@ -179,7 +179,7 @@ class WetDeriver:
         """The extractor named by the segment's first row (all rows of a crawl share it)."""
         for row in read_text_rows(text_path):
             return str(row.get("extractor") or "")
-        from scraper.extraction import extractor_name
+        from scraper.extraction_worker import extractor_name
 
         return extractor_name()
 

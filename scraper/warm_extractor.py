@@ -1,0 +1,12 @@
+"""Imported once by the extraction pool's forkserver: the extractor, warm, before workers fork.
+
+Workers then start with the language model and parsers already in memory, on pages
+shared with the forkserver, instead of loading them one by one on their first page.
+"""
+
+import gc
+
+from scraper.extraction import warm_up
+
+warm_up()
+gc.freeze()  # objects made so far are never collected: their pages stay shared after fork
