@@ -70,6 +70,21 @@ def run_crawl(
     return CrawlResult(done.returncode, done.stdout + done.stderr, archive / crawl_id)
 
 
+def crawl_raw_site(
+    archive: Path, paths: list[str], arguments: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None, site: RawSite | None = None,
+) -> tuple[RawSite, str, CrawlResult]:
+    """Serve the raw test site, crawl ``paths`` of it as start URLs, and check the crawl ended well."""
+    site = site or RawSite()
+    base = site.start()
+    try:
+        result = run_crawl(archive, {"urls": ",".join(base + p for p in paths), **(arguments or {})}, settings)
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    return site, base, result
+
+
 @pytest.fixture
 def raw_site() -> Iterator[tuple[RawSite, str]]:
     site = RawSite()

@@ -26,8 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from scraper import warc
 from scraper.indexing import write_cdxj
 from scraper.wet import WetWriter, iso639_3, wet_fields, wet_text
-from tests.conftest import CrawlResult, run_crawl
-from tests.rawsite import RawSite
+from tests.conftest import CrawlResult, crawl_raw_site
 from tests.test_replay import ensure_pywb_venv
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf"]
@@ -35,13 +34,7 @@ PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/mi
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CrawlResult]:
-    site = RawSite()
-    base = site.start()
-    try:
-        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": ",".join(base + p for p in PAGES)})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
+    _, base, result = crawl_raw_site(tmp_path_factory.mktemp("archive"), PAGES)
     return base, result
 
 

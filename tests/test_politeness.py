@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_crawl
+from tests.conftest import crawl_raw_site
 from tests.rawsite import RawSite
 
 DISALLOWED = ["/private/secret", "/private/secret?x=1", "/private/secret?x=2", "/private/secret?x=3"]
@@ -13,13 +13,7 @@ ALLOWED = ["/gzipped", "/teapot", "/doc.pdf"]
 
 def crawl_with_slow_robots(tmp_path, settings=None):
     site = RawSite(delay=0.5)  # robots.txt arrives while the other start URLs wait
-    base = site.start()
-    try:
-        urls = ",".join(base + p for p in [*ALLOWED, *DISALLOWED])
-        result = run_crawl(tmp_path / "archive", {"urls": urls, "requisites": "0"}, settings)
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
+    site, _, result = crawl_raw_site(tmp_path / "archive", [*ALLOWED, *DISALLOWED], {"requisites": "0"}, settings, site)
     return site, result
 
 
@@ -44,13 +38,7 @@ def test_stock_scrapy_middleware_leaks_waiting_requests(tmp_path) -> None:
 
 
 def test_retry_after_is_honoured(tmp_path) -> None:
-    site = RawSite()
-    base = site.start()
-    try:
-        result = run_crawl(tmp_path / "archive", {"urls": base + "/flaky", "requisites": "0"})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
+    site, base, result = crawl_raw_site(tmp_path / "archive", ["/flaky"], {"requisites": "0"})
     times = [t for t, path in site.arrivals if path == "/flaky"]
     assert len(times) == 2
     assert times[1] - times[0] >= 0.9  # Retry-After: 1
@@ -62,12 +50,6 @@ def test_retry_after_is_honoured(tmp_path) -> None:
 
 @pytest.mark.parametrize("contact", ["mailto:ops@example.net"])
 def test_user_agent_names_project_and_contact(tmp_path, contact) -> None:
-    site = RawSite()
-    base = site.start()
-    try:
-        result = run_crawl(tmp_path / "archive", {"urls": base + "/teapot"}, {"ARCHIVE_CONTACT": contact})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
+    site, _, _ = crawl_raw_site(tmp_path / "archive", ["/teapot"], settings={"ARCHIVE_CONTACT": contact})
     agents = [line for head in site.received for line in head.split(b"\r\n") if line.startswith(b"User-Agent:")]
     assert agents and all(b"news-archiver/" in a and contact.encode() in a for a in agents)

@@ -25,7 +25,7 @@ from warcio.warcwriter import WARCWriter
 from scraper.extraction import extractor_name
 from scraper.reextract import find_warcs, html_records, reextract
 from scraper.verify import verify_crawl
-from tests.conftest import ROOT, SCRAPY, CrawlResult, run_crawl
+from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
 from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf"]
@@ -68,13 +68,7 @@ def wet_refers_to(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CrawlResult]:
-    site = RawSite()
-    base = site.start()
-    try:
-        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": ",".join(base + p for p in PAGES)})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
+    _, base, result = crawl_raw_site(tmp_path_factory.mktemp("archive"), PAGES)
     return base, result
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, CrawlResult, run_crawl
-from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
+from tests.conftest import ROOT, CrawlResult, crawl_raw_site
+from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing"]
 PYWB_VENV = ROOT / os.environ.get("PYWB_VENV", ".pywb-venv")
@@ -100,13 +100,7 @@ def start(command: list[str], port: int, cwd: Path) -> Server:
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CrawlResult]]:
     ensure_pywb_venv()
-    site = RawSite()
-    base = site.start()
-    try:
-        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": ",".join(base + p for p in PAGES)})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
+    _, base, result = crawl_raw_site(tmp_path_factory.mktemp("archive"), PAGES)
     yield base, result
 
 

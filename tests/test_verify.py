@@ -21,22 +21,14 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper import warc
 from scraper.verify import Fault, VerifyReport, check_warc, verify_crawl
-from tests.conftest import ROOT, SCRAPY, CrawlResult, run_crawl
-from tests.rawsite import RawSite
+from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing"]
 
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
-    site = RawSite()
-    base = site.start()
-    try:
-        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": ",".join(base + p for p in PAGES)})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
-    return result
+    return crawl_raw_site(tmp_path_factory.mktemp("archive"), PAGES)[2]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import run_crawl
+from tests.conftest import crawl_raw_site
 from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, RESPONSES, RawSite, body_of, self_signed_context
 
 FETCHED = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf", "/teapot"]
@@ -28,15 +28,7 @@ def sha1_label(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory):
-    site = RawSite()
-    base = site.start()
-    try:
-        urls = ",".join(base + path for path in [*FETCHED, "/private/secret"])
-        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": urls})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
-    return site, base, result
+    return crawl_raw_site(tmp_path_factory.mktemp("archive"), [*FETCHED, "/private/secret"])
 
 
 def raw_blocks(result, warc_type: str) -> dict[str, bytes]:
@@ -177,13 +169,9 @@ def test_manifest_lists_every_file_with_size_and_sha256(crawl) -> None:
 def test_https_exchanges_are_recorded_as_plain_http(tmp_path) -> None:
     """Over TLS the records hold the HTTP bytes inside the encryption, as Heritrix does."""
     site = RawSite(tls=self_signed_context(tmp_path))
-    base = site.start()
-    try:
-        urls = ",".join(base + path for path in ("/article?id=7&lang=en", "/gzipped-chunked", "/moved"))
-        result = run_crawl(tmp_path / "archive", {"urls": urls, "requisites": "0"})
-    finally:
-        site.stop()
-    assert result.returncode == 0, result.log
+    _, base, result = crawl_raw_site(
+        tmp_path / "archive", ["/article?id=7&lang=en", "/gzipped-chunked", "/moved"], {"requisites": "0"}, site=site
+    )
     assert base.startswith("https://")
     blocks = raw_blocks(result, "response")
     for path in ("/article?id=7&lang=en", "/gzipped-chunked", "/moved", "/gzipped"):
