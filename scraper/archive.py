@@ -139,8 +139,6 @@ class CrawlArchive:
         self.gzip_level = gzip_level
         self.on_file_completed = on_file_completed
         self.completed: list[CompletedFile] = []
-        self.records_written = 0
-        self.text_rows_written = 0
         self._serial = 0
         self._warc: SegmentFile | None = None
         self._warcinfo_id: str | None = None
@@ -160,7 +158,6 @@ class CrawlArchive:
         info = warc.warcinfo_record(segment.final_path.name, self.warcinfo_fields)
         segment.append(warc.gzip_member(info.to_bytes(), self.gzip_level))
         self._warcinfo_id = info.record_id
-        self.records_written += 1
         self._warc = segment
         return segment
 
@@ -185,10 +182,6 @@ class CrawlArchive:
             self._finish(self._text)
             self._text = None
 
-    @property
-    def warc_bytes_open(self) -> int:
-        return self._warc.size if self._warc is not None else 0
-
     # -- records ----------------------------------------------------------------
 
     def write_exchange(
@@ -207,15 +200,13 @@ class CrawlArchive:
         )
         member = warc.gzip_member(response.to_bytes(), self.gzip_level)
         offset = segment.append(member)
-        self.records_written += 1
         if http_request is not None:
             request = warc.request_record(
                 target_uri, http_request, date=date, concurrent_to=response.record_id,
                 warcinfo_id=self._warcinfo_id,
             )
             segment.append(warc.gzip_member(request.to_bytes(), self.gzip_level))
-            self.records_written += 1
-        return ResponseLocation(
+            return ResponseLocation(
             warc_filename=segment.final_path.name,
             warc_offset=offset,
             warc_length=len(member),
@@ -230,7 +221,6 @@ class CrawlArchive:
         if self._text is None:
             self._text = SegmentFile(self.crawl_dir / "text" / f"{self._stem}.jsonl.gz")
         self._text.append(text_row_bytes(row))
-        self.text_rows_written += 1
 
     def close(self) -> list[CompletedFile]:
         """Finish the open segments; return every file this archive completed."""
