@@ -206,7 +206,7 @@ class CrawlArchive:
                 warcinfo_id=self._warcinfo_id,
             )
             segment.append(warc.gzip_member(request.to_bytes(), self.gzip_level))
-            return ResponseLocation(
+        return ResponseLocation(
             warc_filename=segment.final_path.name,
             warc_offset=offset,
             warc_length=len(member),

@@ -107,3 +107,16 @@ def test_location_points_at_the_response(tmp_path: Path) -> None:
         record = next(iter(ArchiveIterator(f)))
     assert record.rec_headers.get_header("WARC-Record-ID") == locations[1].warc_record_id
     assert record.rec_headers.get_header("WARC-Target-URI") == "http://example.com/1"
+
+
+def test_response_without_request_record_is_located(tmp_path: Path) -> None:
+    # A response rebuilt from Scrapy's view may come without a request record.
+    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[])
+    response = b"HTTP/1.1 204 No Content\r\n\r\n"
+    location = archive.write_exchange("http://example.com/x", response, None, date=DATE)
+    archive.close()
+    with open(tmp_path / "warc" / location.warc_filename, "rb") as f:
+        f.seek(location.warc_offset)
+        records = list(ArchiveIterator(f))
+    assert [r.rec_type for r in records] == ["response"]
+    assert records[0].rec_headers.get_header("WARC-Record-ID") == location.warc_record_id
