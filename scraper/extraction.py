@@ -21,27 +21,70 @@ article-extraction benchmark and the sample site, see ``python -m scraper.evalua
    paragraphs whose fingerprint the crawl learned as template for the site go too.
 6. The article decision (:func:`is_article_page`) and the metadata (title without the
    site name, ISO 8601 date, ISO 639-1 language, canonical URL).
+
+What it costs (the crawl spends most of its CPU here; ``python -m scraper.evaluate``
+prints ms/page beside plain trafilatura's). The page is parsed once, with lxml's
+C-level element class lookup (:func:`_html_parser`), and every pass works on that tree
+or a copy of it. Where trafilatura does work the result does not use, the same steps
+are taken without it: :func:`_precise_text` (one tree copy instead of three),
+:func:`page_metadata` (no categories, tags or licence; the byline search runs last, on
+the tree itself, and only for article pages), :func:`_repair`. The tests check that
+these give what trafilatura's own functions give. A page whose declarations decide
+against it (:func:`says_not_article`) is not extracted at all, and an English text
+declared English skips language detection (:func:`clearly_english`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from copy import deepcopy
+from copy import copy, deepcopy
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import trafilatura
-from lxml.html import HtmlElement
-from trafilatura.metadata import extract_metadata
-from trafilatura.settings import Document, Extractor
-from trafilatura.utils import load_html
+from lxml.etree import ElementDefaultClassLookup, strip_tags
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
+from lxml.html import fromstring as html_fromstring
+from trafilatura.core import _forum_thread_page
+from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+from trafilatura.json_metadata import normalize_authors
+from trafilatura.main_extractor import extract_content
+from trafilatura.metadata import (
+    META_URL,
+    examine_meta,
+    extract_meta_json,
+    extract_metainfo,
+    extract_sitename,
+    extract_title,
+    extract_url,
+    find_date,
+)
+from trafilatura.settings import Document, Extractor, set_date_params
+from trafilatura.utils import (
+    DOCTYPE_TAG,
+    FAULTY_HTML,
+    decode_file,
+    is_dubious_html,
+    line_processing,
+    repair_faulty_html,
+)
+from trafilatura.xml import xmltotxt
+from trafilatura.xpaths import (
+    AUTHOR_DISCARD_XPATHS,
+    AUTHOR_XPATHS,
+    RAW_TREE_PRUNE_XPATH,
+    REMOVE_COMMENTS_AND_LISTS_XPATH,
+    REMOVE_COMMENTS_XPATH,
+)
 
 from scraper.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
 
@@ -205,18 +248,29 @@ def _ld_author_names(obj: dict[str, Any]) -> list[str]:
     return names
 
 
-def _meta(tree: HtmlElement, attr: str, value: str) -> str | None:
-    """The stripped content of the first <meta attr=value> (case-insensitive value), or None."""
+_META_ATTRS = ("property", "itemprop", "name", "http-equiv")
+
+
+def _meta_index(tree: HtmlElement) -> dict[tuple[str, str], str]:
+    """(attribute, lower-cased value) -> the stripped content of the first such <meta> that has one.
+
+    One walk over the page's <meta> elements for all the lookups of :func:`page_signals`.
+    """
+    index: dict[tuple[str, str], str] = {}
     for el in tree.iterfind(".//meta"):
-        if (el.get(attr) or "").strip().lower() == value:
-            content = (el.get("content") or "").strip()
-            if content:
-                return content
-    return None
+        content = (el.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in _META_ATTRS:
+            value = el.get(attr)
+            if value is not None:
+                index.setdefault((attr, value.strip().lower()), content)
+    return index
 
 
 def page_signals(tree: HtmlElement) -> PageSignals:
     """Read the page's declarations: Open Graph, JSON-LD, <html lang>, canonical link, title."""
+    meta = _meta_index(tree)
     ld_types: set[str] = set()
     published: str | None = None
     authors: list[str] = []
@@ -229,9 +283,9 @@ def page_signals(tree: HtmlElement) -> PageSignals:
             authors = authors or _ld_author_names(obj)
     published = (
         published
-        or _meta(tree, "property", "article:published_time")
-        or _meta(tree, "itemprop", "datepublished")
-        or _meta(tree, "name", "pubdate")
+        or meta.get(("property", "article:published_time"))
+        or meta.get(("itemprop", "datepublished"))
+        or meta.get(("name", "pubdate"))
     )
     canonical = None
     for link in tree.iterfind(".//link"):
@@ -241,14 +295,14 @@ def page_signals(tree: HtmlElement) -> PageSignals:
     title_el = tree.find(".//title")
     html_title = " ".join(title_el.text_content().split()) if title_el is not None else None
     return PageSignals(
-        og_type=(_meta(tree, "property", "og:type") or "").lower() or None,
+        og_type=(meta.get(("property", "og:type")) or "").lower() or None,
         ld_types=frozenset(ld_types),
         html_lang=tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
-        meta_language=_meta(tree, "http-equiv", "content-language") or _meta(tree, "name", "language"),
-        og_locale=_meta(tree, "property", "og:locale"),
+        meta_language=meta.get(("http-equiv", "content-language")) or meta.get(("name", "language")),
+        og_locale=meta.get(("property", "og:locale")),
         canonical=canonical,
-        og_url=_meta(tree, "property", "og:url"),
-        og_title=_meta(tree, "property", "og:title"),
+        og_url=meta.get(("property", "og:url")),
+        og_title=meta.get(("property", "og:title")),
         html_title=html_title or None,
         published=published,
         ld_authors=tuple(authors),
@@ -263,6 +317,29 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+@lru_cache(maxsize=2048)
+def _form(paragraph: str) -> str:
+    """:func:`~scraper.boilerplate.comparable` of an extracted paragraph, cached: every step
+    after the extraction compares the same paragraphs against the page again."""
+    return comparable(paragraph)
+
+
+@lru_cache(maxsize=2048)
+def _paragraph_words(paragraph: str) -> int:
+    """:func:`_words` of an extracted paragraph, cached like :func:`_form`."""
+    return _words(paragraph)
+
+
+def _form_if_long(text: str, min_chars: int) -> str | None:
+    """``comparable(text)``, or None when it cannot be ``min_chars`` long (most link and
+    element texts are shorter than the paragraphs they are compared with: no regex then).
+    """
+    low = text.lower()  # comparable() is never longer than the lower-cased text
+    if len(low) < min_chars:
+        return None
+    return " ".join(_WORD.findall(low))
+
+
 def _paragraphs(text: str | None) -> list[str]:
     """Non-empty stripped lines of an extractor's text output."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -270,19 +347,67 @@ def _paragraphs(text: str | None) -> list[str]:
 
 def _trafilatura_text(tree: HtmlElement, url: str, *, precision: bool, fast: bool) -> str:
     """trafilatura's main text of ``tree`` (it copies the tree), comments excluded."""
+    if precision and fast:
+        return _precise_text(tree, url)
     doc = trafilatura.bare_extraction(
         tree, url=url, fast=fast, favor_precision=precision, include_comments=False, with_metadata=False
     )
     return doc.text or "" if isinstance(doc, Document) else ""
 
 
+@lru_cache(maxsize=2)
+def _extractor_template(precise: bool) -> Extractor:
+    """trafilatura's options, built once (the constructor reads its configuration values
+    one by one: 40 µs): those of ``bare_extraction`` in precision and fast mode, or the
+    defaults (for sanitising readability's output). Comments excluded."""
+    if precise:
+        return Extractor(output_format="python", fast=True, precision=True, comments=False)
+    return Extractor(comments=False)
+
+
+def _extractor(url: str, *, precise: bool) -> Extractor:
+    """A copy of the :func:`_extractor_template` for the page at ``url``."""
+    options = copy(_extractor_template(precise))
+    options.url = url
+    options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
+    return options
+
+
+def _precise_text(tree: HtmlElement, url: str) -> str:
+    """trafilatura's precision mode in fast mode, comments excluded: ``bare_extraction``'s text.
+
+    The steps ``bare_extraction`` and ``trafilatura_sequence`` take for these settings,
+    on one copy of the tree instead of three (a copy for the call, a cleaning copy and a
+    backup for the fallback extractors, which fast mode never runs), then the same size
+    checks. ``tests/test_extraction.py`` checks that both give the same text.
+    """
+    options = _extractor(url, precise=True)
+    tree = copy(tree)
+    try:
+        is_forum = _forum_thread_page(tree)
+        tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
+        tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)  # comments off, precision: always
+        cleaned = convert_tags(tree_cleaning(tree, options), options, url)
+        if not is_forum:
+            cleaned = prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
+        body, text = extract_content(cleaned, options)
+    except (TypeError, ValueError):  # what bare_extraction turns into None
+        return ""
+    if options.max_tree_size and len(body) > options.max_tree_size:
+        strip_tags(body, "hi")
+        if len(body) > options.max_tree_size:
+            return ""
+    if len(text) < options.min_output_size and options.min_output_comm_size > 0:
+        return ""
+    return xmltotxt(body, options.formatting) or ""
+
+
 def _sanitised_text(body: HtmlElement, url: str) -> str:
     """The text of a readability result, sanitised the way trafilatura does it."""
     from trafilatura.external import sanitize_tree
-    from trafilatura.xml import xmltotxt
 
     try:
-        body, _ = sanitize_tree(body, Extractor(comments=False, url=url))
+        body, _ = sanitize_tree(body, _extractor(url, precise=False))
         return xmltotxt(body, False) or ""
     except Exception:  # a broken page must not break the ensemble: the witness is optional
         return ""
@@ -300,26 +425,41 @@ def _readability_text(tree: HtmlElement, url: str) -> str:
 
 
 def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
-    """Multiset of ``n``-word shingles (the benchmark's unit of text)."""
-    words = _WORD.findall(text)
-    return Counter(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)) if words[i : i + n])
+    """Multiset of ``n``-word shingles (the benchmark's unit of text); a shorter text is one shingle."""
+    return _word_shingles(_WORD.findall(text), n)
+
+
+def _word_shingles(words: Sequence[str], n: int = 4) -> Counter[tuple[str, ...]]:
+    """:func:`_shingles` of a text split into ``words`` already."""
+    if len(words) < n:
+        return Counter([tuple(words)]) if words else Counter()
+    return Counter(zip(*(words[i:] for i in range(n)), strict=False))  # the shorter tails end it
 
 
 def _agreement(a: Counter[tuple[str, ...]], b: Counter[tuple[str, ...]]) -> float:
     """F1 overlap of two shingle multisets (0 when either is empty)."""
-    common = sum((a & b).values())
-    total = sum(a.values()) + sum(b.values())
+    total_a, total_b = sum(a.values()), sum(b.values())
+    if total_a == len(a) and total_b == len(b):  # no repeated shingle (most texts): a set intersection
+        common = len(a.keys() & b.keys())
+    else:
+        small, large = (a, b) if len(a) <= len(b) else (b, a)
+        common = sum(min(count, large[key]) for key, count in small.items() if key in large)
+    total = total_a + total_b
     return 2 * common / total if total else 0.0
 
 
-def choose_candidate(candidates: Sequence[str]) -> tuple[int, int]:
+def choose_candidate(
+    candidates: Sequence[str], shingles: Sequence[Counter[tuple[str, ...]] | None] = ()
+) -> tuple[int, int]:
     """Index of the candidate agreeing most with the others, and of its best witness.
 
     Ties go to the earlier candidate, so order the candidates by preference.
+    ``shingles`` may hold the candidates' shingles where they are known (None elsewhere).
     """
-    shingles = [_shingles(c) if c else Counter() for c in candidates]
+    known = list(shingles) + [None] * (len(candidates) - len(shingles))
+    sets = [k if k is not None else _shingles(c) if c else Counter() for c, k in zip(candidates, known, strict=True)]
     n = len(candidates)
-    pair = {(i, j): _agreement(shingles[i], shingles[j]) for i in range(n) for j in range(i + 1, n)}
+    pair = {(i, j): _agreement(sets[i], sets[j]) for i in range(n) for j in range(i + 1, n)}
 
     def sim(i: int, j: int) -> float:
         return pair[(min(i, j), max(i, j))]
@@ -336,9 +476,10 @@ def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float =
     reference = comparable(witness)
     if not reference:
         return list(paragraphs)
-    voted = [p for p in paragraphs if comparable(p) in reference]
-    if sum(map(_words, voted)) >= keep_share * sum(map(_words, paragraphs)):
-        return voted
+    keep = [_form(p) in reference for p in paragraphs]
+    counts = list(map(_paragraph_words, paragraphs))
+    if sum(c for c, k in zip(counts, keep, strict=True) if k) >= keep_share * sum(counts):
+        return [p for p, k in zip(paragraphs, keep, strict=True) if k]
     return list(paragraphs)
 
 
@@ -349,13 +490,11 @@ def continuation_paragraphs(tree: HtmlElement, paragraphs: Sequence[str], min_wo
     with the same tag and class, outside it, contribute their <p> texts that the
     extraction missed, when these are prose (low link density) and add ``min_words``.
     """
-    known = {comparable(p) for p in paragraphs if _words(p) >= 5}
+    known = {_form(p) for p in paragraphs if _paragraph_words(p) >= 5}
     if not known:
         return []
-    last = None
-    for p in tree.iter("p"):
-        if comparable(p.text_content()) in known:
-            last = p
+    shortest = min(map(len, known))
+    last = next((p for p in reversed(list(tree.iter("p"))) if _form_if_long(p.text_content(), shortest) in known), None)
     container = last.getparent() if last is not None else None
     if container is None or not container.get("class"):
         return []
@@ -392,10 +531,12 @@ def lead_paragraphs(tree: HtmlElement, paragraphs: Sequence[str], description: s
     want = comparable((description or "").rstrip(".\u2026 "))
     if len(want) < 40 or not paragraphs or want in comparable(" ".join(paragraphs)):
         return []
-    first = comparable(paragraphs[0])
+    first = _form(paragraphs[0])
     lead = None
     for el in tree.iter("p", "h2"):
-        norm = comparable(el.text_content())
+        norm = _form_if_long(el.text_content(), len(want) if lead is None else len(first))
+        if norm is None:
+            continue
         if lead is None and norm == want:
             lead = el
         elif lead is not None and norm == first:
@@ -445,14 +586,18 @@ def main_paragraphs(
         return _paragraphs(_trafilatura_text(tree, url, precision=True, fast=False))
     precise = _trafilatura_text(tree, url, precision=True, fast=True)
     witness_text = _readability_text(tree, url)
-    if _words(precise) < _FAILED_SHARE * _words(witness_text):
-        precise = witness_text  # precision mode failed on this layout: readability's text stands in
-    if _agreement(_shingles(precise), _shingles(witness_text)) >= _AGREEMENT:
+    precise_words, witness_words = _WORD.findall(precise), _WORD.findall(witness_text)
+    if len(precise_words) < _FAILED_SHARE * len(witness_words):
+        # precision mode failed on this layout: readability's text stands in
+        precise, precise_words = witness_text, witness_words
+    witness_shingles = _word_shingles(witness_words)
+    precise_shingles = witness_shingles if precise is witness_text else _word_shingles(precise_words)
+    if _agreement(precise_shingles, witness_shingles) >= _AGREEMENT:
         chosen, witness = precise, witness_text
     else:
         balanced = _trafilatura_text(tree, url, precision=False, fast=True)
         candidates = [precise, balanced, witness_text]
-        best, second = choose_candidate(candidates)
+        best, second = choose_candidate(candidates, [precise_shingles, None, witness_shingles])
         chosen, witness = candidates[best], candidates[second]
     paragraphs = vote_paragraphs(_paragraphs(chosen), witness, _KEEP_SHARE)
     if not options.favor_precision:
@@ -510,6 +655,9 @@ def clean_title(title: str | None, site_name: str | None, url: str) -> str | Non
     return title
 
 
+_ZONE_WITHOUT_COLON = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
 def _iso_datetime(value: str | None) -> str | None:
     """``value`` (ISO 8601 or RFC 2822) as ISO 8601: a datetime when it has a time, else a date.
 
@@ -519,7 +667,7 @@ def _iso_datetime(value: str | None) -> str | None:
         return None
     text = value.strip()
     text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)
+    text = _ZONE_WITHOUT_COLON.sub(r"\1:\2", text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -560,6 +708,9 @@ def _lang_code(value: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
+_SAMPLE_CHARS = 800  # language detection reads this much of the text: the cost grows with the length
+
+
 @lru_cache(maxsize=1)
 def _language_identifier() -> Any:
     """py3langid's identifier with normalised probabilities, loaded once per process."""
@@ -570,7 +721,7 @@ def _language_identifier() -> Any:
 
 def detect_language(text: str) -> tuple[str | None, float]:
     """py3langid's guess for ``text`` (its first 800 characters: the cost grows with the length)."""
-    sample = text[:800]
+    sample = text[:_SAMPLE_CHARS]
     if _words(sample) < 5:
         return None, 0.0
     lang, prob = _language_identifier().classify(sample)
@@ -583,15 +734,95 @@ def page_language(signals: PageSignals, text: str, min_confidence: float = 0.9) 
     Declarations, in order: <html lang>, content-language, og:locale. A template often
     declares the site's default language on pages in another one, so a detection with
     probability >= ``min_confidence`` on a text of some length wins over the declaration.
+    A text that is :func:`clearly_english` on a page declared English (or undeclared) is
+    English without asking the detector.
     """
     declared = next(
         (code for code in map(_lang_code, (signals.html_lang, signals.meta_language, signals.og_locale)) if code),
         None,
     )
+    if declared and len(text) < 200:
+        return declared
+    if declared in (None, "en") and clearly_english(text[:_SAMPLE_CHARS]):
+        return "en"  # what the detection says of such a text; it would cost a millisecond
     detected, prob = detect_language(text)
-    if declared and (detected is None or detected == declared or prob < min_confidence or len(text) < 200):
+    if declared and (detected is None or detected == declared or prob < min_confidence):
         return declared
     return detected or declared
+
+
+# Frequent in English prose, rare as words of other languages ("to", "is", "was", "for", "by",
+# "are" are left out: Slavic, Dutch, German, Nordic or Romanian words).
+_ENGLISH_WORDS = frozenset("the and of that with this from have has which were been their not".split())
+_ENGLISH_SHARE = 0.1  # English prose: 0.1-0.3 of its words (benchmark); other languages: under 0.02
+
+
+def clearly_english(sample: str, min_words: int = 30) -> bool:
+    """True when ``sample`` is plainly English prose: ``_ENGLISH_SHARE`` of its words are English function words.
+
+    py3langid's model is 28 MB: a call costs about a millisecond, mostly cache misses.
+    Most pages are English and say so, and then the detection only confirms it.
+    """
+    words = _WORD.findall(sample.lower())
+    return len(words) >= min_words and sum(w in _ENGLISH_WORDS for w in words) >= _ENGLISH_SHARE * len(words)
+
+
+def _clean_field(value: str | None) -> str | None:
+    """A metadata string cleaned the way trafilatura's ``Document.clean_and_trim`` does it."""
+    if value is None:
+        return None
+    if len(value) > 10000:
+        value = value[:9999] + "\u2026"
+    return line_processing(unescape(value))
+
+
+def page_metadata(tree: HtmlElement, url: str, extensive: bool) -> Document:
+    """trafilatura's metadata of the page (``extract_metadata``), less what the row does not use.
+
+    The same steps in the same order, without categories, tags, licence and hostname
+    (about 2 ms a page of XPath searches) and without the author search in the page
+    body: that one copies and prunes the whole tree, so :func:`author_from_body` runs
+    it once the page is known to be an article, on the tree no one needs any more.
+    ``extensive`` is htmldate's extensive search.
+    """
+    date_config = set_date_params(extensive)
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception:  # trafilatura's JSON-LD parser has bugs; extract_metadata tolerates them too
+        pass
+    if not metadata.title:
+        metadata.title = extract_title(tree)
+    if not metadata.url:
+        metadata.url = extract_url(tree, url)
+    date_config["url"] = metadata.url
+    metadata.date = find_date(tree, **date_config)
+    if not metadata.sitename:
+        metadata.sitename = extract_sitename(tree)
+    if metadata.sitename:
+        metadata.sitename = metadata.sitename.lstrip("@")
+        if metadata.sitename and "." not in metadata.sitename and not metadata.sitename[0].isupper():
+            metadata.sitename = metadata.sitename.title()
+    elif metadata.url:
+        match = META_URL.match(metadata.url)
+        if match:
+            metadata.sitename = match[1]
+    metadata.filedate = date_config.get("max_date")
+    metadata.clean_and_trim()
+    return metadata
+
+
+def author_from_body(tree: HtmlElement) -> str | None:
+    """The author trafilatura finds in the page body (bylines) when the meta tags name none.
+
+    ``extract_metadata``'s last resort, run on ``tree`` itself: it prunes the tree, so
+    call it last (trafilatura works on a deep copy; the copy is what this saves).
+    """
+    tree = prune_unwanted_nodes(tree, AUTHOR_DISCARD_XPATHS)
+    author = extract_metainfo(tree, AUTHOR_XPATHS, len_limit=120)
+    return _clean_field(normalize_authors(None, author)) if author else None
 
 
 def _split_authors(value: str | None, fallback: Iterable[str]) -> list[str]:
@@ -612,19 +843,23 @@ def _error_page(signals: PageSignals, meta_title: str | None) -> bool:
 def _link_share(tree: HtmlElement, paragraphs: Sequence[str]) -> float:
     """Share of the text's characters in paragraphs that are the text of a link on the page."""
     total = sum(len(p) for p in paragraphs)
-    if not total:
+    forms = {_form(p) for p in paragraphs} - {""}
+    if not total or not forms:
         return 0.0
-    link_texts = {comparable(a.text_content()) for a in tree.iter("a")}
-    link_texts.discard("")
-    linked = sum(len(p) for p in paragraphs if comparable(p) in link_texts)
+    shortest = min(map(len, forms))
+    link_texts = {_form_if_long(a.text_content(), shortest) for a in tree.iter("a")} - {None, ""}
+    linked = sum(len(p) for p in paragraphs if _form(p) in link_texts)
     return linked / total
+
+
+_LANGUAGE_HOME = re.compile(r"/[a-z]{2}(?:-[a-z]{2})?/?")  # /en/, /pt-br
 
 
 def is_listing_path(url: str) -> bool:
     """True for a home page or a typical listing path (tag, category, search, author, page N)."""
     parts = urlsplit(url)
     path = parts.path or "/"
-    if path in ("/", "/index.html", "/index.php") or re.fullmatch(r"/[a-z]{2}(?:-[a-z]{2})?/?", path):
+    if path in ("/", "/index.html", "/index.php") or _LANGUAGE_HOME.fullmatch(path):
         return True
     return bool(_LISTING_PATH.search(path)) or bool(_SEARCH_KEYS & parse_qs(parts.query).keys())
 
@@ -657,12 +892,25 @@ def teaser_share(tree: HtmlElement, paragraphs: Sequence[str], max_card_words: i
     total = sum(len(p) for p in paragraphs)
     if not total:
         return 0.0
-    texts = [comparable(c.text_content()) for c in teaser_cards(tree)]
-    small = [t for t in texts if t.count(" ") < max_card_words]
+    cards = teaser_cards(tree)
+    if len(cards) < 2:
+        return 0.0
+    small = [t for t in (_short_form(c.text_content(), max_card_words) for c in cards) if t is not None]
     if len(small) < 2:
         return 0.0
-    inside = sum(len(p) for p in paragraphs if any(comparable(p) in t for t in small))
+    inside = sum(len(p) for p in paragraphs if any(_form(p) in t for t in small))
     return inside / total
+
+
+def _short_form(text: str, max_words: int) -> str | None:
+    """``comparable(text)`` when it has at most ``max_words`` words, else None (found
+    without reading a long text to its end: a card around a whole article is long)."""
+    words = []
+    for match in _WORD.finditer(text.lower()):
+        words.append(match.group())
+        if len(words) > max_words:
+            return None
+    return " ".join(words)
 
 
 def is_article_page(
@@ -677,30 +925,102 @@ def is_article_page(
       or listing URL (tag, category, search, author, page N) without article data: not one.
     """
     text_chars = sum(len(p) for p in paragraphs)
-    if text_chars < min_text_chars:
+    if text_chars < min_text_chars or says_not_article(signals, url):
         return False
-    if teaser_share(tree, paragraphs) >= 0.5 or _link_share(tree, paragraphs) >= 0.4:
-        return False
-    if signals.says_article:
-        return True
-    return not (signals.says_listing or is_listing_path(url))
+    return teaser_share(tree, paragraphs) < 0.5 and _link_share(tree, paragraphs) < 0.4
+
+
+def says_not_article(signals: PageSignals, url: str) -> bool:
+    """True when the page's declarations alone make it no article: listing structured data,
+    or a home or listing URL, and no article data. :func:`is_article_page` says no to such
+    a page whatever its text, so :func:`extract_article` decides before extracting any."""
+    return not signals.says_article and (signals.says_listing or is_listing_path(url))
 
 
 # --------------------------------------------------------------------------- entry point
 
 
-def _load_tree(html: str | bytes) -> HtmlElement | None:
-    """The parsed page, or None for input that is not HTML."""
+_PARSERS = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _html_parser() -> HTMLParser:
+    """trafilatura's HTML parser settings with lxml's C-level element class lookup.
+
+    lxml.html's own parser picks the class of every element proxy in Python code (it
+    special-cases form, input, select, textarea and label), and the passes over a page
+    create hundreds of thousands of proxies: about a tenth of the extraction's time.
+    This lookup gives every element the plain ``HtmlElement`` class (nothing here or in
+    trafilatura uses lxml's form helpers) with no Python call.
+    """
+    parser: HTMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                            remove_pis=True)
+        parser.set_element_class_lookup(
+            ElementDefaultClassLookup(
+                element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+            )
+        )
+        _PARSERS.parser = parser
+    return parser
+
+
+def _parse(html: str | bytes) -> HtmlElement | None:
+    """lxml's parse of ``html`` with :func:`_html_parser`, or None when lxml gives up."""
     try:
-        tree = load_html(html)
-    except (TypeError, ValueError):
+        return html_fromstring(html, parser=_html_parser())
+    except Exception:  # libxml2 errors of every kind: the page is not usable HTML
         return None
-    return tree if tree is not None and len(tree) else None
+
+
+_INVALID_XML_CHARS = "".join(map(chr, (*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF)))
+
+
+def _repair(text: str, beginning: str) -> str:
+    """trafilatura's ``repair_faulty_html``, without its regex pass over the whole page when
+    the page has no control characters to delete (the pass costs 0.6 ms a page, the check a third).
+    """
+    if any(char in text for char in _INVALID_XML_CHARS):
+        return repair_faulty_html(text, beginning)
+    if "doctype" in beginning:
+        first_line, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", first_line, count=1) + "\n" + rest
+    for line in text[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            return FAULTY_HTML.sub(r"\1>", text, count=1)
+    return text
+
+
+def _load_tree(html: str | bytes) -> HtmlElement | None:
+    """The parsed page, or None for input that is not HTML.
+
+    trafilatura's ``load_html`` (decoding, repairs, the dubious-HTML check), with the
+    parser of :func:`_html_parser`.
+    """
+    if not isinstance(html, (str, bytes)):
+        return None
+    text = decode_file(html)
+    beginning = text[:50].lower()
+    dubious = is_dubious_html(beginning)
+    text = _repair(text, beginning)
+    try:
+        tree = html_fromstring(text, parser=_html_parser())
+    except Exception:  # "Unicode strings with encoding declaration are not supported", libxml2 errors: bytes below
+        tree = None
+    if tree is None or len(tree) < 1:
+        tree = _parse(text.encode("utf8", "surrogatepass"))
+    if tree is None or len(tree) < 1 or (dubious and len(tree) < 2):
+        return None
+    return tree
 
 
 def warm_up() -> None:
-    """Load what the first page would otherwise load (the language model): call in each worker."""
+    """Load what the first page would otherwise load (the language model, the parser,
+    trafilatura's options): call in each worker."""
     _language_identifier()
+    _html_parser()
+    _extractor_template(True)
+    _extractor_template(False)
 
 
 def extract_article(
@@ -720,8 +1040,10 @@ def extract_article(
     if tree is None:
         return None
     signals = page_signals(tree)
+    if says_not_article(signals, url) or _error_page(signals, None):
+        return None  # no text can change the decision: spare the extraction
     # htmldate's extensive search only matters when the page declares no publication date
-    meta = extract_metadata(tree, url, extensive=not signals.published)
+    meta = page_metadata(tree, url, extensive=not signals.published)
     if _error_page(signals, meta.title):
         return None
     title = clean_title(meta.title, meta.sitename, url)
@@ -739,10 +1061,11 @@ def extract_article(
     if options.target_language and language and language != options.target_language.lower():
         return None
     canonical = signals.canonical or signals.og_url
+    author = meta.author or author_from_body(tree)  # last: it prunes the tree
     return Article(
         title=title,
         text=text,
-        authors=_split_authors(meta.author, signals.ld_authors),
+        authors=_split_authors(author, signals.ld_authors),
         published=published_date(signals, meta.date),
         language=language,
         site_name=meta.sitename,

@@ -406,3 +406,134 @@ def test_as_dict_is_the_row_without_fingerprints() -> None:
     assert article is not None and article.fingerprints
     row = article.as_dict()
     assert "fingerprints" not in row and row["text"] == article.text and row["language"] == "en"
+
+
+# --------------------------------------------------------------------------- cost: same results, less work
+
+
+@pytest.fixture(scope="module")
+def replica_pages(site_dir: Path) -> list[tuple[str, str]]:
+    """(html, url) of every sample-site page and of every 8th benchmark page (when present)."""
+    pages = [(page.html, page.url) for page in sample_pages(site_dir)]
+    if (BENCHMARK_DIR / "ground-truth.json").exists():
+        truth = json.loads((BENCHMARK_DIR / "ground-truth.json").read_text(encoding="utf-8"))
+        for key in sorted(truth)[::8]:
+            html = gzip.decompress((BENCHMARK_DIR / "html" / f"{key}.html.gz").read_bytes()).decode("utf-8")
+            pages.append((html, truth[key]["url"]))
+    return pages
+
+
+ODD_INPUTS: list[str | bytes] = [
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+    '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n<html><body><p>An XHTML doctype.</p>'
+    "<p>Second paragraph.</p></body></html>",
+    "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN'/>\n<html><body><p>Text\x0b with a control character.</p>"
+    "<p>Second paragraph.</p></body></html>",
+    '<html lang="en"/>\n<head><title>T</title></head><body><p>A self-closing html tag.</p></body></html>',
+    '<?xml version="1.0" encoding="utf-8"?><html><body><p>An encoding declaration.</p></body></html>',
+    "<html><body><p>Bytes, not text: café.</p><div>More</div></body></html>".encode(),
+    "<p>A fragment only</p>",
+    "plain text, no markup",
+    "",
+]
+
+
+def test_the_page_is_parsed_like_trafilatura_parses_it(replica_pages: list[tuple[str, str]]) -> None:
+    from lxml.etree import tostring
+    from trafilatura.utils import load_html
+
+    from scraper.extraction import _load_tree
+
+    for html in [html for html, _ in replica_pages] + ODD_INPUTS:
+        ours, theirs = _load_tree(html), load_html(html)
+        if theirs is None or not len(theirs):
+            assert ours is None, html[:80]
+        else:
+            assert ours is not None and tostring(ours) == tostring(theirs), html[:80]
+
+
+_PROSE = "<p>" + "The talks ended with an agreement on the missions of both countries. " * 6 + "</p>"
+_THREAD = '<dl class="comments"><dt>Reader</dt><dd>' + "What a comment this is, long and rambling. " * 5 + "</dd></dl>"
+_FORUM = '<script type="application/ld+json">{"@type": "DiscussionForumPosting", "headline": "T"}</script>'
+ODD_PAGES = [
+    (f"<html><head><title>T</title></head><body><article><h1>T</h1>{_PROSE * 2}{_THREAD}</article></body></html>",
+     "https://courier.example/news/1/"),
+    (f"<html><head><title>T</title>{_FORUM}</head><body><article><h1>T</h1>{_PROSE * 2}{_THREAD}</article>"
+     "</body></html>", "https://forum.example/thread/1/"),
+]
+
+
+def test_precision_mode_gives_bare_extractions_text(replica_pages: list[tuple[str, str]]) -> None:
+    import trafilatura
+
+    from scraper.extraction import _load_tree, _precise_text
+
+    for html, url in replica_pages + ODD_PAGES:
+        tree = _load_tree(html)
+        assert tree is not None
+        doc = trafilatura.bare_extraction(
+            tree, url=url, fast=True, favor_precision=True, include_comments=False, with_metadata=False
+        )
+        want = doc.text or "" if isinstance(doc, trafilatura.settings.Document) else ""
+        assert _precise_text(tree, url) == want, url
+
+
+def test_metadata_is_trafilaturas_for_the_fields_kept(replica_pages: list[tuple[str, str]]) -> None:
+    from copy import deepcopy
+
+    from trafilatura.metadata import extract_metadata
+
+    from scraper.extraction import _load_tree, author_from_body, page_metadata
+
+    for html, url in replica_pages:
+        tree = _load_tree(html)
+        assert tree is not None
+        for extensive in (False, True):
+            theirs = extract_metadata(tree, url, extensive=extensive)
+            ours = page_metadata(tree, url, extensive)
+            for name in ("title", "url", "sitename", "description", "date"):
+                assert getattr(ours, name) == getattr(theirs, name), (url, name)
+            assert (ours.author or author_from_body(deepcopy(tree))) == theirs.author, url
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("The delegation was received by the president, who said that the talks with the envoy had been "
+         "useful and that the missions of both countries would reopen in the coming weeks. ", True),
+        ("Die Delegation wurde vom Präsidenten empfangen, der sagte, dass die Gespräche mit dem Gesandten "
+         "nützlich gewesen seien und die Vertretungen beider Länder in den kommenden Wochen wieder öffnen. ", False),
+        ("De delegatie werd ontvangen door de president, die zei dat de gesprekken met de gezant nuttig waren "
+         "geweest en dat de missies van beide landen in de komende weken of maanden weer opengaan. ", False),
+        ("La délégation a été reçue par le président, qui a déclaré que les entretiens avec l'envoyé avaient "
+         "été utiles et que les missions des deux pays rouvriraient dans les semaines à venir. ", False),
+        ("La delegación fue recibida por el presidente, quien dijo que las conversaciones con el enviado "
+         "habían sido útiles y que las misiones de ambos países reabrirán en las próximas semanas. ", False),
+        ("Делегацию принял президент, который заявил, что переговоры с посланником были полезными и что "
+         "миссии обеих стран вновь откроются в ближайшие недели. ", False),
+    ],
+)
+def test_clearly_english_tells_english_prose_from_other_languages(text: str, english: bool) -> None:
+    from scraper.extraction import clearly_english
+
+    assert clearly_english(text * 3) is english
+
+
+def test_a_page_declared_english_in_another_language_is_still_detected() -> None:
+    from scraper.extraction import PageSignals, page_language
+
+    german = (
+        "Die Delegation wurde vom Präsidenten empfangen, der sagte, dass die Gespräche mit dem Gesandten "
+        "nützlich gewesen seien und die Vertretungen beider Länder in den kommenden Wochen wieder öffnen. "
+    ) * 3
+    english = "The talks with the envoy had been useful, and the missions of the two countries will reopen. " * 4
+    assert page_language(PageSignals(html_lang="en"), german) == "de"
+    assert page_language(PageSignals(html_lang="en-GB"), english) == "en"
+    assert page_language(PageSignals(), english) == "en"
+
+
+def test_a_listing_url_decides_before_any_extraction() -> None:
+    _url, html, _ = _synthetic_page(3, quote=False)
+    declared = html.replace('<meta property="og:type" content="article">', "")
+    assert extract_article(declared, "https://courier.example/tag/river/") is None
+    assert extract_article(html, "https://courier.example/tag/river/") is not None  # article data wins
