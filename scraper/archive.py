@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from scraper import warc
+from scraper.indexing import cdxj_line, index_name
 
 __all__ = [
     "CompletedFile",
@@ -131,6 +132,7 @@ class CrawlArchive:
         max_warc_bytes: int = 1_000_000_000,
         gzip_level: int = 6,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
+        write_index: bool = True,
     ):
         self.crawl_dir = crawl_dir
         self.crawl_id = crawl_id
@@ -138,6 +140,10 @@ class CrawlArchive:
         self.max_warc_bytes = max_warc_bytes
         self.gzip_level = gzip_level
         self.on_file_completed = on_file_completed
+        # CDXJ lines of the open segment, made as its records are written; None when a
+        # record needs what only cdxj-indexer does (a POST or PUT), so it indexes the file.
+        self.write_index = write_index
+        self._index_lines: list[str] | None = [] if write_index else None
         self.completed: list[CompletedFile] = []
         self._serial = 0
         self._warc: SegmentFile | None = None
@@ -169,15 +175,29 @@ class CrawlArchive:
         return self._warc or self._open_warc()
 
     def _finish(self, segment: SegmentFile) -> None:
-        done = segment.close(self.crawl_dir)
+        self._register(segment.close(self.crawl_dir))
+
+    def _register(self, done: CompletedFile) -> None:
         self.completed.append(done)
         if self.on_file_completed is not None:
             self.on_file_completed(done)
 
+    def _write_index(self, warc_name: str) -> CompletedFile | None:
+        if not self._index_lines:
+            return None
+        index = SegmentFile(self.crawl_dir / "indexes" / index_name(warc_name))
+        index.append("".join(sorted(self._index_lines)).encode("utf-8"))
+        return index.close(self.crawl_dir)
+
     def _close_segments(self) -> None:
         if self._warc is not None:
-            self._finish(self._warc)
+            done = self._warc.close(self.crawl_dir)
+            index = self._write_index(done.path.name)  # before the WARC is announced
+            self._register(done)
+            if index is not None:
+                self._register(index)
             self._warc = None
+            self._index_lines = [] if self.write_index else None
         if self._text is not None:
             self._finish(self._text)
             self._text = None
@@ -200,6 +220,8 @@ class CrawlArchive:
         )
         member = warc.gzip_member(response.to_bytes(), self.gzip_level)
         offset = segment.append(member)
+        if self._index_lines is not None:
+            self._index(target_uri, date, http_response, http_request, response, segment, offset, member)
         if http_request is not None:
             request = warc.request_record(
                 target_uri, http_request, date=date, concurrent_to=response.record_id,
@@ -214,6 +236,23 @@ class CrawlArchive:
             payload_digest=response.header("WARC-Payload-Digest") or "",
             warc_date=date,
         )
+
+    def _index(self, target_uri: str, date: str, http_response: bytes, http_request: bytes | None,
+               response: warc.WarcRecord, segment: SegmentFile, offset: int, member: bytes) -> None:
+        assert self._index_lines is not None
+        referrer = None
+        if http_request is not None:
+            request_head, _ = warc.parse_http_head(http_request)
+            if request_head.protocol.upper() in ("POST", "PUT"):  # cdxj-indexer adds the body to the key
+                self._index_lines = None
+                return
+            referrer = request_head.get_header("Referer")
+        response_head, _ = warc.parse_http_head(http_response)
+        self._index_lines.append(cdxj_line(
+            target_uri, date, response_head, response.header("WARC-Payload-Digest") or "",
+            offset=offset, length=len(member), filename=segment.final_path.name,
+            record_digest="sha256:" + hashlib.sha256(member).hexdigest(), referrer=referrer,
+        ))
 
     def write_text_row(self, row: dict[str, Any]) -> None:
         """Append one clean-text row to the text segment of the current WARC."""

@@ -1,29 +1,44 @@
-"""CDXJ indexes of WARC files, in pywb's format, made with ``cdxj-indexer``.
+"""CDXJ indexes of WARC files, in pywb's format, as ``cdxj-indexer`` writes them.
 
-One sorted index per WARC segment, ``indexes/<stem>.cdxj``, written when the segment
-completes: pywb reads that folder as a collection's index, and the WACZ package merges
-them. It reads finished files only and knows nothing of Scrapy.
+One sorted index per WARC segment, ``indexes/<stem>.cdxj``: pywb reads that folder as a
+collection's index, and the WACZ package merges them. The crawl builds each line as it
+writes the record (:func:`cdxj_line`, the same bytes ``cdxj-indexer`` would write, which
+the tests check), so no WARC is read back; :class:`CdxjIndexDeriver` indexes any WARC
+that has no index yet with ``cdxj-indexer`` itself. Knows nothing of Scrapy.
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import surt
 from cdxj_indexer import CDXJIndexer
-
-from scraper.archive import CompletedFile
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import iso_date_to_timestamp
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["CdxjIndexDeriver", "index_name", "is_warc_name", "merged_cdxj_lines", "warc_stem", "write_cdxj"]
+    from scraper.archive import CompletedFile
+
+__all__ = [
+    "CdxjIndexDeriver",
+    "cdxj_line",
+    "index_name",
+    "is_warc_name",
+    "merged_cdxj_lines",
+    "warc_stem",
+    "write_cdxj",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +47,49 @@ WARC_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 #: Extra CDXJ fields, as ``wacz create`` asks for: the request's Referer. With
 #: ``post_append`` a POST's body is folded into its lookup key, as pywb expects.
 EXTRA_FIELDS = "referrer"
+
+
+_MIME_END = re.compile(r"[;\s]")  # cdxj-indexer's RE_SPACE
+
+
+def url_key(url: str) -> str:
+    """SURT form of ``url``, the index's sort key (the URL itself if it has none)."""
+    try:
+        return str(surt.surt(url))
+    except Exception:  # cdxj-indexer falls back the same way for URLs surt rejects
+        return url
+
+
+def cdxj_line(
+    target_uri: str,
+    warc_date: str,
+    http_head: StatusAndHeaders,
+    payload_digest: str,
+    *,
+    offset: int,
+    length: int,
+    filename: str,
+    record_digest: str,
+    referrer: str | None,
+) -> str:
+    """The CDXJ line of a response record to a GET, field for field as ``cdxj-indexer``
+    writes it with ``digest_records`` and the ``referrer`` field (see :func:`write_cdxj`).
+    ``record_digest`` is ``sha256:<hex>`` of the record's bytes as stored (its gzip member)."""
+    index: dict[str, str] = {"url": target_uri}
+    mime = http_head.get_header("content-type")
+    if mime is not None:
+        index["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
+    status = http_head.get_statuscode()
+    if status is not None:
+        index["status"] = status
+    index["digest"] = payload_digest
+    index["length"] = str(length)
+    index["offset"] = str(offset)
+    index["filename"] = filename
+    index["recordDigest"] = record_digest
+    if referrer is not None:
+        index["referrer"] = referrer
+    return f"{url_key(target_uri)} {iso_date_to_timestamp(warc_date)} {json.dumps(index)}\n"
 
 
 def is_warc_name(name: str) -> bool:
@@ -92,6 +150,8 @@ class CdxjIndexDeriver:
         if not (completed.relpath.startswith("warc/") and is_warc_name(completed.path.name)):
             return []
         index_path = crawl_dir / "indexes" / index_name(completed.path.name)
+        if index_path.exists():  # written with the WARC, line by line
+            return []
         lines = write_cdxj(completed.path, index_path)
         if self.stats is not None:
             self.stats.inc_value("archive/indexes/lines", lines)

@@ -27,6 +27,7 @@ __all__ = [
     "gzip_member",
     "http_payload_offset",
     "make_record_id",
+    "parse_http_head",
     "request_record",
     "response_record",
     "warc_date",
@@ -79,15 +80,21 @@ def block_digest(block: bytes) -> str:
     return _sha1_label(block)
 
 
-def http_payload_offset(block: bytes) -> int:
-    """Where the HTTP payload starts in an ``application/http`` block.
+def parse_http_head(block: bytes) -> tuple[StatusAndHeaders, int]:
+    """The status (or request) line and headers of an ``application/http`` block, and
+    where its payload starts.
 
-    Found with warcio's own header parser, so the payload digest written here is the
+    Parsed with warcio's own header parser, so the payload digest written here is the
     one ``warcio check`` and pywb recompute.
     """
     stream = BytesIO(block)
-    StatusAndHeadersParser([], verify=False).parse(stream)
-    return stream.tell()
+    head = StatusAndHeadersParser([], verify=False).parse(stream)
+    return head, stream.tell()
+
+
+def http_payload_offset(block: bytes) -> int:
+    """Where the HTTP payload starts in an ``application/http`` block."""
+    return parse_http_head(block)[1]
 
 
 def payload_digest(block: bytes) -> str:

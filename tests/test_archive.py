@@ -67,7 +67,10 @@ def test_segments_rotate_by_size_and_text_follows(tmp_path: Path) -> None:
     texts = sorted(p for p in (tmp_path / "text").iterdir())
     assert len(warcs) >= 3
     assert {p.name.removesuffix(".jsonl.gz") for p in texts} <= {p.name.removesuffix(".warc.gz") for p in warcs}
-    assert {f.relpath for f in files} == {f"warc/{p.name}" for p in warcs} | {f"text/{p.name}" for p in texts}
+    indexes = sorted(p for p in (tmp_path / "indexes").iterdir())
+    assert {f.relpath for f in files} == (
+        {f"warc/{p.name}" for p in warcs} | {f"text/{p.name}" for p in texts} | {f"indexes/{p.name}" for p in indexes}
+    )
     for path in warcs:
         with open(path, "rb") as f:
             records = list(ArchiveIterator(f))
@@ -120,3 +123,28 @@ def test_response_without_request_record_is_located(tmp_path: Path) -> None:
         records = list(ArchiveIterator(f))
     assert [r.rec_type for r in records] == ["response"]
     assert records[0].rec_headers.get_header("WARC-Record-ID") == location.warc_record_id
+
+
+def test_segment_with_a_post_is_left_for_cdxj_indexer(tmp_path: Path) -> None:
+    # cdxj-indexer folds a POST body into the lookup key; that segment is indexed by it.
+    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[])
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    archive.write_exchange("http://example.com/a", response, REQUEST, date=DATE)
+    post = b"POST /form HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\na=1"
+    archive.write_exchange("http://example.com/form", response, post, date=DATE)
+    files = archive.close()
+    assert [f.relpath.split("/")[0] for f in files] == ["warc"]
+    assert not (tmp_path / "indexes").exists()
+
+
+def test_index_is_written_with_each_segment(tmp_path: Path) -> None:
+    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[], max_warc_bytes=3000, gzip_level=0)
+    write_exchanges(archive, 4)
+    files = archive.close()
+    warcs = [f for f in files if f.relpath.startswith("warc/")]
+    indexes = [f for f in files if f.relpath.startswith("indexes/")]
+    assert [f.relpath.removeprefix("indexes/").removesuffix(".cdxj") for f in indexes] == [
+        f.relpath.removeprefix("warc/").removesuffix(".warc.gz") for f in warcs
+    ]
+    lines = [line for f in indexes for line in f.path.read_text().splitlines()]
+    assert len(lines) == 4 and all(line.startswith("com,example)/") for line in lines)

@@ -111,3 +111,16 @@ def test_discovery_without_link_following(tmp_path, arguments) -> None:
         site.stop()
     assert result.returncode == 0, result.log
     assert sorted(row["url"] for row in result.text_rows()) == sorted(base + path for path in ARTICLES)
+
+
+def test_index_written_with_the_warc_equals_cdxj_indexers(site_crawl, tmp_path) -> None:
+    """The crawl indexes records as it writes them; cdxj-indexer reading the file back agrees."""
+    from scraper.indexing import write_cdxj
+
+    _, _, result = site_crawl
+    assert "archive/indexes/lines" not in result.manifest["stats"]  # no WARC was read back to index it
+    for warc_path in result.warc_files():
+        ours = result.crawl_dir / "indexes" / warc_path.name.replace(".warc.gz", ".cdxj")
+        write_cdxj(warc_path, tmp_path / "theirs.cdxj")
+        assert ours.read_bytes() == (tmp_path / "theirs.cdxj").read_bytes()
+        assert b'"referrer": ' in ours.read_bytes()  # pages reached by links carry their Referer

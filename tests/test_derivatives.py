@@ -219,3 +219,12 @@ def test_wacz_local_headers_are_plain_zip_for_small_entries(crawl) -> None:
         for info in zf.infolist():
             sizes = struct.unpack("<II", data[info.header_offset + 18 : info.header_offset + 26])
             assert sizes == (info.compress_size, info.file_size), info.filename
+
+
+def test_index_written_with_the_warc_equals_cdxj_indexers(crawl, tmp_path: Path) -> None:
+    _, result = crawl
+    assert "archive/indexes/lines" not in result.manifest["stats"]  # no WARC was read back to index it
+    for warc_path in result.warc_files():
+        ours = result.crawl_dir / "indexes" / warc_path.name.replace(".warc.gz", ".cdxj")
+        write_cdxj(warc_path, tmp_path / "theirs.cdxj")
+        assert ours.read_bytes() == (tmp_path / "theirs.cdxj").read_bytes()
