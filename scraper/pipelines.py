@@ -104,6 +104,10 @@ class ArticleTextPipeline:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["scraper.warm_extractor"])
         self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        # Boot the forkserver and workers now, while robots.txt and the first pages are
+        # fetched, not when the first page is already waiting (it takes about a second).
+        for _ in range(self.workers):
+            self._pool.submit(int)
         archive = self.crawler.get_extension(ArchiveExtension)
         if archive is None:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
