@@ -87,6 +87,7 @@ from trafilatura.xpaths import (
 )
 
 from scraper.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
+from scraper.extraction_worker import extractor_name
 
 __all__ = [
     "Article",
@@ -139,11 +140,6 @@ class Article:
         return data
 
 
-def extractor_name() -> str:
-    """Names and versions of what produced the text, stored with every row."""
-    from scraper import __version__
-
-    return f"scraper/{__version__} trafilatura/{trafilatura.__version__}"
 
 
 # --------------------------------------------------------------------------- page signals
