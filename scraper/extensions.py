@@ -36,6 +36,7 @@ from scraper.storage import storage_class_for_uri
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -210,32 +211,27 @@ class ArchiveExtension:
             self._deriver.submit(self._derive_from, completed)
 
     def _derive_from(self, completed: CompletedFile) -> None:
-        crawl_dir = self.storage.crawl_folder(self.crawl_id)
-        for deriver in self.derivers:
-            try:
-                paths = deriver.file_completed(crawl_dir, completed)
-            except Exception:  # a broken derived file must not lose the crawl: logged, counted
-                logger.exception("%s failed on %s", type(deriver).__name__, completed.relpath)
-                self.stats.inc_value("archive/derive/errors")
-                continue
-            for path in paths:
-                self._register(completed_file(crawl_dir, path))
+        self._run_derivers(f"on {completed.relpath}", lambda d, folder: d.file_completed(folder, completed))
 
     def _derive_at_end(self) -> list[CompletedFile]:
-        crawl_dir = self.storage.crawl_folder(self.crawl_id)
         with self._files_lock:
             files = list(self._files)
+        self._run_derivers("at the end of the crawl", lambda d, folder: d.crawl_completed(folder, files))
+        with self._files_lock:
+            return list(self._files)
+
+    def _run_derivers(self, when: str, step: Callable[[Deriver, Path], list[Path]]) -> None:
+        """Run one step of every deriver (deriver thread) and register what it made."""
+        crawl_dir = self.storage.crawl_folder(self.crawl_id)
         for deriver in self.derivers:
             try:
-                paths = deriver.crawl_completed(crawl_dir, files)
-            except Exception:
-                logger.exception("%s failed at the end of the crawl", type(deriver).__name__)
+                paths = step(deriver, crawl_dir)
+            except Exception:  # a broken derived file must not lose the crawl: logged, counted
+                logger.exception("%s failed %s", type(deriver).__name__, when)
                 self.stats.inc_value("archive/derive/errors")
                 continue
             for path in paths:
                 self._register(completed_file(crawl_dir, path))
-        with self._files_lock:
-            return list(self._files)
 
     # -- signals -------------------------------------------------------------------
 

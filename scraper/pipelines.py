@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["ArticleTextPipeline", "article_row"]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
 def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor: str) -> dict[str, Any]:
     """One row of ``text/*.jsonl.gz``; the schema is documented in the README."""
     record = candidate.record
@@ -77,7 +74,6 @@ class ArticleTextPipeline:
         self.options = options
         self.extractor = extractor_name()
         self.boilerplate_file = boilerplate_file
-        self.boilerplate_min_pages = boilerplate_min_pages
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
         self._boilerplate_path: Path | None = None
         self._pool: ProcessPoolExecutor | None = None
