@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from warcio.statusandheaders import StatusAndHeaders
+
 from scraper import warc
 from scraper.indexing import cdxj_line, index_name
 
@@ -143,7 +145,7 @@ class CrawlArchive:
         # CDXJ lines of the open segment, made as its records are written; None when a
         # record needs what only cdxj-indexer does (a POST or PUT), so it indexes the file.
         self.write_index = write_index
-        self._index_lines: list[str] | None = [] if write_index else None
+        self._index_lines: list[str] | None = None  # started by _open_warc
         self.completed: list[CompletedFile] = []
         self._serial = 0
         self._warc: SegmentFile | None = None
@@ -164,6 +166,7 @@ class CrawlArchive:
         info = warc.warcinfo_record(segment.final_path.name, self.warcinfo_fields)
         segment.append(warc.gzip_member(info.to_bytes(), self.gzip_level))
         self._warcinfo_id = info.record_id
+        self._index_lines = [] if self.write_index else None
         self._warc = segment
         return segment
 
@@ -197,7 +200,6 @@ class CrawlArchive:
             if index is not None:
                 self._register(index)
             self._warc = None
-            self._index_lines = [] if self.write_index else None
         if self._text is not None:
             self._finish(self._text)
             self._text = None
@@ -215,13 +217,15 @@ class CrawlArchive:
     ) -> ResponseLocation:
         """Write the response record and, when known, its request record."""
         segment = self._current_warc()
+        response_head, payload_offset = warc.parse_http_head(http_response)  # once: digest and index
         response = warc.response_record(
-            target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id
+            target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id,
+            payload_offset=payload_offset,
         )
         member = warc.gzip_member(response.to_bytes(), self.gzip_level)
         offset = segment.append(member)
         if self._index_lines is not None:
-            self._index(target_uri, date, http_response, http_request, response, segment, offset, member)
+            self._index(target_uri, date, response_head, http_request, response, segment, offset, member)
         if http_request is not None:
             request = warc.request_record(
                 target_uri, http_request, date=date, concurrent_to=response.record_id,
@@ -237,7 +241,7 @@ class CrawlArchive:
             warc_date=date,
         )
 
-    def _index(self, target_uri: str, date: str, http_response: bytes, http_request: bytes | None,
+    def _index(self, target_uri: str, date: str, response_head: StatusAndHeaders, http_request: bytes | None,
                response: warc.WarcRecord, segment: SegmentFile, offset: int, member: bytes) -> None:
         assert self._index_lines is not None
         referrer = None
@@ -247,7 +251,6 @@ class CrawlArchive:
                 self._index_lines = None
                 return
             referrer = request_head.get_header("Referer")
-        response_head, _ = warc.parse_http_head(http_response)
         self._index_lines.append(cdxj_line(
             target_uri, date, response_head, response.header("WARC-Payload-Digest") or "",
             offset=offset, length=len(member), filename=segment.final_path.name,

@@ -97,8 +97,10 @@ def http_payload_offset(block: bytes) -> int:
     return parse_http_head(block)[1]
 
 
-def payload_digest(block: bytes) -> str:
-    return _sha1_label(block[http_payload_offset(block) :])
+def payload_digest(block: bytes, payload_offset: int | None = None) -> str:
+    """Digest of the HTTP payload; ``payload_offset`` saves parsing the head again."""
+    start = http_payload_offset(block) if payload_offset is None else payload_offset
+    return _sha1_label(block[start:])
 
 
 def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str | None = None,
@@ -117,8 +119,11 @@ def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str |
 
 
 def response_record(target_uri: str, http_response: bytes, *, date: str, ip_address: str | None,
-                    warcinfo_id: str | None, record_id: str | None = None) -> WarcRecord:
-    """A ``response`` record holding the HTTP response exactly as received."""
+                    warcinfo_id: str | None, record_id: str | None = None,
+                    payload_offset: int | None = None) -> WarcRecord:
+    """A ``response`` record holding the HTTP response exactly as received.
+
+    ``payload_offset`` (from :func:`parse_http_head`) saves parsing the head again."""
     headers = [
         ("WARC-Type", "response"),
         ("WARC-Record-ID", record_id or make_record_id()),
@@ -131,7 +136,7 @@ def response_record(target_uri: str, http_response: bytes, *, date: str, ip_addr
         headers.append(("WARC-Warcinfo-ID", warcinfo_id))
     headers += [
         ("Content-Type", "application/http; msgtype=response"),
-        ("WARC-Payload-Digest", payload_digest(http_response)),
+        ("WARC-Payload-Digest", payload_digest(http_response, payload_offset)),
         ("WARC-Block-Digest", block_digest(http_response)),
     ]
     return WarcRecord(headers, http_response)
