@@ -8,7 +8,6 @@ Scrapy glue calls it from one writer thread. It knows nothing of Scrapy or S3.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ __all__ = [
     "ResponseLocation",
     "SegmentFile",
     "completed_file",
+    "file_sha256",
     "text_row_bytes",
 ]
 
@@ -107,19 +107,23 @@ class SegmentFile:
         return CompletedFile(self.final_path, relpath, self.size, self._sha256.hexdigest())
 
 
-def completed_file(crawl_dir: Path, path: Path) -> CompletedFile:
-    """Describe a finished file made outside :class:`SegmentFile` (an index, a package)."""
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return CompletedFile(path, path.relative_to(crawl_dir).as_posix(), path.stat().st_size, digest.hexdigest())
+    return digest.hexdigest()
 
 
-def text_row_bytes(row: dict[str, Any]) -> bytes:
+def completed_file(crawl_dir: Path, path: Path) -> CompletedFile:
+    """Describe a finished file made outside :class:`SegmentFile` (an index, a package)."""
+    return CompletedFile(path, path.relative_to(crawl_dir).as_posix(), path.stat().st_size, file_sha256(path))
+
+
+def text_row_bytes(row: dict[str, Any], gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> bytes:
     """One JSONL row as its own gzip member (a cut file keeps its whole rows)."""
     line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return gzip.compress(line.encode("utf-8"), compresslevel=6, mtime=0)
+    return warc.gzip_member(line.encode("utf-8"), gzip_level)
 
 
 class CrawlArchive:
@@ -132,7 +136,7 @@ class CrawlArchive:
         *,
         warcinfo_fields: list[tuple[str, str]],
         max_warc_bytes: int = 1_000_000_000,
-        gzip_level: int = 6,
+        gzip_level: int = warc.DEFAULT_GZIP_LEVEL,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
         write_index: bool = True,
     ):
@@ -140,7 +144,7 @@ class CrawlArchive:
         self.crawl_id = crawl_id
         self.warcinfo_fields = warcinfo_fields
         self.max_warc_bytes = max_warc_bytes
-        self.gzip_level = gzip_level
+        self.gzip_level = warc.check_gzip_level(gzip_level)
         self.on_file_completed = on_file_completed
         # CDXJ lines of the open segment, made as its records are written; None when a
         # record needs what only cdxj-indexer does (a POST or PUT), so it indexes the file.
@@ -262,7 +266,7 @@ class CrawlArchive:
         self._current_warc()
         if self._text is None:
             self._text = SegmentFile(self.crawl_dir / "text" / f"{self._stem}.jsonl.gz")
-        self._text.append(text_row_bytes(row))
+        self._text.append(text_row_bytes(row, self.gzip_level))
 
     def close(self) -> list[CompletedFile]:
         """Finish the open segments; return every file this archive completed."""

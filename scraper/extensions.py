@@ -30,7 +30,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.python.threadpool import ThreadPool
 
-from scraper import __version__
+from scraper import __version__, warc
 from scraper.archive import CompletedFile, CrawlArchive, Deriver, ResponseLocation, completed_file
 from scraper.storage import storage_class_for_uri
 
@@ -130,7 +130,7 @@ class ArchiveExtension:
         stats: StatsCollector,
         recorded_settings: dict[str, Any],
         max_warc_bytes: int,
-        gzip_level: int = 6,
+        gzip_level: int = warc.DEFAULT_GZIP_LEVEL,
         progress_interval: float = 30.0,
         derivers: list[Deriver] | None = None,
     ):
@@ -180,7 +180,7 @@ class ArchiveExtension:
             stats=crawler.stats,
             recorded_settings=recorded,
             max_warc_bytes=settings.getint("ARCHIVE_WARC_MAX_SIZE", 1_000_000_000),
-            gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL", 3),
+            gzip_level=warc.check_gzip_level(settings.getint("ARCHIVE_GZIP_LEVEL", warc.DEFAULT_GZIP_LEVEL)),
             progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL", 30.0),
             derivers=[build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")],
         )

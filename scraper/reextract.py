@@ -30,6 +30,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
+from scraper import warc
 from scraper.archive import completed_file, text_row_bytes
 from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name
 from scraper.indexing import is_warc_name, warc_stem
@@ -299,7 +300,7 @@ class _Outputs:
         if self._text is None:
             self._open()
         assert self._text is not None and self._wet is not None
-        self._text.write(text_row_bytes(row))
+        self._text.write(text_row_bytes(row, self.gzip_level))
         self._wet.write_row(row)
         self.rows += 1
 
@@ -355,7 +356,7 @@ def _reextract_file(path: Path, pool: ProcessPoolExecutor, outputs: _Outputs, op
 
 
 def reextract(source: Path, dest: Path, *, options: ExtractionOptions | None = None, workers: int = 0,
-              gzip_level: int = 6) -> ReextractResult:
+              gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> ReextractResult:
     """Re-extract every WARC under ``source`` into ``dest`` (``text/``, ``wet/``, ``manifest.json``)."""
     options = options or ExtractionOptions()
     warcs = find_warcs(source)

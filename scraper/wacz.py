@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,8 +27,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cdxj_indexer.main import CompressedWriter
 
-from scraper.archive import CompletedFile
+from scraper.archive import CompletedFile, file_sha256
 from scraper.indexing import index_name, is_warc_name, merged_cdxj_lines, write_cdxj
+from scraper.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
 from scraper.wet import read_text_rows
 
 if TYPE_CHECKING:
@@ -133,9 +134,10 @@ class _Package:
     it). Generated entries (index, pages) are written to ``scratch`` first, then copied.
     """
 
-    def __init__(self, zf: zipfile.ZipFile, scratch: Path):
+    def __init__(self, zf: zipfile.ZipFile, scratch: Path, compress_level: int = 6):
         self.zf = zf
         self.scratch = scratch
+        self.compress_level = compress_level
         self.resources: list[dict[str, Any]] = []
 
     def _info(self, name: str, size: int, compress: bool = False) -> zipfile.ZipInfo:
@@ -149,13 +151,24 @@ class _Package:
             {"name": os.path.basename(name).lower(), "path": name, "hash": f"sha256:{sha256}", "bytes": size}
         )
 
-    def copy_file(self, name: str, path: Path, compress: bool = False) -> None:
-        """Add a file; WARCs and the gzip index are stored as they are (read at offsets)."""
+    def copy_file(self, name: str, path: Path, compress: bool = False, sha256: str | None = None) -> None:
+        """Add a file; WARCs and the gzip index are stored as they are (read at offsets).
+
+        ``sha256`` is the file's digest when known already (a WARC hashed as it was written).
+        """
         size = path.stat().st_size
-        with open(path, "rb") as src, self.zf.open(self._info(name, size, compress), "w") as dst:
-            writer = _HashingWriter(dst)
-            shutil.copyfileobj(src, writer, COPY_BLOCK)
-        self._add_resource(name, writer.sha256.hexdigest(), writer.size)
+        if compress:
+            self.zf.write(path, name, zipfile.ZIP_DEFLATED, self.compress_level)
+            sha256 = sha256 or file_sha256(path)
+        else:
+            with open(path, "rb") as src, self.zf.open(self._info(name, size), "w") as dst:
+                if sha256:
+                    shutil.copyfileobj(src, dst, COPY_BLOCK)
+                else:
+                    writer = _HashingWriter(dst)
+                    shutil.copyfileobj(src, writer, COPY_BLOCK)
+                    sha256 = writer.sha256.hexdigest()
+        self._add_resource(name, sha256, size)
 
     def _scratch_file(self, name: str) -> Path:
         return self.scratch / name.replace("/", "_")
@@ -216,20 +229,24 @@ def write_wacz(
     title: str,
     software: str,
     description: str | None = None,
+    compress_level: int = 6,
+    known_sha256: Mapping[Path, str] | None = None,
 ) -> dict[str, int]:
     """Write the package at ``path`` (under ``.open``, renamed when complete).
 
     ``cdxj_paths`` are sorted CDXJ files whose ``filename`` fields name files of
-    ``warc_paths`` by base name. Returns the number of pages and of extra pages.
+    ``warc_paths`` by base name. ``compress_level`` is the deflate level of the text
+    entries (pages, index); ``known_sha256`` gives the digests of files hashed already.
+    Returns the number of pages and of extra pages.
     """
     open_path = path.with_name(path.name + ".open")
     seen: set[tuple[str, int]] = set()
     counts = {"pages": 0, "extra_pages": 0}
     with zipfile.ZipFile(open_path, "w", allowZip64=True) as zf, \
             tempfile.TemporaryDirectory(prefix="wacz-", dir=path.parent) as scratch:
-        package = _Package(zf, Path(scratch))
+        package = _Package(zf, Path(scratch), compress_level)
         for warc_path in warc_paths:
-            package.copy_file(f"archive/{warc_path.name}", warc_path)
+            package.copy_file(f"archive/{warc_path.name}", warc_path, sha256=(known_sha256 or {}).get(warc_path))
         package.write_zipnum_index(merged_cdxj_lines(cdxj_paths))
         counts["pages"] = package.write_lines(
             "pages/pages.jsonl", pages_lines(article_pages(text_paths, seen), "pages", "Articles", True)
@@ -257,12 +274,15 @@ def write_wacz(
 class WaczDeriver:
     """Deriver: ``<crawl_id>.wacz`` at crawl end, from the crawl's WARCs, indexes and text."""
 
-    def __init__(self, stats: StatsCollector | None = None):
+    def __init__(self, stats: StatsCollector | None = None, *, compress_level: int = 6):
         self.stats = stats
+        self.compress_level = compress_level
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WaczDeriver:
-        return cls(crawler.stats)
+        # Zip entries are deflated by zlib: the same level on its scale, at least 1 (0 stores).
+        level = crawler.settings.getint("ARCHIVE_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)
+        return cls(crawler.stats, compress_level=max(1, check_gzip_level(level)))
 
     def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]:
         return []
@@ -280,6 +300,8 @@ class WaczDeriver:
                 path, warc_paths=warcs, cdxj_paths=cdxj_paths, text_paths=texts,
                 title=f"Crawl {crawl_dir.name}", software=self._software(),
                 description=f"News articles archived by crawl {crawl_dir.name}",
+                compress_level=self.compress_level,
+                known_sha256={f.path: f.sha256 for f in files if f.sha256},
             )
         if self.stats is not None:
             self.stats.set_value("archive/wacz/pages", counts["pages"])

@@ -97,7 +97,8 @@ class WetWriter:
     Each record is one gzip member, written with one ``write`` call, as in the WARCs.
     """
 
-    def __init__(self, out: BinaryIO, filename: str, fields: list[tuple[str, str]], *, gzip_level: int = 6):
+    def __init__(self, out: BinaryIO, filename: str, fields: list[tuple[str, str]], *,
+                 gzip_level: int = warc.DEFAULT_GZIP_LEVEL):
         self.out = out
         self.gzip_level = gzip_level
         info = warc.warcinfo_record(filename, fields)
@@ -132,7 +133,7 @@ def read_text_rows(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def write_wet_file(rows: Iterator[Mapping[str, Any]], path: Path, *, crawl_id: str, source: str,
-                   extractor: str, gzip_level: int = 6) -> int:
+                   extractor: str, gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> int:
     """Write ``rows`` as a WET file at ``path`` (under ``.open``, renamed when complete)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     open_path = path.with_name(path.name + ".open")
@@ -154,13 +155,14 @@ def wet_name(text_name: str) -> str:
 class WetDeriver:
     """Deriver: ``wet/<stem>.warc.wet.gz`` from every completed text segment."""
 
-    def __init__(self, stats: StatsCollector | None = None, *, gzip_level: int = 6):
+    def __init__(self, stats: StatsCollector | None = None, *, gzip_level: int = warc.DEFAULT_GZIP_LEVEL):
         self.stats = stats
         self.gzip_level = gzip_level
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WetDeriver:
-        return cls(crawler.stats, gzip_level=crawler.settings.getint("ARCHIVE_GZIP_LEVEL", 6))
+        level = crawler.settings.getint("ARCHIVE_GZIP_LEVEL", warc.DEFAULT_GZIP_LEVEL)
+        return cls(crawler.stats, gzip_level=warc.check_gzip_level(level))
 
     def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]:
         if not (completed.relpath.startswith("text/") and completed.relpath.endswith(TEXT_SUFFIX)):

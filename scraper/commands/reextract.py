@@ -14,9 +14,6 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
-from scraper.extraction import ExtractionOptions
-from scraper.reextract import find_warcs, reextract
-
 if TYPE_CHECKING:
     import argparse
 
@@ -52,6 +49,12 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if len(args) != 2:
             raise UsageError("give SRC and DEST")
+        # Imported here, not at the top: Scrapy imports every command module to list them,
+        # and the crawl's process must not load the extractor (its workers do).
+        from scraper.extraction import ExtractionOptions
+        from scraper.reextract import find_warcs, reextract
+        from scraper.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
+
         configure_logging(self.settings)
         source, dest = Path(args[0]), Path(args[1])
         try:
@@ -64,7 +67,8 @@ class Command(ScrapyCommand):
         options = ExtractionOptions(min_text_chars=self.settings.getint("ARCHIVE_MIN_TEXT_CHARS", 250))
         workers = opts.workers if opts.workers is not None else self.settings.getint("ARCHIVE_EXTRACT_WORKERS", 0)
         result = reextract(source, dest, options=options, workers=workers,
-                           gzip_level=self.settings.getint("ARCHIVE_GZIP_LEVEL", 6))
+                           gzip_level=check_gzip_level(
+                               self.settings.getint("ARCHIVE_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)))
         counts = result.counts
         logger.info(
             "Re-extracted %d articles from %d HTML records of %d WARC files in %.1f s (%.1f pages/s) -> %s",
