@@ -445,6 +445,9 @@ class _HostStats:
 
     pages: set[str] = field(default_factory=set)  # page keys (hashed URLs)
     counts: dict[str, int] = field(default_factory=dict)  # fingerprint -> distinct pages
+    # fingerprints seen on enough pages to be template if their share is high enough:
+    # the few that template_for looks at, of the many counted
+    frequent: set[str] = field(default_factory=set)
 
 
 def _page_key(url: str) -> str:
@@ -481,8 +484,11 @@ class SiteBoilerplate:
         self.min_pages = min_pages
         self.min_share = min_share
         self.long_min_pages = long_min_pages if long_min_pages is not None else 2 * min_pages
+        if self.long_min_pages < 2:
+            raise ValueError("long_min_pages must be at least 2: one page's text is never template")
         self.long_min_share = long_min_share
         self.max_fingerprints = max_fingerprints
+        self._frequent_from = min(self.min_pages, self.long_min_pages)
         self._hosts: dict[str, _HostStats] = {}
         self._cache: dict[str, frozenset[str]] = {}
 
@@ -496,9 +502,11 @@ class SiteBoilerplate:
         stats.pages.add(key)
         for fp in set(fingerprints):
             if fp:
-                stats.counts[fp] = stats.counts.get(fp, 0) + 1
+                count = stats.counts[fp] = stats.counts.get(fp, 0) + 1
+                if count >= self._frequent_from:
+                    stats.frequent.add(fp)
         if len(stats.counts) > self.max_fingerprints:
-            stats.counts = {fp: n for fp, n in stats.counts.items() if n > 1}
+            stats.counts = {fp: n for fp, n in stats.counts.items() if n > 1}  # keeps every frequent one
         self._cache.pop(host, None)
 
     def is_template(self, url: str, fp: str) -> bool:
@@ -521,7 +529,7 @@ class SiteBoilerplate:
             return cached
         stats = self._hosts.get(host)
         learned = frozenset(
-            fp for fp, n in (stats.counts.items() if stats else ()) if stats and self._passes(stats, fp, n)
+            fp for fp in (stats.frequent if stats else ()) if stats and self._passes(stats, fp, stats.counts[fp])
         )
         self._cache[host] = learned
         return learned
@@ -559,9 +567,11 @@ class SiteBoilerplate:
             raise ValueError(f"unknown site-boilerplate version: {data.get('version')!r}")
         learned = cls(**data.get("settings", {}))
         for host, entry in data.get("hosts", {}).items():
+            counts = {str(k): int(v) for k, v in entry.get("counts", {}).items()}
             learned._hosts[host] = _HostStats(
                 pages=set(entry.get("pages", [])),
-                counts={str(k): int(v) for k, v in entry.get("counts", {}).items()},
+                counts=counts,
+                frequent={fp for fp, n in counts.items() if n >= learned._frequent_from},
             )
         return learned
 

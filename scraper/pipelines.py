@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["ArticleTextPipeline", "article_row"]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
 def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor: str) -> dict[str, Any]:
     """One row of ``text/*.jsonl.gz``; the schema is documented in the README."""
     record = candidate.record
@@ -48,6 +52,11 @@ def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor:
         "payload_digest": record.payload_digest,
         "extractor": extractor,
     }
+
+
+def deferred_to_future(future: Future[T]) -> Any:
+    """What ``await`` takes in a Scrapy coroutine, fired on the reactor thread when ``future`` completes."""
+    return maybe_deferred_to_future(deferred_from_future(future))
 
 
 class ArticleTextPipeline:
@@ -76,7 +85,7 @@ class ArticleTextPipeline:
         self.boilerplate_file = boilerplate_file
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
         self._boilerplate_path: Path | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Future[ProcessPoolExecutor] | None = None
         self._archive: ArchiveExtension | None = None
 
     @classmethod
@@ -95,15 +104,11 @@ class ArticleTextPipeline:
         )
 
     def open_spider(self) -> None:
-        # forkserver: workers never inherit the reactor's threads and sockets, and fork
-        # from a server that loaded the extractor once (scraper.warm_extractor).
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["scraper.warm_extractor"])
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
         # Boot the forkserver and workers now, while robots.txt and the first pages are
-        # fetched, not when the first page is already waiting (it takes about a second).
-        for _ in range(self.workers):
-            self._pool.submit(int)
+        # fetched, and in a thread: starting a worker waits for the forkserver to load
+        # the extractor (most of a second), which must not stall the reactor.
+        self._pool = Future()
+        threading.Thread(target=self._boot_pool, args=(self._pool,), name="extraction-pool-boot", daemon=True).start()
         archive = self.crawler.get_extension(ArchiveExtension)
         if archive is None:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
@@ -121,9 +126,23 @@ class ArticleTextPipeline:
             else:
                 logger.info("Site boilerplate learned earlier: %d hosts", len(self.site_boilerplate.hosts()))
 
+    def _boot_pool(self, ready: Future[ProcessPoolExecutor]) -> None:
+        try:
+            # forkserver: workers never inherit the reactor's threads and sockets, and fork
+            # from a server that loaded the extractor once (scraper.warm_extractor).
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["scraper.warm_extractor"])
+            pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            for _ in range(self.workers):  # each submit starts a worker until all are up
+                pool.submit(int)
+        except BaseException as error:
+            ready.set_exception(error)
+        else:
+            ready.set_result(pool)
+
     def close_spider(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.result().shutdown(wait=True)
             self._pool = None
         if self._boilerplate_path is not None:
             self._boilerplate_path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,10 +152,11 @@ class ArticleTextPipeline:
         if not isinstance(item, ArticleCandidate):
             return item
         assert self._pool is not None and self._archive is not None
+        pool = self._pool.result() if self._pool.done() else await deferred_to_future(self._pool)
         template = self.site_boilerplate.template_for(item.url)
-        future = self._pool.submit(extract_page, item.html, item.url, self.options, template)
+        future = pool.submit(extract_page, item.html, item.url, self.options, template)
         try:
-            article = await maybe_deferred_to_future(deferred_from_future(future))
+            article = await deferred_to_future(future)
         except Exception as error:  # a page that breaks the extractor is skipped, counted
             self.stats.inc_value("archive/text/extraction_errors")
             logger.warning("Extraction failed for %s: %r", item.url, error)

@@ -124,3 +124,21 @@ def test_index_written_with_the_warc_equals_cdxj_indexers(site_crawl, tmp_path) 
         write_cdxj(warc_path, tmp_path / "theirs.cdxj")
         assert ours.read_bytes() == (tmp_path / "theirs.cdxj").read_bytes()
         assert b'"referrer": ' in ours.read_bytes()  # pages reached by links carry their Referer
+
+
+def test_the_crawl_process_leaves_the_extractor_to_its_workers() -> None:
+    """What ``scrapy crawl`` loads (every command module, the archive, pipeline, spider)
+    must not import trafilatura: only the workers pay for it, in time and memory."""
+    probe = (
+        "import sys\n"
+        "from scrapy.cmdline import _get_commands_dict\n"
+        "from scrapy.utils.project import get_project_settings\n"
+        "settings = get_project_settings()\n"
+        "_get_commands_dict(settings, inproject=True)\n"
+        "import scraper.extensions, scraper.middlewares, scraper.pipelines\n"
+        "import scraper.indexing, scraper.wacz, scraper.wet, spiders.articles\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('trafilatura', 'htmldate', 'justext')))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

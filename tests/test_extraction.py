@@ -377,10 +377,32 @@ def test_site_learning_survives_save_and_load(tmp_path: Path) -> None:
     loaded.observe("https://c.example/new", [fingerprint("p-new")])
     assert loaded.pages_seen("https://c.example/") == 6
 
+def test_the_template_is_every_counted_paragraph_that_passes_through_growth_and_pruning() -> None:
+    # template_for looks only at paragraphs seen often enough; it must still give what
+    # checking every counted paragraph gives, as shares fall and the counts are pruned.
+    learned = SiteBoilerplate(min_pages=3, min_share=0.1, long_min_pages=4, max_fingerprints=60)
+    url = "https://d.example/"
+    common = [fingerprint(f"Template line {n}") for n in range(6)] + [fingerprint(QUOTE)]
+    checked = 0
+    for number in range(80):
+        prints = [fp for n, fp in enumerate(common) if number % (n + 1) == 0 or number < 5 * n]
+        prints += [fingerprint(f"Paragraph {number} {k}") for k in range(3)]
+        learned.observe(f"{url}{number}", prints)
+        counted = learned.to_json()["hosts"]["d.example"]["counts"]
+        expected = frozenset(fp for fp in counted if learned.is_template(url, fp))
+        assert learned.template_for(url) == expected
+        checked += len(expected)
+    reloaded = SiteBoilerplate.from_json(learned.to_json())
+    assert reloaded.template_for(url) == learned.template_for(url)
+    assert checked and len(learned.to_json()["hosts"]["d.example"]["counts"]) <= 60 + 10  # pruned on the way
+
+
 
 def test_bad_settings_and_versions_are_refused() -> None:
     with pytest.raises(ValueError):
         SiteBoilerplate(min_pages=1)
+    with pytest.raises(ValueError):
+        SiteBoilerplate(long_min_pages=1)
     with pytest.raises(ValueError):
         SiteBoilerplate.from_json({"version": 99})
 

@@ -8,6 +8,7 @@ settings" log line.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -80,6 +81,9 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
+        # Everything is written, closed and synced. Leave the heap to the OS: the final
+        # collections of interpreter shutdown walk every object left (~0.2 s of a crawl's exit).
+        gc.freeze()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
             return
