@@ -445,9 +445,9 @@ class _HostStats:
 
     pages: set[str] = field(default_factory=set)  # page keys (hashed URLs)
     counts: dict[str, int] = field(default_factory=dict)  # fingerprint -> distinct pages
-    # fingerprints seen on enough pages to be template if their share is high enough:
-    # the few that template_for looks at, of the many counted
-    frequent: set[str] = field(default_factory=set)
+    # The fingerprints seen on enough pages to be template if their share is high enough,
+    # by count: template_for looks at the counts above its thresholds, not at every count.
+    by_count: dict[int, set[str]] = field(default_factory=dict)
 
 
 def _page_key(url: str) -> str:
@@ -503,8 +503,10 @@ class SiteBoilerplate:
         for fp in set(fingerprints):
             if fp:
                 count = stats.counts[fp] = stats.counts.get(fp, 0) + 1
+                if count > self._frequent_from:
+                    stats.by_count[count - 1].discard(fp)
                 if count >= self._frequent_from:
-                    stats.frequent.add(fp)
+                    stats.by_count.setdefault(count, set()).add(fp)
         if len(stats.counts) > self.max_fingerprints:
             stats.counts = {fp: n for fp, n in stats.counts.items() if n > 1}  # keeps every frequent one
         self._cache.pop(host, None)
@@ -528,9 +530,15 @@ class SiteBoilerplate:
         if cached is not None:
             return cached
         stats = self._hosts.get(host)
-        learned = frozenset(
-            fp for fp in (stats.frequent if stats else ()) if stats and self._passes(stats, fp, stats.counts[fp])
-        )
+        learned: frozenset[str] = frozenset()
+        if stats is not None:
+            pages = len(stats.pages)
+            lowest = min(max(self.min_pages, self.min_share * pages),
+                         max(self.long_min_pages, self.long_min_share * pages))
+            learned = frozenset(
+                fp for count, fps in stats.by_count.items() if count >= lowest
+                for fp in fps if self._passes(stats, fp, count)
+            )
         self._cache[host] = learned
         return learned
 
@@ -571,8 +579,10 @@ class SiteBoilerplate:
             learned._hosts[host] = _HostStats(
                 pages=set(entry.get("pages", [])),
                 counts=counts,
-                frequent={fp for fp, n in counts.items() if n >= learned._frequent_from},
             )
+            for fp, count in counts.items():
+                if count >= learned._frequent_from:
+                    learned._hosts[host].by_count.setdefault(count, set()).add(fp)
         return learned
 
     def save(self, path: str | os.PathLike[str]) -> None:
