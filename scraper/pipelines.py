@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,10 +27,24 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["ArticleTextPipeline", "article_row"]
+__all__ = ["ArticleTextPipeline", "article_row", "start_extraction_server"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: What the forkserver imports before it forks a worker: the extractor, loaded and warm.
+EXTRACTOR_PRELOAD = ["scraper.warm_extractor"]
+
+
+def start_extraction_server() -> None:
+    """Start the forkserver the extraction workers fork from; return at once.
+
+    The server then spends most of a second loading the extractor. The crawl command
+    calls this first thing, so that happens while Scrapy builds the crawler; the pool
+    uses the server already running (or starts it, if nobody did).
+    """
+    multiprocessing.get_context("forkserver").set_forkserver_preload(EXTRACTOR_PRELOAD)
+    forkserver.ensure_running()
 
 
 def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor: str) -> dict[str, Any]:
@@ -130,9 +145,8 @@ class ArticleTextPipeline:
         try:
             # forkserver: workers never inherit the reactor's threads and sockets, and fork
             # from a server that loaded the extractor once (scraper.warm_extractor).
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["scraper.warm_extractor"])
-            pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            start_extraction_server()
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
             for _ in range(self.workers):  # each submit starts a worker until all are up
                 pool.submit(int)
         except BaseException as error:

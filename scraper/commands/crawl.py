@@ -76,6 +76,10 @@ class Command(ScrapyCrawlCommand):
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None and self.settings is not None
+        if self.settings.getwithbase("ITEM_PIPELINES").get("scraper.pipelines.ArticleTextPipeline") is not None:
+            from scraper.pipelines import start_extraction_server
+
+            start_extraction_server()  # loads the extractor while the crawler is built
         # Scrapy logs every overridden setting when the crawler starts, values included.
         logging.getLogger("scrapy.crawler").addFilter(RedactSecrets(secret_values(self.settings)))
         crawler = self._create_crawler(args[0])
