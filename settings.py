@@ -35,9 +35,11 @@ ARCHIVE_STORAGES = {
     "file": "scraper.storage.FileStorage",
     "s3": "scraper.s3.S3Storage",
 }
-# Files made from finished ones (indexes, WET, packages): classes with
+# Files made from finished ones (indexes, packages): classes with
 # file_completed() and crawl_completed(), see scraper.archive.Deriver.
-ARCHIVE_DERIVERS = ["scraper.indexing.CdxjIndexDeriver", "scraper.wet.WetDeriver", "scraper.wacz.WaczDeriver"]
+ARCHIVE_DERIVERS = ["scraper.indexing.CdxjIndexDeriver", "scraper.wacz.WaczDeriver"]
+# Write each text row's WARC conversion record too (wet/<stem>.warc.wet.gz, as Common Crawl).
+ARCHIVE_WET = True
 # Who runs the crawl: put in the User-Agent and the warcinfo records.
 ARCHIVE_CONTACT = "https://example.org/news-archiver; archive@example.org"
 # User-Agent template: {version} and {contact} are filled in.

@@ -55,7 +55,7 @@ CRAWL_RULES: list[tuple[str, str, str | None]] = [
     ("text rows: JSON, gzip, write", "scraper/archive.py", r"text_row_bytes|write_text_row"),
     ("WARC: writes and file sha256", "scraper/archive.py", r"write_exchange"),
     ("derivers: CDXJ index", "scraper/indexing.py", None),
-    ("derivers: WET", "scraper/wet.py", None),
+    ("WET records", "scraper/wet.py", None),
     ("derivers: WACZ", "scraper/wacz.py", None),
     ("archive: other (segments, manifest)", "scraper/archive.py|scraper/extensions.py|scraper/storage.py", None),
     ("pool IPC: pickling pages, pipes, results", "multiprocessing/|concurrent/futures/process.py", None),

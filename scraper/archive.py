@@ -1,4 +1,4 @@
-"""The files of one crawl: WARC segments rotated by size, text segments beside them.
+"""The files of one crawl: WARC segments rotated by size, text and WET segments beside them.
 
 A :class:`CrawlArchive` writes into a local crawl folder (the archive itself, or a
 spool for remote storage). Files are written under a ``.open`` suffix, hashed as they
@@ -21,6 +21,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from scraper import warc
 from scraper.indexing import cdxj_line, index_name
+from scraper.wet import WetWriter, wet_fields
 
 __all__ = [
     "CompletedFile",
@@ -88,6 +89,11 @@ class SegmentFile:
         self._sha256 = hashlib.sha256()
         self.size = 0
 
+    def write(self, data: bytes) -> int:
+        """File-object style :meth:`append`: returns the number of bytes written."""
+        self.append(data)
+        return len(data)
+
     def append(self, data: bytes) -> int:
         """Append ``data``; return the offset it starts at."""
         offset = self.size
@@ -139,6 +145,7 @@ class CrawlArchive:
         gzip_level: int = warc.DEFAULT_GZIP_LEVEL,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
         write_index: bool = True,
+        write_wet: bool = True,
     ):
         self.crawl_dir = crawl_dir
         self.crawl_id = crawl_id
@@ -155,6 +162,10 @@ class CrawlArchive:
         self._warc: SegmentFile | None = None
         self._warcinfo_id: str | None = None
         self._text: SegmentFile | None = None
+        # WET conversion records of the text rows, written with them (wet/<stem>.warc.wet.gz)
+        self.write_wet = write_wet
+        self._wet: SegmentFile | None = None
+        self._wet_writer: WetWriter | None = None
         self._closed = False
 
     # -- segments ---------------------------------------------------------------
@@ -207,6 +218,9 @@ class CrawlArchive:
         if self._text is not None:
             self._finish(self._text)
             self._text = None
+        if self._wet is not None:
+            self._finish(self._wet)
+            self._wet, self._wet_writer = None, None
 
     # -- records ----------------------------------------------------------------
 
@@ -262,11 +276,19 @@ class CrawlArchive:
         ))
 
     def write_text_row(self, row: dict[str, Any]) -> None:
-        """Append one clean-text row to the text segment of the current WARC."""
+        """Append one clean-text row to the text segment of the current WARC, and its
+        conversion record to the WET segment beside it."""
         self._current_warc()
         if self._text is None:
             self._text = SegmentFile(self.crawl_dir / "text" / f"{self._stem}.jsonl.gz")
         self._text.append(text_row_bytes(row, self.gzip_level))
+        if not self.write_wet:
+            return
+        if self._wet_writer is None:
+            self._wet = SegmentFile(self.crawl_dir / "wet" / f"{self._stem}.warc.wet.gz")
+            fields = wet_fields(self.crawl_id, f"text/{self._stem}.jsonl.gz", str(row.get("extractor") or ""))
+            self._wet_writer = WetWriter(self._wet, self._wet.final_path.name, fields, gzip_level=self.gzip_level)
+        self._wet_writer.write_row(row)
 
     def close(self) -> list[CompletedFile]:
         """Finish the open segments; return every file this archive completed."""

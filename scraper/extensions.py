@@ -133,6 +133,7 @@ class ArchiveExtension:
         gzip_level: int = warc.DEFAULT_GZIP_LEVEL,
         progress_interval: float = 30.0,
         derivers: list[Deriver] | None = None,
+        write_wet: bool = True,
     ):
         self.storage = storage
         self.crawl_id = crawl_id
@@ -142,6 +143,7 @@ class ArchiveExtension:
         self.gzip_level = gzip_level
         self.progress_interval = progress_interval
         self.derivers = derivers or []
+        self.write_wet = write_wet
         self.archive: CrawlArchive | None = None
         self.started_at: datetime | None = None
         self.arguments: dict[str, str] = {}
@@ -183,6 +185,7 @@ class ArchiveExtension:
             gzip_level=warc.check_gzip_level(settings.getint("ARCHIVE_GZIP_LEVEL", warc.DEFAULT_GZIP_LEVEL)),
             progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL", 30.0),
             derivers=[build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")],
+            write_wet=settings.getbool("ARCHIVE_WET", True),
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -245,6 +248,7 @@ class ArchiveExtension:
             max_warc_bytes=self.max_warc_bytes,
             gzip_level=self.gzip_level,
             on_file_completed=self._on_file_completed,
+            write_wet=self.write_wet,
         )
         self._writer.start()
         self.stats.set_value("archive/crawl_id", self.crawl_id)
@@ -293,6 +297,8 @@ class ArchiveExtension:
         assert self.archive is not None, "the archive opens with the spider"
         await self._in_writer(self.archive.write_text_row, row)
         self.stats.inc_value("archive/text/articles")
+        if self.write_wet:
+            self.stats.inc_value("archive/wet/records")
 
     # -- reporting -------------------------------------------------------------------
 

@@ -2,41 +2,29 @@
 
 As Common Crawl's WET files: a warcinfo record first, then one ``conversion`` record a
 page, referring to the response it was extracted from (``WARC-Refers-To``), with the
-same target URI and the identified language. The writer takes any binary file object;
-the deriver turns each finished text segment into ``wet/<stem>.warc.wet.gz``.
+same target URI and the identified language. The writer takes any object with
+``write``: the crawl's archive keeps ``wet/<stem>.warc.wet.gz`` beside each text segment,
+written row by row with it (:class:`scraper.archive.CrawlArchive`), and ``scrapy
+reextract`` writes them for WARCs of any origin.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import logging
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, Protocol
 
 from scraper import warc
-from scraper.archive import CompletedFile
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
 
 __all__ = [
-    "WetDeriver",
     "WetWriter",
     "iso639_3",
     "read_text_rows",
     "wet_fields",
     "wet_text",
-    "write_wet_file",
 ]
-
-logger = logging.getLogger(__name__)
-
-TEXT_SUFFIX = ".jsonl.gz"
-WET_SUFFIX = ".warc.wet.gz"
 
 # ISO 639-1 -> ISO 639-3 (the 639-2/T code; macrolanguages for the ambiguous ones),
 # because Common Crawl's WET files name languages by their three-letter codes.
@@ -91,13 +79,17 @@ def wet_fields(crawl_id: str, source: str, extractor: str) -> list[tuple[str, st
     ]
 
 
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
 class WetWriter:
     """Writes a WET file to a binary file object: warcinfo first, then conversion records.
 
     Each record is one gzip member, written with one ``write`` call, as in the WARCs.
     """
 
-    def __init__(self, out: BinaryIO, filename: str, fields: list[tuple[str, str]], *,
+    def __init__(self, out: _Writable, filename: str, fields: list[tuple[str, str]], *,
                  gzip_level: int = warc.DEFAULT_GZIP_LEVEL):
         self.out = out
         self.gzip_level = gzip_level
@@ -130,60 +122,3 @@ def read_text_rows(path: Path) -> Iterator[dict[str, Any]]:
         for line in lines:
             if line.strip():
                 yield json.loads(line)
-
-
-def write_wet_file(rows: Iterator[Mapping[str, Any]], path: Path, *, crawl_id: str, source: str,
-                   extractor: str, gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> int:
-    """Write ``rows`` as a WET file at ``path`` (under ``.open``, renamed when complete)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    open_path = path.with_name(path.name + ".open")
-    with open(open_path, "wb") as out:
-        writer = WetWriter(out, path.name, wet_fields(crawl_id, source, extractor), gzip_level=gzip_level)
-        for row in rows:
-            writer.write_row(row)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(open_path, path)
-    return writer.records
-
-
-def wet_name(text_name: str) -> str:
-    """``<stem>.jsonl.gz`` -> ``<stem>.warc.wet.gz``."""
-    return text_name.removesuffix(TEXT_SUFFIX) + WET_SUFFIX
-
-
-class WetDeriver:
-    """Deriver: ``wet/<stem>.warc.wet.gz`` from every completed text segment."""
-
-    def __init__(self, stats: StatsCollector | None = None, *, gzip_level: int = warc.DEFAULT_GZIP_LEVEL):
-        self.stats = stats
-        self.gzip_level = gzip_level
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WetDeriver:
-        level = crawler.settings.getint("ARCHIVE_GZIP_LEVEL", warc.DEFAULT_GZIP_LEVEL)
-        return cls(crawler.stats, gzip_level=warc.check_gzip_level(level))
-
-    def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]:
-        if not (completed.relpath.startswith("text/") and completed.relpath.endswith(TEXT_SUFFIX)):
-            return []
-        path = crawl_dir / "wet" / wet_name(completed.path.name)
-        # the rows of a text segment may point into earlier WARC segments: name the segment
-        count = write_wet_file(read_text_rows(completed.path), path, crawl_id=crawl_dir.name, source=completed.relpath,
-                               extractor=self._extractor(completed.path), gzip_level=self.gzip_level)
-        if self.stats is not None:
-            self.stats.inc_value("archive/wet/records", count)
-        logger.debug("WET %s: %d conversion records", path.name, count)
-        return [path]
-
-    @staticmethod
-    def _extractor(text_path: Path) -> str:
-        """The extractor named by the segment's first row (all rows of a crawl share it)."""
-        for row in read_text_rows(text_path):
-            return str(row.get("extractor") or "")
-        from scraper.extraction_worker import extractor_name
-
-        return extractor_name()
-
-    def crawl_completed(self, crawl_dir: Path, files: list[CompletedFile]) -> list[Path]:
-        return []

@@ -67,12 +67,22 @@ def test_segments_rotate_by_size_and_text_follows(tmp_path: Path) -> None:
     files = archive.close()
     warcs = sorted(p for p in (tmp_path / "warc").iterdir())
     texts = sorted(p for p in (tmp_path / "text").iterdir())
+    wets = sorted(p for p in (tmp_path / "wet").iterdir())
     assert len(warcs) >= 3
     assert {p.name.removesuffix(".jsonl.gz") for p in texts} <= {p.name.removesuffix(".warc.gz") for p in warcs}
+    assert [p.name.removesuffix(".warc.wet.gz") for p in wets] == [p.name.removesuffix(".jsonl.gz") for p in texts]
     indexes = sorted(p for p in (tmp_path / "indexes").iterdir())
     assert {f.relpath for f in files} == (
         {f"warc/{p.name}" for p in warcs} | {f"text/{p.name}" for p in texts} | {f"indexes/{p.name}" for p in indexes}
+        | {f"wet/{p.name}" for p in wets}
     )
+    for text, wet in zip(texts, wets, strict=True):  # each WET segment: warcinfo, then its text segment's rows
+        with open(wet, "rb") as f:
+            records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.content_stream().read())
+                       for r in ArchiveIterator(f)]
+        assert records[0][0] == "warcinfo" and f"source: text/{text.name}".encode() in records[0][2]
+        urls = [json.loads(line)["url"] for line in gzip.open(text, "rt")]
+        assert [(kind, uri) for kind, uri, _ in records[1:]] == [("conversion", url) for url in urls]
     for path in warcs:
         with open(path, "rb") as f:
             records = list(ArchiveIterator(f))
