@@ -16,10 +16,11 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
 from scraper.s3 import S3ClientOptions, S3Destination
-from scraper.verify import VerifyReport, verify_crawl
 
 if TYPE_CHECKING:
     import argparse
+
+    from scraper.verify import VerifyReport
 
 __all__ = ["Command", "download_s3_crawl"]
 
@@ -67,6 +68,10 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if len(args) != 1:
             raise UsageError("give one crawl folder or s3:// URI")
+        # Imported here: Scrapy imports every command module, and this one's imports
+        # (indexing, cdxj-indexer, surt) would delay every `scrapy crawl` start.
+        from scraper.verify import verify_crawl
+
         configure_logging(self.settings)
         location = args[0]
         if location.startswith("s3://"):
