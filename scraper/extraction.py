@@ -88,6 +88,7 @@ from trafilatura.xpaths import (
 
 from scraper.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
 from scraper.extraction_worker import extractor_name
+from scraper.language import language_identifier
 
 __all__ = [
     "Article",
@@ -707,20 +708,12 @@ def _lang_code(value: str | None) -> str | None:
 _SAMPLE_CHARS = 800  # language detection reads this much of the text: the cost grows with the length
 
 
-@lru_cache(maxsize=1)
-def _language_identifier() -> Any:
-    """py3langid's identifier with normalised probabilities, loaded once per process."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
 def detect_language(text: str) -> tuple[str | None, float]:
     """py3langid's guess for ``text`` (its first 800 characters: the cost grows with the length)."""
     sample = text[:_SAMPLE_CHARS]
     if _words(sample) < 5:
         return None, 0.0
-    lang, prob = _language_identifier().classify(sample)
+    lang, prob = language_identifier().classify(sample)
     return (str(lang), float(prob)) if lang else (None, 0.0)
 
 
@@ -1013,7 +1006,7 @@ def _load_tree(html: str | bytes) -> HtmlElement | None:
 def warm_up() -> None:
     """Load what the first page would otherwise load (the language model, the parser,
     trafilatura's options): call in each worker."""
-    _language_identifier()
+    language_identifier()
     _html_parser()
     _extractor_template(True)
     _extractor_template(False)

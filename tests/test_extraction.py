@@ -559,3 +559,39 @@ def test_a_listing_url_decides_before_any_extraction() -> None:
     declared = html.replace('<meta property="og:type" content="article">', "")
     assert extract_article(declared, "https://courier.example/tag/river/") is None
     assert extract_article(html, "https://courier.example/tag/river/") is not None  # article data wins
+
+
+# --------------------------------------------------------------------------- language model
+
+LANGUAGE_SAMPLES = [
+    "The council approved the new budget on Tuesday after a long debate about schools and roads.",
+    "Le conseil municipal a adopté mardi le nouveau budget après un long débat sur les écoles.",
+    "Der Stadtrat hat am Dienstag nach langer Debatte über Schulen und Straßen den Haushalt beschlossen.",
+    "Городской совет во вторник утвердил новый бюджет после долгих споров о школах и дорогах.",
+    "El ayuntamiento aprobó el martes el nuevo presupuesto tras un largo debate sobre escuelas.",
+]
+
+
+def test_the_unpacked_language_model_classifies_as_py3langid_does(tmp_path: Path, monkeypatch, caplog) -> None:
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from scraper.language import language_identifier, model_cache_dir
+
+    stock = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    expected = [stock.classify(text) for text in LANGUAGE_SAMPLES]
+    assert [lang for lang, _ in expected] == ["en", "fr", "de", "ru", "es"]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache_dir = model_cache_dir(Path(MODEL_DIR) / MODEL_FILE)
+    assert cache_dir.parent == tmp_path / "news-archiver"
+    unpacking = language_identifier.__wrapped__()  # unpacks into the cache, then maps it
+    assert sorted(p.name for p in cache_dir.iterdir()) == sorted(
+        f"{name}.npy" for name in ("classes", "nextmove", "nextmove_row", "out_feat", "pc", "ptc")
+    )
+    mapped = language_identifier.__wrapped__()  # the cache as found
+    for identifier in (unpacking, mapped):
+        assert [identifier.classify(text) for text in LANGUAGE_SAMPLES] == expected
+    (cache_dir / "nextmove.npy").write_bytes(b"\x93NUMPY damaged")
+    with caplog.at_level("WARNING", logger="scraper.language"):
+        fallback = language_identifier.__wrapped__()
+    assert "without the unpacked cache" in caplog.text
+    assert [fallback.classify(text) for text in LANGUAGE_SAMPLES] == expected
