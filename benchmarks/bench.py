@@ -10,9 +10,11 @@ it measures side by side:
 (c) :func:`scraper.extraction.extract_article` alone in a process pool on all cores:
     the CPU bound of the crawl.
 
-It prints figures and writes them to ``.bench/run-<N>/results.json``; it asserts no time.
+Each is measured ``--rounds`` times, interleaved, and the median run of each is reported
+(the spread is printed too). It writes the figures to ``.bench/run-<N>/results.json``;
+it asserts no time.
 
-    python -m benchmarks.bench [--pages 1000] [--skip-diy] [--skip-pool] [--skip-crawl]
+    python -m benchmarks.bench [--pages 1000] [--rounds 3] [--skip-diy] [--skip-pool] [--skip-crawl]
     python -m benchmarks.bench --memory 1000,5000      # crawl only: peak memory by size
     python -m benchmarks.bench -s ARCHIVE_GZIP_LEVEL=3 # any Scrapy setting for the crawl
 
@@ -37,7 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.site import DEFAULT_CORPUS, STATS_PATH, BenchSite
 
@@ -677,33 +679,60 @@ def write_urls(site: BenchSite, base_url: str, pages: int, path: Path) -> None:
     path.write_text("\n".join(site.urls(base_url)[:pages]) + "\n", encoding="utf-8")
 
 
+RunT = TypeVar("RunT", CrawlRun, DiyRun, PoolRun)
+
+
+def median_run(runs: list[RunT]) -> RunT | None:
+    """The run of median speed (the slower middle one of an even number), or None."""
+    return sorted(runs, key=lambda run: run.pages_per_second)[(len(runs) - 1) // 2] if runs else None
+
+
+def print_rounds(crawls: list[CrawlRun], diys: list[DiyRun], pools: list[PoolRun]) -> None:
+    """Each round's figures, so the spread behind the medians shows."""
+    for name, runs in (("(a)", crawls), ("(b)", diys), ("(c)", pools)):
+        if runs:
+            print(f"{name} pages/s by round: " + ", ".join(f"{run.pages_per_second:.1f}" for run in runs))
+    if crawls and pools:
+        print("(a)/(c) by round: " + ", ".join(f"{a.pages_per_second / c.pages_per_second:.2f}"
+                                               for a, c in zip(crawls, pools, strict=True)))
+
+
 def bench_comparison(args: argparse.Namespace, settings: dict[str, str]) -> dict[str, Any]:
-    pages, workers = args.pages, args.workers
+    pages, workers, rounds = args.pages, args.workers, args.rounds
     run_dir = WORK_DIR / f"run-{pages}"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     site = BenchSite.from_corpus(args.corpus, pages)
     print(f"bench: {pages} distinct pages from {len(site.sources)} source pages; {machine_note()}; "
-          f"outputs in {run_dir}", flush=True)
-    crawl = diy = pool = None
+          f"{rounds} round(s), medians reported; outputs in {run_dir}", flush=True)
+    crawls: list[CrawlRun] = []
+    diys: list[DiyRun] = []
+    pools: list[PoolRun] = []
     with SiteProcess(pages, args.corpus) as server:
         urls_file = run_dir / "urls.txt"
         write_urls(site, server.base_url, pages, urls_file)
-        if not args.skip_pool:
-            print(f"(c) extraction alone on {workers} processes ...", flush=True)
-            pool = run_pool(site, server.base_url, pages, workers)
-        if not args.skip_crawl:
-            print("(a) the crawl ...", flush=True)
-            crawl = run_crawl(server, urls_file, pages, run_dir, settings)
-        if not args.skip_diy:
-            print("(b) wget + trafilatura ...", flush=True)
-            diy = run_diy(server, urls_file, pages, run_dir, workers)
+        # Interleaved rounds: a slow or fast spell of a shared machine falls on all three.
+        for number in range(1, rounds + 1):
+            if not args.skip_pool:
+                print(f"round {number}: (c) extraction alone on {workers} processes ...", flush=True)
+                pools.append(run_pool(site, server.base_url, pages, workers))
+            if not args.skip_crawl:
+                print(f"round {number}: (a) the crawl ...", flush=True)
+                crawls.append(run_crawl(server, urls_file, pages, run_dir, settings))
+            if not args.skip_diy:
+                print(f"round {number}: (b) wget + trafilatura ...", flush=True)
+                diys.append(run_diy(server, urls_file, pages, run_dir, workers))
+    crawl, diy, pool = median_run(crawls), median_run(diys), median_run(pools)
     print()
     print_comparison(pages, crawl, diy, pool)
-    results: dict[str, Any] = {"pages": pages, "workers": workers, "settings": settings, "machine": machine_note()}
-    for name, run in (("crawl", crawl), ("diy", diy), ("pool", pool)):
+    if rounds > 1:
+        print_rounds(crawls, diys, pools)
+    results: dict[str, Any] = {"pages": pages, "workers": workers, "rounds": rounds, "settings": settings,
+                               "machine": machine_note()}
+    for name, run, runs in (("crawl", crawl, crawls), ("diy", diy, diys), ("pool", pool, pools)):
         if run is not None:
-            results[name] = {**asdict(run), "pages_per_second": run.pages_per_second}
+            results[name] = {**asdict(run), "pages_per_second": run.pages_per_second,
+                             "pages_per_second_by_round": [r.pages_per_second for r in runs]}
     if not args.keep:
         shutil.rmtree(run_dir / "diy", ignore_errors=True)
         shutil.rmtree(run_dir / "crawl", ignore_errors=True)
@@ -748,6 +777,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000, help="distinct pages on the site (default 1000)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes for (b) and (c) (default: one per core, as the crawl)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure (c), (a), (b) this many times, interleaved, and report the median of each "
+                             "(default 3: a shared machine's speed drifts by 10%% from minute to minute)")
     parser.add_argument("--skip-diy", action="store_true", help="leave out (b), wget + trafilatura")
     parser.add_argument("--skip-pool", action="store_true", help="leave out (c), extraction alone")
     parser.add_argument("--skip-crawl", action="store_true", help="leave out (a), the crawl")
