@@ -98,6 +98,7 @@ __all__ = [
     "extract_article",
     "extractor_name",
     "page_signals",
+    "parse_page",
     "warm_up",
 ]
 
@@ -980,7 +981,7 @@ def _repair(text: str, beginning: str) -> str:
     return text
 
 
-def _load_tree(html: str | bytes) -> HtmlElement | None:
+def parse_page(html: str | bytes) -> HtmlElement | None:
     """The parsed page, or None for input that is not HTML.
 
     trafilatura's ``load_html`` (decoding, repairs, the dubious-HTML check), with the
@@ -1013,7 +1014,7 @@ def warm_up() -> None:
 
 
 def extract_article(
-    html: str | bytes,
+    html: str | bytes | HtmlElement,
     url: str,
     options: ExtractionOptions | None = None,
     site_boilerplate: frozenset[str] | None = None,
@@ -1023,9 +1024,10 @@ def extract_article(
     ``site_boilerplate`` holds the paragraph fingerprints learned as template for the
     page's site (:meth:`scraper.boilerplate.SiteBoilerplate.template_for`); those
     paragraphs are dropped. The result's ``fingerprints`` are what to feed back.
+    ``html`` may be a page :func:`parse_page` parsed already; that tree gets pruned.
     """
     options = options or ExtractionOptions()
-    tree = _load_tree(html)
+    tree = html if isinstance(html, HtmlElement) else parse_page(html)
     if tree is None:
         return None
     signals = page_signals(tree)

@@ -21,14 +21,36 @@ def extractor_name() -> str:
 
 
 def extract_page(
-    html: str, url: str, options: dict[str, Any], site_boilerplate: frozenset[str]
-) -> dict[str, Any] | None:
-    """Run in a worker: the article as a dict (plus its ``fingerprints``), or None."""
-    from scraper.extraction import ExtractionOptions, extract_article
+    html: str,
+    url: str,
+    options: dict[str, Any],
+    site_boilerplate: frozenset[str],
+    discover: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run in a worker, on one parse of the page.
 
-    article = extract_article(html, url, ExtractionOptions(**options), site_boilerplate)
-    if article is None:
-        return None
-    result = article.as_dict()
-    result["fingerprints"] = article.fingerprints
-    return result
+    Returns ``{"article": ..., "requisites": [...], "links": [...]}``: the article as a
+    dict (plus its ``fingerprints``) or None, and the page's requisites and links when
+    ``discover`` asks for them (``{"requisites": bool, "links": bool, "encoding": str}``,
+    see :mod:`scraper.discovery`); they are found before the extractor prunes the tree.
+    """
+    from scraper.extraction import ExtractionOptions, extract_article, parse_page
+
+    found: dict[str, Any] = {"article": None, "requisites": [], "links": []}
+    tree = parse_page(html)
+    if tree is None:
+        return found
+    if discover and (discover.get("requisites") or discover.get("links")):
+        from scraper.discovery import base_url, link_urls, requisite_urls
+
+        encoding = str(discover.get("encoding") or "utf-8")
+        base = base_url(html, url, encoding)
+        if discover.get("requisites"):
+            found["requisites"] = requisite_urls(tree, base)
+        if discover.get("links"):
+            found["links"] = link_urls(tree, base, url, encoding)
+    article = extract_article(tree, url, ExtractionOptions(**options), site_boilerplate)
+    if article is not None:
+        found["article"] = article.as_dict()
+        found["article"]["fingerprints"] = article.fingerprints
+    return found

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from twisted.internet.defer import Deferred
 
 from scraper.archive import ResponseLocation
 
-__all__ = ["ArticleCandidate"]
+__all__ = ["ArticleCandidate", "PageDiscovery"]
+
+
+@dataclass
+class PageDiscovery:
+    """What the spider asks the text pipeline to find on a page while it parses it.
+
+    The pipeline fires ``found`` with ``(requisite URLs, link URLs)``, or with a failure
+    (the page could not be parsed, or the item was dropped first): the spider then finds
+    them itself.
+    """
+
+    requisites: bool
+    links: bool
+    encoding: str  # the page's, to make link URLs safe as Scrapy's LinkExtractor does
+    found: Deferred[tuple[list[str], list[str]]] = field(default_factory=Deferred)
+
+    def worker_arguments(self) -> dict[str, Any]:
+        """The plain values the extraction worker takes (a Deferred does not cross)."""
+        return {"requisites": self.requisites, "links": self.links, "encoding": self.encoding}
 
 
 @dataclass
@@ -16,3 +38,4 @@ class ArticleCandidate:
     url: str  # the response's WARC-Target-URI
     html: str  # decoded with the page's own charset (HTTP header, BOM or meta tag)
     record: ResponseLocation
+    discovery: PageDiscovery | None = None

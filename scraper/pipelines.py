@@ -1,7 +1,9 @@
 """The clean-text pipeline: extraction in worker processes, rows into the archive.
 
 Extraction costs tens of milliseconds of CPU a page, so it runs in a process pool
-while the reactor keeps fetching; Scrapy's scraper slot limits how much waits.
+while the reactor keeps fetching; Scrapy's scraper slot limits how much waits. The
+worker that parses a page also finds its requisites and links when the spider asks
+(:class:`scraper.items.PageDiscovery`), so the page is parsed once, off the reactor.
 """
 
 from __future__ import annotations
@@ -166,15 +168,22 @@ class ArticleTextPipeline:
         if not isinstance(item, ArticleCandidate):
             return item
         assert self._pool is not None and self._archive is not None
-        pool = self._pool.result() if self._pool.done() else await deferred_to_future(self._pool)
-        template = self.site_boilerplate.template_for(item.url)
-        future = pool.submit(extract_page, item.html, item.url, self.options, template)
+        discovery = item.discovery
         try:
-            article = await deferred_to_future(future)
+            pool = self._pool.result() if self._pool.done() else await deferred_to_future(self._pool)
+            template = self.site_boilerplate.template_for(item.url)
+            future = pool.submit(extract_page, item.html, item.url, self.options, template,
+                                 discovery.worker_arguments() if discovery else None)
+            page = await deferred_to_future(future)
         except Exception as error:  # a page that breaks the extractor is skipped, counted
+            if discovery is not None and not discovery.found.called:
+                discovery.found.errback(error)  # the spider finds the page's links itself
             self.stats.inc_value("archive/text/extraction_errors")
             logger.warning("Extraction failed for %s: %r", item.url, error)
             raise DropItem(f"extraction failed: {error!r}", log_level="WARNING") from error
+        if discovery is not None:
+            discovery.found.callback((page["requisites"], page["links"]))
+        article = page["article"]
         if article is None:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")

@@ -6,6 +6,7 @@ shared with the forkserver, instead of loading them one by one on their first pa
 
 import gc
 
+import scraper.discovery  # noqa: F401  (the workers find links with it)
 from scraper.extraction import warm_up
 
 warm_up()

@@ -13,17 +13,21 @@ import gzip
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lxml import etree
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from scraper.items import ArticleCandidate
+from scraper.items import ArticleCandidate, PageDiscovery
 from scraper.middlewares import RECORD_META_KEY
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +121,16 @@ class ArticlesSpider(Spider):
             if value not in ("", None)
         }
         self.link_extractor = LinkExtractor(deny_extensions=[])
+        self.discover_in_workers = False  # set by from_crawler when the text pipeline runs
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
+        spider.discover_in_workers = pipelines.get("scraper.pipelines.ArticleTextPipeline") is not None
+        crawler.signals.connect(spider._item_left, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_left, signal=signals.item_error)
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_page_urls:
@@ -165,34 +179,60 @@ class ArticlesSpider(Spider):
 
     # -- pages ----------------------------------------------------------------------
 
-    def parse(self, response: Response) -> Iterator[Request | ArticleCandidate]:
+    async def parse(self, response: Response) -> AsyncIterator[Request | ArticleCandidate]:
         content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
         if content_type in (b"application/xml", b"text/xml", b"application/rss+xml",
                             b"application/atom+xml", b"application/x-gzip", b"application/gzip"):
             root = xml_root_name(xml_body(response))
-            if root in ("urlset", "sitemapindex"):
-                yield from self.parse_sitemap(response)
-                return
-            if root in ("rss", "feed", "RDF"):
-                yield from self.parse_feed(response)
+            if root in ("urlset", "sitemapindex", "rss", "feed", "RDF"):
+                is_sitemap = root in ("urlset", "sitemapindex")
+                listed = self.parse_sitemap(response) if is_sitemap else self.parse_feed(response)
+                for request in listed:
+                    yield request
                 return
         if response.status != 200 or not isinstance(response, TextResponse):
             return
         if content_type not in HTML_TYPES:
             return
-        record = response.meta.get(RECORD_META_KEY)
-        if record is not None:
-            yield ArticleCandidate(url=response.url, html=response.text, record=record)
-        if self.fetch_requisites:
-            yield from self.requisites(response)
         depth = int(response.meta.get("link_depth", 0))
-        if depth < self.follow_depth:
-            yield from self.follow_links(response, depth + 1)
+        wants_links = depth < self.follow_depth
+        record = response.meta.get(RECORD_META_KEY)
+        discovery = None
+        if self.discover_in_workers and record is not None and (self.fetch_requisites or wants_links):
+            discovery = PageDiscovery(self.fetch_requisites, wants_links, response.encoding)
+        if record is not None:
+            yield ArticleCandidate(url=response.url, html=response.text, record=record, discovery=discovery)
+        if discovery is not None:
+            try:
+                requisites, links = await maybe_deferred_to_future(discovery.found)
+            except Exception as error:  # not parsed in a worker: found here, on the reactor
+                self.crawler.stats.inc_value("archive/discovery/on_reactor")
+                logger.debug("Finding requisites and links of %s here: %r", response.url, error)
+            else:
+                for url in requisites:
+                    yield Request(url, callback=self.parse_requisite, priority=-1)
+                for url in links:
+                    if self._same_host(url, response.url):
+                        yield Request(url, callback=self.parse, meta={"link_depth": depth + 1})
+                return
+        if self.fetch_requisites:
+            for request in self.requisites(response):
+                yield request
+        if wants_links:
+            for request in self.follow_links(response, depth + 1):
+                yield request
+
+    @staticmethod
+    def _same_host(url: str, page_url: str) -> bool:
+        return urlsplit(url).netloc == urlsplit(page_url).netloc
+
+    # Discovery on the reactor thread: for pages the text pipeline does not parse (no
+    # archive record, the pipeline off, a page the extractor failed on). Otherwise the
+    # extraction worker finds the same URLs on its own parse (scraper.discovery).
 
     def follow_links(self, response: TextResponse, depth: int) -> Iterator[Request]:
-        host = urlsplit(response.url).netloc
         for link in self.link_extractor.extract_links(response):
-            if urlsplit(link.url).netloc == host:
+            if self._same_host(link.url, response.url):
                 yield Request(link.url, callback=self.parse, meta={"link_depth": depth})
 
     def requisites(self, response: TextResponse) -> Iterator[Request]:
@@ -202,8 +242,18 @@ class ArticlesSpider(Spider):
         for selector in selectors:
             for src in response.css(selector).getall():
                 src = src.strip()
-                if src and not src.startswith(("data:", "javascript:")):
-                    yield Request(response.urljoin(src), callback=self.parse_requisite, priority=-1)
+                if not src or src.startswith(("data:", "javascript:")):
+                    continue
+                try:
+                    url = response.urljoin(src)
+                except ValueError:  # a bogus URL ("http://[::1/x"): nothing to fetch
+                    continue
+                yield Request(url, callback=self.parse_requisite, priority=-1)
+
+    def _item_left(self, item: Any, **kwargs: Any) -> None:
+        """A candidate dropped or failed before the text pipeline answered: find its links here."""
+        if isinstance(item, ArticleCandidate) and item.discovery is not None and not item.discovery.found.called:
+            item.discovery.found.errback(RuntimeError("the item left the pipelines before discovery"))
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
         return iter(())

@@ -77,6 +77,28 @@ def test_everything_fetched_is_archived_and_robots_obeyed(site_crawl) -> None:
         if page["robots_allowed"] and page["type"] != "private":
             assert base + path in archived, path
     assert base + "/latest/" in archived  # a 301, archived as such
+    # every page's links and requisites were found by the extraction workers, none on the reactor
+    assert "archive/discovery/on_reactor" not in result.manifest["stats"]
+
+
+def test_links_are_still_followed_when_the_text_pipeline_never_sees_a_page(site_crawl, tmp_path) -> None:
+    """A pipeline before ours drops every candidate: the spider finds links itself, and
+    fetches exactly what the full crawl fetched."""
+    full_site, _, _ = site_crawl
+    site = SampleSite(DEFAULT_SITE_DIR / "contained")
+    base = site.start()
+    try:
+        arguments = {"urls": base + "/", "follow": "2", "sitemaps": "robots", "feeds": base + "/feed.xml"}
+        pipelines = json.dumps(
+            {"tests.pipelines.DropCandidatesPipeline": 100, "scraper.pipelines.ArticleTextPipeline": 300}
+        )
+        result = run_crawl(tmp_path / "archive", arguments, {"ITEM_PIPELINES": pipelines})
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.log
+    assert set(site.requested_paths()) == set(full_site.requested_paths())
+    assert result.manifest["stats"]["archive/discovery/on_reactor"] > 0
+    assert result.text_rows() == []
 
 
 def test_progress_and_summary_are_logged(site_crawl) -> None:

@@ -464,10 +464,10 @@ def test_the_page_is_parsed_like_trafilatura_parses_it(replica_pages: list[tuple
     from lxml.etree import tostring
     from trafilatura.utils import load_html
 
-    from scraper.extraction import _load_tree
+    from scraper.extraction import parse_page
 
     for html in [html for html, _ in replica_pages] + ODD_INPUTS:
-        ours, theirs = _load_tree(html), load_html(html)
+        ours, theirs = parse_page(html), load_html(html)
         if theirs is None or not len(theirs):
             assert ours is None, html[:80]
         else:
@@ -488,10 +488,10 @@ ODD_PAGES = [
 def test_precision_mode_gives_bare_extractions_text(replica_pages: list[tuple[str, str]]) -> None:
     import trafilatura
 
-    from scraper.extraction import _load_tree, _precise_text
+    from scraper.extraction import _precise_text, parse_page
 
     for html, url in replica_pages + ODD_PAGES:
-        tree = _load_tree(html)
+        tree = parse_page(html)
         assert tree is not None
         doc = trafilatura.bare_extraction(
             tree, url=url, fast=True, favor_precision=True, include_comments=False, with_metadata=False
@@ -505,10 +505,10 @@ def test_metadata_is_trafilaturas_for_the_fields_kept(replica_pages: list[tuple[
 
     from trafilatura.metadata import extract_metadata
 
-    from scraper.extraction import _load_tree, author_from_body, page_metadata
+    from scraper.extraction import author_from_body, page_metadata, parse_page
 
     for html, url in replica_pages:
-        tree = _load_tree(html)
+        tree = parse_page(html)
         assert tree is not None
         for extensive in (False, True):
             theirs = extract_metadata(tree, url, extensive=extensive)
