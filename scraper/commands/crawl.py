@@ -70,16 +70,23 @@ class Command(ScrapyCrawlCommand):
             "or if its archive is incomplete (files left in the spool, uploads that failed)."
         )
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        # The first moment the crawl's settings are known, a quarter of a second before
+        # Scrapy installs its reactor and builds the crawler: the extraction server loads
+        # the extractor meanwhile, on another core.
+        assert self.settings is not None
+        if self.settings.getwithbase("ITEM_PIPELINES").get("scraper.pipelines.ArticleTextPipeline") is not None:
+            from scraper.pipelines import start_extraction_server
+
+            start_extraction_server()
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) < 1:
             raise UsageError
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None and self.settings is not None
-        if self.settings.getwithbase("ITEM_PIPELINES").get("scraper.pipelines.ArticleTextPipeline") is not None:
-            from scraper.pipelines import start_extraction_server
-
-            start_extraction_server()  # loads the extractor while the crawler is built
         # Scrapy logs every overridden setting when the crawler starts, values included.
         logging.getLogger("scrapy.crawler").addFilter(RedactSecrets(secret_values(self.settings)))
         crawler = self._create_crawler(args[0])
