@@ -261,6 +261,7 @@ class ArchiveExtension:
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._progress is not None and self._progress.running:
             self._progress.stop()
+            self.log_progress()  # the last interval too: a short crawl gets its line
         if self.archive is None:
             return
         try:
