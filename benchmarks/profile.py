@@ -72,6 +72,10 @@ CRAWL_RULES: list[tuple[str, str, str | None]] = [
 #: Leaf functions that mean a thread waiting, not working (nonblocking sampling sees some).
 IDLE_LEAVES = re.compile(r"\.select \(selectors\.py|^(Condition\.)?wait \(threading\.py|^_wait \(|"
                          r"^Event\.wait|^Queue\.get \(queue\.py|^poll \(|^sleep ")
+#: A pool worker blocked on its pipes: reading the next page (waiting for work) or
+#: writing a result the crawl has not read yet. Sampled without the GIL, it looks busy.
+WORKER_PIPE_WAIT = re.compile(r"(Queue\.get|SimpleQueue\.put) \(multiprocessing/queues\.py.*;"
+                              r"Connection\._(recv|send) \(multiprocessing/connection\.py:\d+\)$")
 
 
 @dataclass
@@ -136,9 +140,15 @@ def classify(frames: list[str]) -> tuple[str, str | None, str | None]:
         return f"start-up: {role}" if role == "pool: forkserver" else role, None, None
     if role == "worker":
         functions = {function for function, _ in calls}
-        if "extract_article" not in functions:
+        if "extract_page" not in functions and "extract_article" not in functions:
             if "warm_up" in functions:  # the pool's initializer: the language model, once per worker
                 return "start-up: extractor warm-up in each worker", None, None
+            return "pool IPC in workers: unpickling pages, pickling articles", None, None
+        if "extract_article" not in functions:  # extract_page: the parse, discovery, the result dict
+            if any(file == "scraper/discovery.py" for _, file in calls):
+                return "discovery in workers: requisites and links", None, None
+            if "parse_page" in functions:
+                return "extraction (workers)", "parse_page", _library(calls[-1][1]) if calls else "?"
             return "pool IPC in workers: unpickling pages, pickling articles", None, None
         step = next((function for function, file in reversed(calls) if file.startswith("scraper/")), "?")
         library = _library(calls[-1][1]) if calls else "?"
@@ -154,7 +164,7 @@ def summarise(stacks: list[tuple[list[str], int]], rate: int) -> Profile:
     profile = Profile(rate)
     for frames, count in stacks:
         leaf = next((frame for frame in reversed(frames) if not frame.startswith(("process ", "thread "))), "")
-        if IDLE_LEAVES.search(leaf):
+        if IDLE_LEAVES.search(leaf) or WORKER_PIPE_WAIT.search(";".join(frames)):
             profile.idle += count
             continue
         component, step, library = classify(frames)
