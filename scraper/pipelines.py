@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -121,11 +122,7 @@ class ArticleTextPipeline:
         )
 
     def open_spider(self) -> None:
-        # Boot the forkserver and workers now, while robots.txt and the first pages are
-        # fetched, and in a thread: starting a worker waits for the forkserver to load
-        # the extractor (most of a second), which must not stall the reactor.
-        self._pool = Future()
-        threading.Thread(target=self._boot_pool, args=(self._pool,), name="extraction-pool-boot", daemon=True).start()
+        self._start_pool()  # now, while robots.txt and the first pages are fetched
         archive = self.crawler.get_extension(ArchiveExtension)
         if archive is None:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
@@ -142,6 +139,43 @@ class ArticleTextPipeline:
                 logger.warning("Ignoring unreadable site boilerplate file %s: %r", self._boilerplate_path, error)
             else:
                 logger.info("Site boilerplate learned earlier: %d hosts", len(self.site_boilerplate.hosts()))
+
+    async def _extract(self, item: ArticleCandidate) -> dict[str, Any]:
+        """The worker's answer for the page.
+
+        A worker that dies (killed by the kernel for memory, or crashing in a C library on
+        a page) breaks the whole ProcessPoolExecutor: every page after it would fail. The
+        first page to see it starts a new pool; each page caught in the break is tried
+        once more, so only a page that kills a worker twice is lost (and counted).
+        """
+        discovery = item.discovery
+        for attempt in (1, 2):
+            booting = self._pool
+            assert booting is not None
+            pool = booting.result() if booting.done() else await deferred_to_future(booting)
+            template = self.site_boilerplate.template_for(item.url)
+            try:
+                future = pool.submit(extract_page, item.html, item.url, self.options, template,
+                                     discovery.worker_arguments() if discovery else None)
+                page: dict[str, Any] = await deferred_to_future(future)
+            except BrokenProcessPool:
+                if self._pool is booting:  # the first page to notice replaces the pool
+                    self.stats.inc_value("archive/text/pool_restarts")
+                    logger.error("An extraction worker died; starting a new pool (page %s, attempt %d)",
+                                 item.url, attempt)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._start_pool()
+                if attempt == 2:
+                    raise
+            else:
+                return page
+        raise AssertionError("unreachable")
+
+    def _start_pool(self) -> None:
+        # Booted in a thread: starting a worker waits for the forkserver to load the
+        # extractor, which must not stall the reactor.
+        self._pool = Future()
+        threading.Thread(target=self._boot_pool, args=(self._pool,), name="extraction-pool-boot", daemon=True).start()
 
     def _boot_pool(self, ready: Future[ProcessPoolExecutor]) -> None:
         try:
@@ -170,11 +204,7 @@ class ArticleTextPipeline:
         assert self._pool is not None and self._archive is not None
         discovery = item.discovery
         try:
-            pool = self._pool.result() if self._pool.done() else await deferred_to_future(self._pool)
-            template = self.site_boilerplate.template_for(item.url)
-            future = pool.submit(extract_page, item.html, item.url, self.options, template,
-                                 discovery.worker_arguments() if discovery else None)
-            page = await deferred_to_future(future)
+            page = await self._extract(item)
         except Exception as error:  # a page that breaks the extractor is skipped, counted
             if discovery is not None and not discovery.found.called:
                 discovery.found.errback(error)  # the spider finds the page's links itself

@@ -1,0 +1,79 @@
+"""The extraction pool survives a worker's death: the kernel's OOM killer, a crash in a
+C library on some page. With a bare ProcessPoolExecutor every page after it would fail."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
+from tests.conftest import ROOT, SCRAPY, TEST_SETTINGS, CrawlResult
+
+PAGES = 240
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _extraction_workers(crawl_pid: int) -> list[int]:
+    """The pool's workers: children of the forkserver, itself a child of the crawl."""
+    workers = []
+    for child in _children(crawl_pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"forkserver" in command:
+            workers += _children(child)
+    return workers
+
+
+def test_a_killed_worker_costs_no_article(tmp_path: Path) -> None:
+    site = BenchSite.from_corpus(DEFAULT_CORPUS, PAGES)
+    server = BenchSiteServer(site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    urls = tmp_path / "urls.txt"
+    urls.write_text("\n".join(site.urls(server.base_url)) + "\n")
+    settings = {**TEST_SETTINGS, "ARCHIVE_EXTRACT_WORKERS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+                "ARCHIVE_URI": str(tmp_path / "archive"), "ARCHIVE_CRAWL_ID": "killed"}
+    command = [*SCRAPY, "crawl", "articles", "-a", f"urls_file={urls}", "-a", "requisites=0"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    log_path = tmp_path / "crawl.log"
+    try:
+        with open(log_path, "w") as log:
+            crawl = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                     stdout=log, stderr=subprocess.STDOUT)
+            text = tmp_path / "archive" / "killed" / "text"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # until the first rows are written
+                if any(p.stat().st_size > 0 for p in text.glob("*.open")) and _extraction_workers(crawl.pid):
+                    break
+                time.sleep(0.02)
+            victim = _extraction_workers(crawl.pid)[0]
+            os.kill(victim, signal.SIGKILL)
+            returncode = crawl.wait(timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    result = CrawlResult(returncode, log_path.read_text(), tmp_path / "archive" / "killed")
+    assert result.returncode == 0, result.log
+    stats = result.manifest["stats"]
+    assert stats["archive/text/pool_restarts"] >= 1
+    assert "archive/text/extraction_errors" not in stats  # the pages caught in it were tried again
+    assert len(result.text_rows()) == PAGES
+    assert "An extraction worker died; starting a new pool" in result.log
