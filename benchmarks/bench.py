@@ -254,7 +254,7 @@ class ProcessTreeMonitor(threading.Thread):
             by_role[role] = by_role.get(role, 0.0) + seconds
         main_thread = self._thread_cpu.get(self.root_pid, 0.0)
         by_role["crawl: main thread (reactor)"] = main_thread
-        by_role["crawl: other threads (WARC writer, pool feeder, ...)"] = by_role.pop("crawl", 0.0) - main_thread
+        by_role["crawl: other threads (WARC writer, derivers)"] = by_role.pop("crawl", 0.0) - main_thread
         self.figures.cpu_by_role = dict(sorted(by_role.items()))
         return self.figures
 

@@ -58,7 +58,8 @@ CRAWL_RULES: list[tuple[str, str, str | None]] = [
     ("WET records", "scraper/wet.py", None),
     ("derivers: WACZ", "scraper/wacz.py", None),
     ("archive: other (segments, manifest)", "scraper/archive.py|scraper/extensions.py|scraper/storage.py", None),
-    ("pool IPC: pickling pages, pipes, results", "multiprocessing/|concurrent/futures/process.py", None),
+    ("pool IPC: pickling pages, sockets, results",
+     "scraper/workers.py|multiprocessing/|concurrent/futures/process.py|twisted/protocols/basic.py", None),
     ("decoding HTML (response.text)", "scrapy/http/response/text.py|w3lib/encoding.py", None),
     ("WARC capture middleware (joining wire bytes)", "scraper/middlewares.py", r"WarcCaptureMiddleware"),
     ("fetching: sockets, HTTP parsing, download handler",
@@ -75,7 +76,8 @@ IDLE_LEAVES = re.compile(r"\.select \(selectors\.py|^(Condition\.)?wait \(thread
 #: A pool worker blocked on its pipes: reading the next page (waiting for work) or
 #: writing a result the crawl has not read yet. Sampled without the GIL, it looks busy.
 WORKER_PIPE_WAIT = re.compile(r"(Queue\.get|SimpleQueue\.put) \(multiprocessing/queues\.py.*;"
-                              r"Connection\._(recv|send) \(multiprocessing/connection\.py:\d+\)$")
+                              r"Connection\._(recv|send) \(multiprocessing/connection\.py:\d+\)$|"
+                              r"worker_main \(scraper/workers\.py:\d+\)(;_receive_into \(scraper/workers\.py:\d+\))?$")
 
 
 @dataclass

@@ -11,20 +11,18 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from scraper.boilerplate import SiteBoilerplate
-from scraper.extensions import ArchiveExtension, deferred_from_future
+from scraper.extensions import ArchiveExtension
 from scraper.extraction_worker import extract_page, extractor_name
 from scraper.items import ArticleCandidate
+from scraper.workers import ExtractionPool, WorkerDied
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["ArticleTextPipeline", "article_row", "start_extraction_server"]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: What the forkserver imports before it forks a worker: the extractor, loaded and warm.
 EXTRACTOR_PRELOAD = ["scraper.warm_extractor"]
@@ -72,11 +69,6 @@ def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor:
     }
 
 
-def deferred_to_future(future: Future[T]) -> Any:
-    """What ``await`` takes in a Scrapy coroutine, fired on the reactor thread when ``future`` completes."""
-    return maybe_deferred_to_future(deferred_from_future(future))
-
-
 class ArticleTextPipeline:
     """Turns :class:`ArticleCandidate` items into clean-text rows; other items pass.
 
@@ -103,7 +95,7 @@ class ArticleTextPipeline:
         self.boilerplate_file = boilerplate_file
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
         self._boilerplate_path: Path | None = None
-        self._pool: Future[ProcessPoolExecutor] | None = None
+        self._pool: ExtractionPool | None = None
         self._archive: ArchiveExtension | None = None
 
     @classmethod
@@ -122,7 +114,14 @@ class ArticleTextPipeline:
         )
 
     def open_spider(self) -> None:
-        self._start_pool()  # now, while robots.txt and the first pages are fetched
+        from twisted.internet import threads
+
+        # Workers start now, while robots.txt and the first pages are fetched, and from a
+        # thread: starting one waits for the forkserver to load the extractor. Pages
+        # submitted meanwhile wait in the pool.
+        start_extraction_server()
+        pool = self._pool = ExtractionPool(self.workers, on_worker_died=self._worker_died)
+        threads.deferToThread(pool.start_processes).addCallbacks(pool.adopt, pool.abandon)
         archive = self.crawler.get_extension(ArchiveExtension)
         if archive is None:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
@@ -144,55 +143,31 @@ class ArticleTextPipeline:
         """The worker's answer for the page.
 
         A worker that dies (killed by the kernel for memory, or crashing in a C library on
-        a page) breaks the whole ProcessPoolExecutor: every page after it would fail. The
-        first page to see it starts a new pool; each page caught in the break is tried
-        once more, so only a page that kills a worker twice is lost (and counted).
+        a page) is replaced by the pool; the pages it held are tried once more, so only a
+        page that kills a worker twice is lost (and counted).
         """
+        assert self._pool is not None
         discovery = item.discovery
         for attempt in (1, 2):
-            booting = self._pool
-            assert booting is not None
-            pool = booting.result() if booting.done() else await deferred_to_future(booting)
             template = self.site_boilerplate.template_for(item.url)
+            job = self._pool.submit(extract_page, item.html, item.url, self.options, template,
+                                    discovery.worker_arguments() if discovery else None)
             try:
-                future = pool.submit(extract_page, item.html, item.url, self.options, template,
-                                     discovery.worker_arguments() if discovery else None)
-                page: dict[str, Any] = await deferred_to_future(future)
-            except BrokenProcessPool:
-                if self._pool is booting:  # the first page to notice replaces the pool
-                    self.stats.inc_value("archive/text/pool_restarts")
-                    logger.error("An extraction worker died; starting a new pool (page %s, attempt %d)",
-                                 item.url, attempt)
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    self._start_pool()
+                page: dict[str, Any] = await maybe_deferred_to_future(job)
+            except WorkerDied:
                 if attempt == 2:
                     raise
+                logger.warning("Extracting %s again: its worker died", item.url)
             else:
                 return page
         raise AssertionError("unreachable")
 
-    def _start_pool(self) -> None:
-        # Booted in a thread: starting a worker waits for the forkserver to load the
-        # extractor, which must not stall the reactor.
-        self._pool = Future()
-        threading.Thread(target=self._boot_pool, args=(self._pool,), name="extraction-pool-boot", daemon=True).start()
+    def _worker_died(self) -> None:
+        self.stats.inc_value("archive/text/worker_restarts")
 
-    def _boot_pool(self, ready: Future[ProcessPoolExecutor]) -> None:
-        try:
-            # forkserver: workers never inherit the reactor's threads and sockets, and fork
-            # from a server that loaded the extractor once (scraper.warm_extractor).
-            start_extraction_server()
-            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
-            for _ in range(self.workers):  # each submit starts a worker until all are up
-                pool.submit(int)
-        except BaseException as error:
-            ready.set_exception(error)
-        else:
-            ready.set_result(pool)
-
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self._pool is not None:
-            self._pool.result().shutdown(wait=True)
+            await maybe_deferred_to_future(self._pool.shutdown())
             self._pool = None
         if self._boilerplate_path is not None:
             self._boilerplate_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,247 @@
+"""Extraction worker processes the reactor talks to directly, one socket each.
+
+``concurrent.futures.ProcessPoolExecutor`` feeds its workers through two threads of the
+crawl's process (a manager and a queue feeder) and hands results back through a third
+hop to the reactor: about a millisecond of CPU a page in thread handoffs and GIL
+contention, a fifth of everything the crawl's own process does. And one dead worker
+breaks it for good. Here each worker has a Unix socket pair: the reactor writes jobs to
+it and reads results from it like any other connection (length-prefixed pickles), keeps
+two jobs in flight per worker so none waits between pages, and replaces a worker that
+dies, failing only the jobs it held.
+
+Workers are forked from multiprocessing's forkserver, which loaded the extractor once
+(``scraper.warm_extractor``): they start in milliseconds and share its memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import signal
+import socket
+import struct
+from collections import deque
+from collections.abc import Callable
+from typing import Any, cast
+
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import Factory
+from twisted.protocols.basic import Int32StringReceiver
+from twisted.python.failure import Failure
+
+__all__ = ["ExtractionPool", "WorkerDied", "worker_main"]
+
+logger = logging.getLogger(__name__)
+
+#: Jobs written ahead to each worker: one running, one waiting in its socket.
+IN_FLIGHT = 2
+MAX_MESSAGE = 1 << 30
+_HEADER = struct.Struct("!I")
+
+
+class WorkerDied(RuntimeError):
+    """The worker process running a job exited (killed, or crashed in C code)."""
+
+
+# -- the worker process ----------------------------------------------------------------
+
+
+def _receive_into(sock: socket.socket, view: memoryview) -> bool:
+    """Fill ``view`` from ``sock``; False if the socket closed first."""
+    while view:
+        received = sock.recv_into(view)
+        if not received:
+            return False
+        view = view[received:]
+    return True
+
+
+def _run(message: memoryview) -> bytes:
+    """One job: its answer, pickled."""
+    function, args = pickle.loads(message)
+    try:
+        answer: tuple[bool, Any] = (True, function(*args))
+    except Exception as error:
+        answer = (False, error)
+    try:
+        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:  # an exception or result that does not pickle
+        return pickle.dumps((False, RuntimeError(f"unpicklable answer: {error!r}")))
+
+
+def worker_main(sock: socket.socket) -> None:
+    """Run jobs from ``sock`` until it closes: ``(function, args)`` in, ``(ok, value)`` out."""
+    # Ctrl-C reaches the whole process group; the crawl shuts down gracefully and still
+    # needs its workers for the pages in hand. It closes the socket when done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    header = bytearray(_HEADER.size)
+    buffer = bytearray(1 << 20)  # reused: a page's job is read into it, not into a new object
+    while _receive_into(sock, memoryview(header)):
+        size = _HEADER.unpack(header)[0]
+        if size > len(buffer):
+            buffer = bytearray(size)
+        message = memoryview(buffer)[:size]
+        if not _receive_into(sock, message):
+            return
+        payload = _run(message)  # nothing of the job outlives this call
+        message.release()
+        sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+# -- the crawl's side --------------------------------------------------------------------
+
+
+class _WorkerConnection(Int32StringReceiver):
+    MAX_LENGTH = MAX_MESSAGE
+
+    def __init__(self, pool: ExtractionPool, process: Any):
+        self.pool = pool
+        self.process = process
+        self.jobs: deque[Deferred[Any]] = deque()  # answered in the order they were sent
+
+    def connectionMade(self) -> None:
+        self.pool._worker_ready(self)
+
+    def stringReceived(self, string: bytes) -> None:
+        ok, value = pickle.loads(string)
+        job = self.jobs.popleft()
+        self.pool._worker_idle(self)
+        if ok:
+            job.callback(value)
+        else:
+            job.errback(Failure(value))
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self.pool._worker_lost(self)
+
+
+class _WorkerFactory(Factory):
+    def __init__(self, pool: ExtractionPool, process: Any):
+        self.pool = pool
+        self.process = process
+
+    def buildProtocol(self, addr: Any) -> _WorkerConnection:
+        return _WorkerConnection(self.pool, self.process)
+
+
+class ExtractionPool:
+    """``size`` worker processes fed by the reactor; ``submit`` returns a Deferred.
+
+    Call everything on the reactor thread, except :meth:`start_processes`, which blocks
+    while the forkserver finishes loading and is meant for a thread of its own.
+    """
+
+    def __init__(self, size: int, context: Any = None, on_worker_died: Callable[[], None] | None = None):
+        self.size = size
+        self.context = context or multiprocessing.get_context("forkserver")
+        self.on_worker_died = on_worker_died
+        self._workers: list[_WorkerConnection] = []
+        self._waiting: deque[tuple[tuple[Callable[..., Any], tuple[Any, ...]], Deferred[Any]]] = deque()
+        self._closing = False
+        self._broken: BaseException | None = None
+        self._closed: list[Deferred[None]] = []  # one per worker connection still open at shutdown
+
+    # -- processes --------------------------------------------------------------------
+
+    def start_processes(self, count: int | None = None) -> list[tuple[Any, socket.socket]]:
+        """Start worker processes (blocking); returns them with the crawl's end of their socket."""
+        started = []
+        for _ in range(self.size if count is None else count):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            process = self.context.Process(target=worker_main, args=(theirs,), name="extraction-worker",
+                                           daemon=True)
+            process.start()
+            theirs.close()
+            started.append((process, ours))
+        return started
+
+    def adopt(self, started: list[tuple[Any, socket.socket]]) -> None:
+        """Connect the reactor to started workers (reactor thread)."""
+        from twisted.internet import reactor
+
+        for process, sock in started:
+            if self._closing:
+                sock.close()
+                process.join(1)
+                continue
+            factory = _WorkerFactory(self, process)
+            cast(Any, reactor).adoptStreamConnection(sock.fileno(), socket.AF_UNIX, factory)
+            sock.close()  # the reactor holds its own duplicate
+
+    def abandon(self, failure: Failure) -> None:
+        """The workers could not start: every job, waiting or to come, fails with why."""
+        logger.error("Could not start the extraction workers: %s", failure.value)
+        self._broken = failure.value
+        waiting, self._waiting = self._waiting, deque()
+        for _, job in waiting:
+            job.errback(failure)
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Deferred[Any]:
+        """Run ``function(*args)`` in a worker; the Deferred fires with its result or error."""
+        if self._closing:
+            raise RuntimeError("the extraction pool is shut down")
+        if self._broken is not None:
+            raise RuntimeError(f"the extraction workers could not start: {self._broken!r}")
+        job: Deferred[Any] = Deferred()
+        self._waiting.append(((function, args), job))
+        self._dispatch()
+        return job
+
+    def _dispatch(self) -> None:
+        while self._waiting:
+            free = [w for w in self._workers if len(w.jobs) < IN_FLIGHT]
+            if not free:
+                return
+            worker = min(free, key=lambda w: len(w.jobs))
+            call, job = self._waiting.popleft()
+            message = pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)  # pickled when sent, not held
+            worker.jobs.append(job)
+            cast(Any, worker.transport).writeSequence([_HEADER.pack(len(message)), message])
+
+    def _worker_ready(self, worker: _WorkerConnection) -> None:
+        self._workers.append(worker)
+        self._dispatch()
+
+    def _worker_idle(self, worker: _WorkerConnection) -> None:
+        self._dispatch()
+
+    def _worker_lost(self, worker: _WorkerConnection) -> None:
+        from twisted.internet import threads
+
+        if worker in self._workers:
+            self._workers.remove(worker)
+        jobs, worker.jobs = worker.jobs, deque()
+        joined = threads.deferToThread(worker.process.join, 10)  # never on the reactor
+        if self._closing:
+            if self._closed:
+                joined.chainDeferred(self._closed.pop())
+            return
+        for job in jobs:
+            job.errback(WorkerDied(f"extraction worker {worker.process.pid} died"))
+        if self.on_worker_died is not None:
+            self.on_worker_died()
+        joined.addCallback(lambda _: logger.error("Extraction worker %s died (exit code %s) holding %d pages; "
+                                                  "starting another", worker.process.pid, worker.process.exitcode,
+                                                  len(jobs)))
+        started = threads.deferToThread(self.start_processes, 1)
+        started.addCallbacks(self.adopt, lambda failure: logger.error("Could not start a worker: %s", failure.value))
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def shutdown(self) -> Deferred[Any]:
+        """Close every worker's socket; fires once they have all exited. Waiting jobs fail."""
+        from twisted.internet.defer import DeferredList
+
+        self._closing = True
+        for _, job in self._waiting:
+            job.errback(RuntimeError("the extraction pool is shut down"))
+        self._waiting.clear()
+        workers, self._workers = self._workers, []
+        self._closed = [Deferred() for _ in workers]
+        waits = list(self._closed)
+        for worker in workers:
+            cast(Any, worker.transport).loseConnection()
+        return DeferredList(waits)
