@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: Jobs written ahead to each worker: one running, one waiting in its socket.
 IN_FLIGHT = 2
+#: Workers (per worker of the pool) lost with no answer in between before the pool gives up.
+MAX_DEATHS_IN_A_ROW = 3
 MAX_MESSAGE = 1 << 30
 _HEADER = struct.Struct("!I")
 
@@ -105,6 +107,7 @@ class _WorkerConnection(Int32StringReceiver):
 
     def stringReceived(self, string: bytes) -> None:
         ok, value = pickle.loads(string)
+        self.pool.deaths_in_a_row = 0
         job = self.jobs.popleft()
         self.pool._worker_idle(self)
         if ok:
@@ -136,6 +139,7 @@ class ExtractionPool:
         self.size = size
         self.context = context or multiprocessing.get_context("forkserver")
         self.on_worker_died = on_worker_died
+        self.deaths_in_a_row = 0  # workers lost with no answer in between
         self._workers: list[_WorkerConnection] = []
         self._waiting: deque[tuple[tuple[Callable[..., Any], tuple[Any, ...]], Deferred[Any]]] = deque()
         self._closing = False
@@ -158,20 +162,21 @@ class ExtractionPool:
 
     def adopt(self, started: list[tuple[Any, socket.socket]]) -> None:
         """Connect the reactor to started workers (reactor thread)."""
-        from twisted.internet import reactor
+        from twisted.internet import reactor, threads
 
         for process, sock in started:
-            if self._closing:
-                sock.close()
-                process.join(1)
+            if self._closing or self._broken is not None:
+                sock.close()  # the worker reads the end of its socket and exits
+                threads.deferToThread(process.join, 10)
                 continue
             factory = _WorkerFactory(self, process)
             cast(Any, reactor).adoptStreamConnection(sock.fileno(), socket.AF_UNIX, factory)
             sock.close()  # the reactor holds its own duplicate
 
     def abandon(self, failure: Failure) -> None:
-        """The workers could not start: every job, waiting or to come, fails with why."""
-        logger.error("Could not start the extraction workers: %s", failure.value)
+        """No workers (they could not start, or die as soon as started): every job, waiting
+        or to come, fails with why; the crawl goes on archiving without text."""
+        logger.error("The extraction pool gives up: %s", failure.value)
         self._broken = failure.value
         waiting, self._waiting = self._waiting, deque()
         for _, job in waiting:
@@ -197,7 +202,11 @@ class ExtractionPool:
                 return
             worker = min(free, key=lambda w: len(w.jobs))
             call, job = self._waiting.popleft()
-            message = pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)  # pickled when sent, not held
+            try:
+                message = pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)  # pickled when sent, not held
+            except Exception as error:  # arguments that cannot cross: this job fails, not the pool
+                job.errback(error)
+                continue
             worker.jobs.append(job)
             cast(Any, worker.transport).writeSequence([_HEADER.pack(len(message)), message])
 
@@ -219,10 +228,16 @@ class ExtractionPool:
             if self._closed:
                 joined.chainDeferred(self._closed.pop())
             return
-        for job in jobs:
-            job.errback(WorkerDied(f"extraction worker {worker.process.pid} died"))
+        # The pool's state first: a job's errback may run the caller on, submitting more.
+        self.deaths_in_a_row += 1
+        if self.deaths_in_a_row > MAX_DEATHS_IN_A_ROW * self.size:  # they die on start: no use going on
+            self.abandon(Failure(WorkerDied(f"{self.deaths_in_a_row} extraction workers died in a row")))
         if self.on_worker_died is not None:
             self.on_worker_died()
+        for job in jobs:
+            job.errback(WorkerDied(f"extraction worker {worker.process.pid} died"))
+        if self._broken is not None:
+            return
         joined.addCallback(lambda _: logger.error("Extraction worker %s died (exit code %s) holding %d pages; "
                                                   "starting another", worker.process.pid, worker.process.exitcode,
                                                   len(jobs)))

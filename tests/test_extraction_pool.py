@@ -3,10 +3,12 @@ C library on some page. (With a bare ProcessPoolExecutor every page after it fai
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -109,3 +111,58 @@ def test_ctrl_c_stops_the_crawl_gracefully_and_every_page_fetched_gets_its_row(t
     fetched = stats["archive/warc/responses"] - 1  # robots.txt
     assert 0 < fetched < PAGES  # stopped in the middle
     assert len(result.text_rows()) == stats["archive/text/articles"] == fetched
+
+
+POOL_SCRIPT = """
+import json, os, sys
+from twisted.internet import task, threads
+from twisted.internet.defer import ensureDeferred, gatherResults
+from scraper.workers import ExtractionPool, WorkerDied
+
+async def main(reactor):
+    pool = ExtractionPool(2)
+    threads.deferToThread(pool.start_processes).addCallbacks(pool.adopt, pool.abandon)
+    report = {}
+    report["pids"] = sorted(set(await gatherResults([pool.submit(os.getpid) for _ in range(8)])))
+    try:
+        await pool.submit(os._exit, 9)
+    except WorkerDied as error:
+        report["died"] = str(error)
+    seen = set()
+    for _ in range(200):  # until the replacement answers
+        seen.update(await gatherResults([pool.submit(os.getpid) for _ in range(4)]))
+        if seen - set(report["pids"]):
+            break
+        await task.deferLater(reactor, 0.05, lambda: None)
+    report["replacement"] = sorted(seen - set(report["pids"]))
+    try:
+        await pool.submit(int, "not a number")
+    except ValueError as error:
+        report["error"] = str(error)
+    for _ in range(7):  # workers that die every time: the pool gives up
+        try:
+            await pool.submit(os._exit, 9)
+        except WorkerDied:
+            pass
+    try:
+        pool.submit(os.getpid)
+    except RuntimeError as error:
+        report["given_up"] = str(error)
+    await pool.shutdown()
+    print(json.dumps(report))
+
+task.react(lambda reactor: ensureDeferred(main(reactor)))
+"""
+
+
+def test_the_pool_replaces_dead_workers_and_gives_up_on_workers_that_keep_dying() -> None:
+    done = subprocess.run([sys.executable, "-c", POOL_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(report["pids"]) == 2  # two workers shared the jobs
+    assert "died" in report["died"]
+    assert len(report["replacement"]) == 1  # a new worker took the dead one's place
+    assert report["error"] == "invalid literal for int() with base 10: 'not a number'"  # errors cross as they are
+    assert "died in a row" in report["given_up"]
+    assert "The extraction pool gives up" in done.stderr
