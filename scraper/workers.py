@@ -109,7 +109,7 @@ class _WorkerConnection(Int32StringReceiver):
         ok, value = pickle.loads(string)
         self.pool.deaths_in_a_row = 0
         job = self.jobs.popleft()
-        self.pool._worker_idle(self)
+        self.pool._dispatch()  # the next page goes out before this one's answer is handled
         if ok:
             job.callback(value)
         else:
@@ -144,7 +144,6 @@ class ExtractionPool:
         self._waiting: deque[tuple[tuple[Callable[..., Any], tuple[Any, ...]], Deferred[Any]]] = deque()
         self._closing = False
         self._broken: BaseException | None = None
-        self._closed: list[Deferred[None]] = []  # one per worker connection still open at shutdown
 
     # -- processes --------------------------------------------------------------------
 
@@ -214,20 +213,15 @@ class ExtractionPool:
         self._workers.append(worker)
         self._dispatch()
 
-    def _worker_idle(self, worker: _WorkerConnection) -> None:
-        self._dispatch()
-
     def _worker_lost(self, worker: _WorkerConnection) -> None:
         from twisted.internet import threads
 
         if worker in self._workers:
             self._workers.remove(worker)
         jobs, worker.jobs = worker.jobs, deque()
-        joined = threads.deferToThread(worker.process.join, 10)  # never on the reactor
-        if self._closing:
-            if self._closed:
-                joined.chainDeferred(self._closed.pop())
+        if self._closing:  # shutdown() waits for the process
             return
+        joined = threads.deferToThread(worker.process.join, 10)  # never on the reactor
         # The pool's state first: a job's errback may run the caller on, submitting more.
         self.deaths_in_a_row += 1
         if self.deaths_in_a_row > MAX_DEATHS_IN_A_ROW * self.size:  # they die on start: no use going on
@@ -248,15 +242,14 @@ class ExtractionPool:
 
     def shutdown(self) -> Deferred[Any]:
         """Close every worker's socket; fires once they have all exited. Waiting jobs fail."""
-        from twisted.internet.defer import DeferredList
+        from twisted.internet import threads
 
         self._closing = True
         for _, job in self._waiting:
             job.errback(RuntimeError("the extraction pool is shut down"))
         self._waiting.clear()
         workers, self._workers = self._workers, []
-        self._closed = [Deferred() for _ in workers]
-        waits = list(self._closed)
         for worker in workers:
-            cast(Any, worker.transport).loseConnection()
-        return DeferredList(waits)
+            cast(Any, worker.transport).loseConnection()  # the worker reads the end and exits
+        processes = [worker.process for worker in workers]
+        return threads.deferToThread(lambda: [process.join(10) for process in processes])

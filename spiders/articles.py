@@ -210,10 +210,9 @@ class ArticlesSpider(Spider):
                 logger.debug("Finding requisites and links of %s here: %r", response.url, error)
             else:
                 for url in requisites:
-                    yield Request(url, callback=self.parse_requisite, priority=-1)
-                for url in links:
-                    if self._same_host(url, response.url):
-                        yield Request(url, callback=self.parse, meta={"link_depth": depth + 1})
+                    yield self._requisite(url)
+                for request in self._follow(links, response.url, depth + 1):
+                    yield request
                 return
         if self.fetch_requisites:
             for request in self.requisites(response):
@@ -222,18 +221,22 @@ class ArticlesSpider(Spider):
             for request in self.follow_links(response, depth + 1):
                 yield request
 
-    @staticmethod
-    def _same_host(url: str, page_url: str) -> bool:
-        return urlsplit(url).netloc == urlsplit(page_url).netloc
+    def _requisite(self, url: str) -> Request:
+        return Request(url, callback=self.parse_requisite, priority=-1)
+
+    def _follow(self, urls: Iterable[str], page_url: str, depth: int) -> Iterator[Request]:
+        """Requests for the links that stay on the page's host."""
+        host = urlsplit(page_url).netloc
+        for url in urls:
+            if urlsplit(url).netloc == host:
+                yield Request(url, callback=self.parse, meta={"link_depth": depth})
 
     # Discovery on the reactor thread: for pages the text pipeline does not parse (no
     # archive record, the pipeline off, a page the extractor failed on). Otherwise the
     # extraction worker finds the same URLs on its own parse (scraper.discovery).
 
     def follow_links(self, response: TextResponse, depth: int) -> Iterator[Request]:
-        for link in self.link_extractor.extract_links(response):
-            if self._same_host(link.url, response.url):
-                yield Request(link.url, callback=self.parse, meta={"link_depth": depth})
+        return self._follow((link.url for link in self.link_extractor.extract_links(response)), response.url, depth)
 
     def requisites(self, response: TextResponse) -> Iterator[Request]:
         """Images, stylesheets and scripts a page needs to replay as it looked."""
@@ -248,7 +251,7 @@ class ArticlesSpider(Spider):
                     url = response.urljoin(src)
                 except ValueError:  # a bogus URL ("http://[::1/x"): nothing to fetch
                     continue
-                yield Request(url, callback=self.parse_requisite, priority=-1)
+                yield self._requisite(url)
 
     def _item_left(self, item: Any, **kwargs: Any) -> None:
         """A candidate dropped or failed before the text pipeline answered: find its links here."""
