@@ -77,7 +77,8 @@ IDLE_LEAVES = re.compile(r"\.select \(selectors\.py|^(Condition\.)?wait \(thread
 #: writing a result the crawl has not read yet. Sampled without the GIL, it looks busy.
 WORKER_PIPE_WAIT = re.compile(r"(Queue\.get|SimpleQueue\.put) \(multiprocessing/queues\.py.*;"
                               r"Connection\._(recv|send) \(multiprocessing/connection\.py:\d+\)$|"
-                              r"worker_main \(scraper/workers\.py:\d+\)(;_receive_into \(scraper/workers\.py:\d+\))?$")
+                              r"worker_main \(scraper/extraction_worker\.py:\d+\)"
+                              r"(;_receive_into \(scraper/extraction_worker\.py:\d+\))?$")
 
 
 @dataclass

@@ -1,18 +1,27 @@
-"""What crosses into the extraction worker processes, kept light for the crawl's side.
+"""The extraction worker process: its job loop and its job, kept light for the crawl's side.
 
 The crawl's main process imports this module, never the extractor (trafilatura, lxml
 trees, the language model): jobs and results cross the process boundary as plain values,
-so the crawler stays small and fetches while the workers extract.
+so the crawler stays small and fetches while the workers extract. The worker's loop
+(:func:`worker_main`) imports no Twisted either; the crawl's end of each worker's socket
+is :class:`scraper.workers.ExtractionPool`.
 """
 
 from __future__ import annotations
 
+import pickle
+import signal
+import socket
+import struct
 from importlib.metadata import version
 from typing import Any
 
 from scraper import __version__
 
-__all__ = ["extract_page", "extractor_name"]
+__all__ = ["MAX_MESSAGE", "extract_page", "extractor_name", "worker_main"]
+
+MAX_MESSAGE = 1 << 30
+_HEADER = struct.Struct("!I")  # the length of the pickle that follows, as Int32StringReceiver
 
 
 def extractor_name() -> str:
@@ -54,3 +63,48 @@ def extract_page(
         found["article"] = article.as_dict()
         found["article"]["fingerprints"] = article.fingerprints
     return found
+
+
+# -- the process's loop ------------------------------------------------------------------
+
+
+def _receive_into(sock: socket.socket, view: memoryview) -> bool:
+    """Fill ``view`` from ``sock``; False if the socket closed first."""
+    while view:
+        received = sock.recv_into(view)
+        if not received:
+            return False
+        view = view[received:]
+    return True
+
+
+def _run(message: memoryview) -> bytes:
+    """One job: its answer, pickled."""
+    function, args = pickle.loads(message)
+    try:
+        answer: tuple[bool, Any] = (True, function(*args))
+    except Exception as error:
+        answer = (False, error)
+    try:
+        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:  # an exception or result that does not pickle
+        return pickle.dumps((False, RuntimeError(f"unpicklable answer: {error!r}")))
+
+
+def worker_main(sock: socket.socket) -> None:
+    """Run jobs from ``sock`` until it closes: ``(function, args)`` in, ``(ok, value)`` out."""
+    # Ctrl-C reaches the whole process group; the crawl shuts down gracefully and still
+    # needs its workers for the pages in hand. It closes the socket when done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    header = bytearray(_HEADER.size)
+    buffer = bytearray(1 << 20)  # reused: a page's job is read into it, not into a new object
+    while _receive_into(sock, memoryview(header)):
+        size = _HEADER.unpack(header)[0]
+        if size > len(buffer):
+            buffer = bytearray(size)
+        message = memoryview(buffer)[:size]
+        if not _receive_into(sock, message):
+            return
+        payload = _run(message)  # nothing of the job outlives this call
+        message.release()
+        sock.sendall(_HEADER.pack(len(payload)) + payload)

@@ -10,7 +10,9 @@ two jobs in flight per worker so none waits between pages, and replaces a worker
 dies, failing only the jobs it held.
 
 Workers are forked from multiprocessing's forkserver, which loaded the extractor once
-(``scraper.warm_extractor``): they start in milliseconds and share its memory.
+(``scraper.warm_extractor``): they start in milliseconds and share its memory. Their
+side of the socket is :func:`scraper.extraction_worker.worker_main`, which imports no
+Twisted: a worker starts extracting as soon as it is forked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import pickle
-import signal
 import socket
 import struct
 from collections import deque
@@ -30,7 +31,9 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.basic import Int32StringReceiver
 from twisted.python.failure import Failure
 
-__all__ = ["ExtractionPool", "WorkerDied", "worker_main"]
+from scraper.extraction_worker import MAX_MESSAGE, worker_main
+
+__all__ = ["ExtractionPool", "WorkerDied"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,57 +41,11 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT = 2
 #: Workers (per worker of the pool) lost with no answer in between before the pool gives up.
 MAX_DEATHS_IN_A_ROW = 3
-MAX_MESSAGE = 1 << 30
-_HEADER = struct.Struct("!I")
+_HEADER = struct.Struct("!I")  # as Int32StringReceiver frames, and the workers
 
 
 class WorkerDied(RuntimeError):
     """The worker process running a job exited (killed, or crashed in C code)."""
-
-
-# -- the worker process ----------------------------------------------------------------
-
-
-def _receive_into(sock: socket.socket, view: memoryview) -> bool:
-    """Fill ``view`` from ``sock``; False if the socket closed first."""
-    while view:
-        received = sock.recv_into(view)
-        if not received:
-            return False
-        view = view[received:]
-    return True
-
-
-def _run(message: memoryview) -> bytes:
-    """One job: its answer, pickled."""
-    function, args = pickle.loads(message)
-    try:
-        answer: tuple[bool, Any] = (True, function(*args))
-    except Exception as error:
-        answer = (False, error)
-    try:
-        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as error:  # an exception or result that does not pickle
-        return pickle.dumps((False, RuntimeError(f"unpicklable answer: {error!r}")))
-
-
-def worker_main(sock: socket.socket) -> None:
-    """Run jobs from ``sock`` until it closes: ``(function, args)`` in, ``(ok, value)`` out."""
-    # Ctrl-C reaches the whole process group; the crawl shuts down gracefully and still
-    # needs its workers for the pages in hand. It closes the socket when done.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    header = bytearray(_HEADER.size)
-    buffer = bytearray(1 << 20)  # reused: a page's job is read into it, not into a new object
-    while _receive_into(sock, memoryview(header)):
-        size = _HEADER.unpack(header)[0]
-        if size > len(buffer):
-            buffer = bytearray(size)
-        message = memoryview(buffer)[:size]
-        if not _receive_into(sock, message):
-            return
-        payload = _run(message)  # nothing of the job outlives this call
-        message.release()
-        sock.sendall(_HEADER.pack(len(payload)) + payload)
 
 
 # -- the crawl's side --------------------------------------------------------------------
