@@ -3,6 +3,8 @@
 Override any of them per run with ``scrapy crawl articles -s NAME=VALUE``.
 """
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "news-archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -98,6 +100,14 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scraper.extensions.ArchiveExtension": 100,
+}
+# Scrapy's own extensions, less the remote control (off: REMOTE_CONTROL_ENABLED below).
+# Scrapy imports every extension named here, even one set to None in EXTENSIONS, and
+# that module's import of aiohttp alone was a tenth of a second of the crawl's start-up.
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if path != "scrapy.extensions.remote_control.RemoteControl"
 }
 
 # --- Politeness -----------------------------------------------------------------
