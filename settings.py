@@ -125,9 +125,11 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = True
 # Bytes of responses the spider and pipelines hold at once (Scrapy's default is 5 MB).
-# Pages wait here for a free extraction worker: 2 MB is still about 20 pages for the
-# pool, and keeps the crawl's process tree under 400 MB (make bench-memory).
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
+# Pages wait here for a free extraction worker. With 2 MB, a few large pages (news pages
+# run from 100 kB to over 1 MB) filled it and the workers sat idle while new pages were
+# fetched; 4 MB keeps them busy, and the crawl's process tree under 400 MB
+# (make bench-memory).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 4_000_000
 # Outputs of one response processed at once. Scrapy (2.19, asyncio reactor) starts that
 # many tasks for every response: at its default of 100 that is 0.4 ms of reactor CPU a
 # page, for a spider that yields one item and a few requests a page.
