@@ -9,16 +9,15 @@ it and reads results from it like any other connection (length-prefixed pickles)
 two jobs in flight per worker so none waits between pages, and replaces a worker that
 dies, failing only the jobs it held.
 
-Workers are forked from multiprocessing's forkserver, which loaded the extractor once
-(``scraper.warm_extractor``): they start in milliseconds and share its memory. Their
-side of the socket is :func:`scraper.extraction_worker.worker_main`, which imports no
-Twisted: a worker starts extracting as soon as it is forked.
+Workers are forked from a fork server (:mod:`scraper.forkserver`) that loaded the
+extractor once (``scraper.warm_extractor``): they start in milliseconds and share its
+memory. Their side of the socket is :func:`scraper.extraction_worker.worker_main`,
+which imports no Twisted: a worker starts extracting as soon as it is forked.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import pickle
 import socket
 import struct
@@ -31,7 +30,8 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.basic import Int32StringReceiver
 from twisted.python.failure import Failure
 
-from scraper.extraction_worker import MAX_MESSAGE, worker_main
+from scraper.extraction_worker import MAX_MESSAGE
+from scraper.forkserver import ForkedWorker, ForkServer
 
 __all__ = ["ExtractionPool", "WorkerDied"]
 
@@ -89,12 +89,12 @@ class ExtractionPool:
     """``size`` worker processes fed by the reactor; ``submit`` returns a Deferred.
 
     Call everything on the reactor thread, except :meth:`start_processes`, which blocks
-    while the forkserver finishes loading and is meant for a thread of its own.
+    while the fork server finishes loading and is meant for a thread of its own.
     """
 
-    def __init__(self, size: int, context: Any = None, on_worker_died: Callable[[], None] | None = None):
+    def __init__(self, size: int, server: ForkServer, on_worker_died: Callable[[], None] | None = None):
         self.size = size
-        self.context = context or multiprocessing.get_context("forkserver")
+        self.server = server
         self.on_worker_died = on_worker_died
         self.deaths_in_a_row = 0  # workers lost with no answer in between
         self._workers: list[_WorkerConnection] = []
@@ -104,19 +104,22 @@ class ExtractionPool:
 
     # -- processes --------------------------------------------------------------------
 
-    def start_processes(self, count: int | None = None) -> list[tuple[Any, socket.socket]]:
+    def start_processes(self, count: int | None = None) -> list[tuple[ForkedWorker, socket.socket]]:
         """Start worker processes (blocking); returns them with the crawl's end of their socket."""
         started = []
         for _ in range(self.size if count is None else count):
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            process = self.context.Process(target=worker_main, args=(theirs,), name="extraction-worker",
-                                           daemon=True)
-            process.start()
-            theirs.close()
+            try:
+                process = self.server.fork(theirs)
+            except BaseException:
+                ours.close()
+                raise
+            finally:
+                theirs.close()
             started.append((process, ours))
         return started
 
-    def adopt(self, started: list[tuple[Any, socket.socket]]) -> None:
+    def adopt(self, started: list[tuple[ForkedWorker, socket.socket]]) -> None:
         """Connect the reactor to started workers (reactor thread)."""
         from twisted.internet import reactor, threads
 

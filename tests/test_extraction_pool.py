@@ -115,12 +115,19 @@ def test_ctrl_c_stops_the_crawl_gracefully_and_every_page_fetched_gets_its_row(t
 
 POOL_SCRIPT = """
 import json, os, sys
+
+# Like bin/scrapy: a script file. A worker that ran it again (as multiprocessing's
+# forkserver children do, to rebuild __main__) would import all it imports.
+with open(os.environ["MAIN_RUNS"], "a") as runs:
+    runs.write(f"{__name__} {os.getpid()}\\n")
+
 from twisted.internet import task, threads
 from twisted.internet.defer import ensureDeferred, gatherResults
+from scraper.forkserver import ensure_running
 from scraper.workers import ExtractionPool, WorkerDied
 
 async def main(reactor):
-    pool = ExtractionPool(2)
+    pool = ExtractionPool(2, ensure_running([]))
     threads.deferToThread(pool.start_processes).addCallbacks(pool.adopt, pool.abandon)
     report = {}
     report["pids"] = sorted(set(await gatherResults([pool.submit(os.getpid) for _ in range(8)])))
@@ -151,18 +158,25 @@ async def main(reactor):
     await pool.shutdown()
     print(json.dumps(report))
 
-task.react(lambda reactor: ensureDeferred(main(reactor)))
+if __name__ == "__main__":
+    task.react(lambda reactor: ensureDeferred(main(reactor)))
 """
 
 
-def test_the_pool_replaces_dead_workers_and_gives_up_on_workers_that_keep_dying() -> None:
-    done = subprocess.run([sys.executable, "-c", POOL_SCRIPT], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def test_the_pool_replaces_dead_workers_and_gives_up_on_workers_that_keep_dying(tmp_path: Path) -> None:
+    script, main_runs = tmp_path / "pool_script.py", tmp_path / "main-runs.txt"
+    script.write_text(POOL_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "MAIN_RUNS": str(main_runs)})
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(report["pids"]) == 2  # two workers shared the jobs
     assert "died" in report["died"]
+    assert "(exit code 9)" in done.stderr  # the fork server told the pool how its worker ended
     assert len(report["replacement"]) == 1  # a new worker took the dead one's place
     assert report["error"] == "invalid literal for int() with base 10: 'not a number'"  # errors cross as they are
     assert "died in a row" in report["given_up"]
     assert "The extraction pool gives up" in done.stderr
+    # The script ran once, as __main__: no worker (there were ten) ran it again.
+    runs = main_runs.read_text().splitlines()
+    assert len(runs) == 1 and runs[0].startswith("__main__ "), runs
