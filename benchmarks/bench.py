@@ -312,8 +312,15 @@ class ProcessTreeMonitor(threading.Thread):
 
 
 def crawl_command(urls_file: Path, archive_dir: Path, settings: dict[str, str]) -> list[str]:
-    """``scrapy crawl articles`` over ``urls_file`` (pages only), into ``archive_dir/bench``."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "articles",
+    """``scrapy crawl articles`` over ``urls_file`` (pages only), into ``archive_dir/bench``.
+
+    Run as users run it (README): the ``scrapy`` script of the environment, not
+    ``python -m scrapy``, whose child processes behave differently (multiprocessing's
+    children re-run a main script, never a ``-m`` main).
+    """
+    script = Path(sys.executable).with_name("scrapy")
+    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "scrapy"]
+    command = [*launcher, "crawl", "articles",
                "-a", f"urls_file={urls_file}", "-a", "requisites=0"]
     all_settings = {**CRAWL_SETTINGS, "ARCHIVE_URI": str(archive_dir), "ARCHIVE_CRAWL_ID": "bench", **settings}
     for name, value in all_settings.items():
