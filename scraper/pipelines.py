@@ -19,7 +19,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scraper.boilerplate import SiteBoilerplate
 from scraper.extensions import ArchiveExtension
 from scraper.extraction_worker import extract_page, extractor_name
-from scraper.forkserver import ForkServer, ensure_running
+from scraper.forkserver import start_extraction_server
 from scraper.items import ArticleCandidate
 from scraper.workers import ExtractionPool, WorkerDied
 
@@ -27,23 +27,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["ArticleTextPipeline", "article_row", "start_extraction_server"]
+__all__ = ["ArticleTextPipeline", "article_row"]
 
 logger = logging.getLogger(__name__)
-
-#: What the fork server imports before it forks a worker: the extractor, loaded and warm.
-EXTRACTOR_PRELOAD = ["scraper.warm_extractor"]
-
-
-def start_extraction_server() -> ForkServer:
-    """Start the fork server the extraction workers fork from; return at once.
-
-    The server then spends about 0.4 s loading the extractor. The crawl command calls
-    this as soon as it has read its options, so that happens while Scrapy installs its
-    reactor and builds the crawler; the pool uses the server already running (or starts
-    it, if nobody did).
-    """
-    return ensure_running(EXTRACTOR_PRELOAD)
 
 
 def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor: str) -> dict[str, Any]:

@@ -72,12 +72,12 @@ class Command(ScrapyCrawlCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        # The first moment the crawl's settings are known, a quarter of a second before
-        # Scrapy installs its reactor and builds the crawler: the extraction server loads
-        # the extractor meanwhile, on another core.
+        # The first moment the crawl's settings are known, before the pipeline's imports
+        # and before Scrapy installs its reactor and builds the crawler (a few tenths of a
+        # second): the extraction server loads the extractor meanwhile, on another core.
         assert self.settings is not None
         if self.settings.getwithbase("ITEM_PIPELINES").get("scraper.pipelines.ArticleTextPipeline") is not None:
-            from scraper.pipelines import start_extraction_server
+            from scraper.forkserver import start_extraction_server
 
             start_extraction_server()
 
