@@ -7,12 +7,15 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
 from tests.conftest import ROOT, SCRAPY, TEST_SETTINGS, CrawlResult
@@ -180,3 +183,29 @@ def test_the_pool_replaces_dead_workers_and_gives_up_on_workers_that_keep_dying(
     # The script ran once, as __main__: no worker (there were ten) ran it again.
     runs = main_runs.read_text().splitlines()
     assert len(runs) == 1 and runs[0].startswith("__main__ "), runs
+
+
+def test_the_fork_server_reports_how_each_worker_ended_and_exits_when_told() -> None:
+    from scraper.forkserver import ForkServer
+
+    server = ForkServer([])
+    server.start()
+    try:
+        pids = []
+        for _ in range(3):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            pids.append((server.fork(theirs).pid, ours))
+            theirs.close()
+        (quits, quits_sock), (killed, killed_sock), (hangs, _hangs_sock) = pids
+        assert len({quits, killed, hangs}) == 3
+        quits_sock.close()  # the worker reads the end of its socket and exits
+        os.kill(killed, signal.SIGKILL)
+        assert server.exit_code(quits, timeout=10) == 0
+        assert server.exit_code(killed, timeout=10) == -signal.SIGKILL
+        assert server.exit_code(hangs, timeout=0.2) is None  # still waiting for its jobs
+        killed_sock.close()
+    finally:
+        server.stop()
+    assert server.process is not None and server.process.returncode == 0
+    with pytest.raises(RuntimeError, match="stopped"):
+        server.fork(socket.socketpair()[0])
