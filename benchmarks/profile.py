@@ -113,13 +113,14 @@ def _parse(frame: str) -> tuple[str, str]:
 
 
 def _process_role(processes: list[str]) -> str:
-    """Which process of the crawl's tree a sample came from, by its place in the tree."""
-    command = processes[-1]
-    if "resource_tracker" in command:
-        return "pool: resource tracker"
-    if "forkserver" in command:
-        return "pool: forkserver" if len(processes) == 2 else "worker"
-    return "crawl" if len(processes) == 1 else "other process"
+    """Which process of the crawl's tree a sample came from, by its place in the tree: the
+    crawl, its fork server (py-spy's folded names stop at the first ';' of a command
+    line, so the server's ``-c`` code is cut short), the workers the server forked."""
+    if len(processes) == 1:
+        return "crawl"
+    if len(processes) == 2:
+        return "pool: forkserver" if "python" in processes[-1] and " -c " in processes[-1] else "other process"
+    return "worker" if len(processes) == 3 else "other process"
 
 
 def _library(file: str) -> str:

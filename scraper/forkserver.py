@@ -129,9 +129,11 @@ class ForkServer:
         """Start the server process; returns at once, while it loads ``preload``."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         path = [entry or os.getcwd() for entry in sys.path]  # as the crawl imports, the server imports
-        code = (f"import sys; sys.path[:] = {path!r}; from scraper.forkserver import serve; "
-                f"serve({theirs.fileno()}, {self.preload!r})")
-        self.process = subprocess.Popen([sys.executable, "-c", code], pass_fds=[theirs.fileno()])
+        # What it is comes first on its command line (ps, py-spy); the import path after.
+        code = "import sys; sys.path[:] = sys.argv[3:]; from scraper.forkserver import serve; " \
+               "serve(int(sys.argv[1]), [name for name in sys.argv[2].split(',') if name])"
+        command = [sys.executable, "-c", code, str(theirs.fileno()), ",".join(self.preload), *path]
+        self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()])
         theirs.close()
         self._control = ours
 
