@@ -18,10 +18,12 @@ from typing import Any
 
 from scraper import __version__
 
-__all__ = ["MAX_MESSAGE", "extract_page", "extractor_name", "worker_main"]
+__all__ = ["FRAME_HEADER", "MAX_MESSAGE", "extract_page", "extractor_name", "worker_main"]
 
 MAX_MESSAGE = 1 << 30
-_HEADER = struct.Struct("!I")  # the length of the pickle that follows, as Int32StringReceiver
+#: A message on a worker's socket: this header (the length of the pickle that follows), then
+#: the pickle. Int32StringReceiver's framing, which the crawl's side reads with.
+FRAME_HEADER = struct.Struct("!I")
 
 
 def extractor_name() -> str:
@@ -96,10 +98,10 @@ def worker_main(sock: socket.socket) -> None:
     # Ctrl-C reaches the whole process group; the crawl shuts down gracefully and still
     # needs its workers for the pages in hand. It closes the socket when done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    header = bytearray(_HEADER.size)
+    header = bytearray(FRAME_HEADER.size)
     buffer = bytearray(1 << 20)  # reused: a page's job is read into it, not into a new object
     while _receive_into(sock, memoryview(header)):
-        size = _HEADER.unpack(header)[0]
+        size = FRAME_HEADER.unpack(header)[0]
         if size > len(buffer):
             buffer = bytearray(size)
         message = memoryview(buffer)[:size]
@@ -107,4 +109,4 @@ def worker_main(sock: socket.socket) -> None:
             return
         payload = _run(message)  # nothing of the job outlives this call
         message.release()
-        sock.sendall(_HEADER.pack(len(payload)) + payload)
+        sock.sendall(FRAME_HEADER.pack(len(payload)) + payload)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import pickle
 import socket
-import struct
 from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
@@ -30,7 +29,7 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.basic import Int32StringReceiver
 from twisted.python.failure import Failure
 
-from scraper.extraction_worker import MAX_MESSAGE
+from scraper.extraction_worker import FRAME_HEADER, MAX_MESSAGE
 from scraper.forkserver import ForkedWorker, ForkServer
 
 __all__ = ["ExtractionPool", "WorkerDied"]
@@ -41,7 +40,6 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT = 2
 #: Workers (per worker of the pool) lost with no answer in between before the pool gives up.
 MAX_DEATHS_IN_A_ROW = 3
-_HEADER = struct.Struct("!I")  # as Int32StringReceiver frames, and the workers
 
 
 class WorkerDied(RuntimeError):
@@ -167,7 +165,7 @@ class ExtractionPool:
                 job.errback(error)
                 continue
             worker.jobs.append(job)
-            cast(Any, worker.transport).writeSequence([_HEADER.pack(len(message)), message])
+            cast(Any, worker.transport).writeSequence([FRAME_HEADER.pack(len(message)), message])
 
     def _worker_ready(self, worker: _WorkerConnection) -> None:
         self._workers.append(worker)
