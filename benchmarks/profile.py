@@ -285,11 +285,11 @@ def component_costs(site: BenchSite, pages: int, passes: int = 2) -> list[tuple[
                     .to_bytes())
                    for url, response, request in exchanges])
     raw = sum(len(record) for record in records)
-    for level in (1, 3, 6, 9):
+    for level in warc.GZIP_LEVELS:
         size = sum(len(warc.gzip_member(record, level)) for record in records)
         timed(f"WARC: gzip at level {level}", lambda level=level: [warc.gzip_member(r, level) for r in records],
               f"{size / raw:.1%} of the records' size, {size / pages / 1000:.0f} kB a page")
-    members = [warc.gzip_member(record, 6) for record in records]
+    members = [warc.gzip_member(record) for record in records]
     with tempfile.TemporaryDirectory() as folder:
         segments = iter(range(passes))
 
