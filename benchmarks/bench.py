@@ -590,7 +590,7 @@ def run_pool(site: BenchSite, base_url: str, pages: int, workers: int) -> PoolRu
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["scraper.extraction"])
+    context.set_forkserver_preload(["scraper.warm_extractor"])  # as the crawl's fork server: warm, heap frozen
     worker_cpu: dict[int, tuple[float, float]] = {}  # pid: (CPU when the clock started, last CPU seen)
     results: list[_Extracted] = []
 
