@@ -21,6 +21,5 @@ def test_the_profile_times_each_step_of_the_crawl_at_every_gzip_level_the_archiv
     gzip_steps = [name for name in by_name if name.startswith("WARC: gzip at level")]
     assert gzip_steps == [f"WARC: gzip at level {level}" for level in warc.GZIP_LEVELS]
     assert re.fullmatch(rf"\d of {pages} pages are articles", by_name["extraction: extract_article (one process)"][1])
-    for step in ("decoding HTML: Scrapy's response.text", "WARC: records framed, payload and block digests",
-                 "WARC: write to the segment file, its sha256", "text rows: JSON + gzip member"):
-        assert by_name[step][0] >= 0
+    assert {"decoding HTML: Scrapy's response.text", "WARC: records framed, payload and block digests",
+            "WARC: write to the segment file, its sha256", "text rows: JSON + gzip member"} <= by_name.keys()

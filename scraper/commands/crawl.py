@@ -87,7 +87,8 @@ class Command(ScrapyCrawlCommand):
             start_extraction_server()
         # Scrapy's TLS modules, which every HTTP download handler imports, make their
         # deprecated aliases with inspect.stack(), which costs more the deeper the import
-        # chain: 0.2 s of start-up when the spider's imports first reach them, 0.04 s here.
+        # chain (the spider's imports reach them deep). Imported here instead, the crawl's
+        # start-up takes about 0.07 s less CPU (20-page crawls: 0.72 s -> 0.65 s).
         import scrapy.core.downloader.contextfactory  # noqa: F401
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
