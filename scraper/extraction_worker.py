@@ -18,7 +18,7 @@ from typing import Any
 
 from scraper import __version__
 
-__all__ = ["FRAME_HEADER", "MAX_MESSAGE", "extract_page", "extractor_name", "worker_main"]
+__all__ = ["FRAME_HEADER", "MAX_MESSAGE", "extract_page", "extractor_name", "read_message", "worker_main"]
 
 MAX_MESSAGE = 1 << 30
 #: A message on a worker's socket: this header (the length of the pickle that follows), then
@@ -78,6 +78,17 @@ def _receive_into(sock: socket.socket, view: memoryview) -> bool:
             return False
         view = view[received:]
     return True
+
+
+def read_message(sock: socket.socket) -> bytearray | None:
+    """One whole message from ``sock``: its frame header, then that many bytes. None at the end."""
+    header = bytearray(FRAME_HEADER.size)
+    if not _receive_into(sock, memoryview(header)):
+        return None
+    message = bytearray(FRAME_HEADER.unpack(header)[0])
+    if not _receive_into(sock, memoryview(message)):
+        return None
+    return message
 
 
 def _run(message: memoryview) -> bytes:
