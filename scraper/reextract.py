@@ -281,7 +281,10 @@ class _Workers:
         """Give ``batch`` to an idle worker (there must be one)."""
         sock = next(sock for sock, held in self._held.items() if held is None)
         message = pickle.dumps((extract_batch, (batch.jobs, options)), protocol=pickle.HIGHEST_PROTOCOL)
-        sock.sendall(FRAME_HEADER.pack(len(message)) + message)
+        try:
+            sock.sendall(FRAME_HEADER.pack(len(message)) + message)
+        except OSError as error:  # broken pipe, reset: the worker is gone
+            raise self._died(sock) from error
         self._held[sock] = batch
 
     def receive(self) -> None:
@@ -290,17 +293,23 @@ class _Workers:
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
             batch = self._held[sock]
-            message = read_message(sock)
+            try:
+                message = read_message(sock)
+            except OSError as error:
+                raise self._died(sock) from error
             if message is None or batch is None:
-                process = self._processes[sock]
-                process.join(5)
-                raise RuntimeError(f"extraction worker {process.pid} died (exit code {process.exitcode})")
+                raise self._died(sock)
             ok, value = pickle.loads(message)
             if not ok:
                 raise value
             batch.results = value
             self._held[sock] = None
             return
+
+    def _died(self, sock: socket.socket) -> RuntimeError:
+        process = self._processes[sock]
+        process.join(5)
+        return RuntimeError(f"extraction worker {process.pid} died (exit code {process.exitcode})")
 
     def close(self) -> None:
         """Close the workers' sockets (each reads the end and exits) and wait for them."""
