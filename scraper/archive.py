@@ -232,13 +232,16 @@ class CrawlArchive:
         *,
         date: str,
         ip_address: str | None = None,
+        truncated: str | None = None,
     ) -> ResponseLocation:
-        """Write the response record and, when known, its request record."""
+        """Write the response record and, when known, its request record.
+
+        ``truncated``: why ``http_response`` is incomplete (``WARC-Truncated``), if it is."""
         segment = self._current_warc()
         response_head, payload_offset = warc.parse_http_head(http_response)  # once: digest and index
         response = warc.response_record(
             target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id,
-            payload_offset=payload_offset,
+            payload_offset=payload_offset, truncated=truncated,
         )
         member = warc.gzip_member(response.to_bytes(), self.gzip_level)
         offset = segment.append(member)

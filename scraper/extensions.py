@@ -282,13 +282,15 @@ class ArchiveExtension:
 
     async def write_exchange(
         self, target_uri: str, http_response: bytes, http_request: bytes | None, *, date: str,
-        ip_address: str | None,
+        ip_address: str | None, truncated: str | None = None,
     ) -> ResponseLocation:
         assert self.archive is not None, "the archive opens with the spider"
         location = await self._in_writer(
             self.archive.write_exchange, target_uri, http_response, http_request, date=date,
-            ip_address=ip_address,
+            ip_address=ip_address, truncated=truncated,
         )
+        if truncated:
+            self.stats.inc_value(f"archive/warc/truncated/{truncated}")
         self.stats.inc_value("archive/warc/responses")
         self.stats.inc_value("archive/warc/records", 2 if http_request is not None else 1)
         self.stats.inc_value("archive/warc/http_bytes", len(http_response))

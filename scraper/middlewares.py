@@ -26,7 +26,7 @@ from scraper import __version__
 from scraper.archive import ResponseLocation
 from scraper.extensions import ArchiveExtension
 from scraper.warc import warc_date
-from scraper.wire import WIRE_META_KEY, WireCapture
+from scraper.wire import TRUNCATED_META_KEY, WIRE_META_KEY, WireCapture
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -95,7 +95,21 @@ class WarcCaptureMiddleware:
                 raise RuntimeError("WarcCaptureMiddleware needs scraper.extensions.ArchiveExtension")
         return self._archive
 
+    async def process_exception(self, request: Request, exception: Exception) -> None:
+        """A download that failed after the response's head arrived: what came is archived,
+        marked ``WARC-Truncated``; the error goes on to the other middlewares (retries)."""
+        wire: WireCapture | None = request.meta.pop(WIRE_META_KEY, None)
+        truncated: str | None = request.meta.pop(TRUNCATED_META_KEY, None)
+        if wire is None or not truncated or urlparse_cached(request).scheme not in ("http", "https"):
+            return
+        await self.archive.write_exchange(
+            request.url, wire.response_bytes, wire.request_bytes, date=warc_date(), ip_address=wire.ip_address,
+            truncated=truncated,
+        )
+        logger.info("Archived %s as received, truncated (%s): %s", request.url, truncated, exception)
+
     async def process_response(self, request: Request, response: Response) -> Response:
+        request.meta.pop(TRUNCATED_META_KEY, None)
         wire: WireCapture | None = request.meta.pop(WIRE_META_KEY, None)
         if urlparse_cached(request).scheme not in ("http", "https"):
             return response

@@ -123,10 +123,12 @@ def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str |
 
 def response_record(target_uri: str, http_response: bytes, *, date: str, ip_address: str | None,
                     warcinfo_id: str | None, record_id: str | None = None,
-                    payload_offset: int | None = None) -> WarcRecord:
+                    payload_offset: int | None = None, truncated: str | None = None) -> WarcRecord:
     """A ``response`` record holding the HTTP response exactly as received.
 
-    ``payload_offset`` (from :func:`parse_http_head`) saves parsing the head again."""
+    ``payload_offset`` (from :func:`parse_http_head`) saves parsing the head again.
+    ``truncated`` is why the response is incomplete (``WARC-Truncated``: ``length``,
+    ``time``, ``disconnect`` or ``unspecified``); the record then holds what arrived."""
     headers = [
         ("WARC-Type", "response"),
         ("WARC-Record-ID", record_id or make_record_id()),
@@ -142,6 +144,8 @@ def response_record(target_uri: str, http_response: bytes, *, date: str, ip_addr
         ("WARC-Payload-Digest", payload_digest(http_response, payload_offset)),
         ("WARC-Block-Digest", block_digest(http_response)),
     ]
+    if truncated:
+        headers.append(("WARC-Truncated", truncated))
     return WarcRecord(headers, http_response)
 
 

@@ -20,7 +20,12 @@ from scrapy.core.downloader.handlers.http11 import (
     _ResultT,
     _ScrapyAgent,
 )
-from scrapy.exceptions import ResponseDataLossError
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
 from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
 
@@ -31,14 +36,18 @@ if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress
     from twisted.web._newclient import HTTP11ClientProtocol
     from twisted.web._newclient import Request as TxRequest
+    from twisted.web.client import Response as TxResponse
     from twisted.web.iweb import IResponse
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WIRE_META_KEY", "WireCapture", "WireCaptureDownloadHandler"]
+__all__ = ["TRUNCATED_META_KEY", "WIRE_META_KEY", "WireCapture", "WireCaptureDownloadHandler", "truncation_reason"]
 
 #: request.meta key under which the handler leaves the :class:`WireCapture`.
 WIRE_META_KEY = "archive_wire"
+#: request.meta key set beside it when the download failed after the response's head
+#: arrived: why the capture is incomplete (a ``WARC-Truncated`` value).
+TRUNCATED_META_KEY = "archive_truncated"
 
 
 @dataclass
@@ -130,9 +139,25 @@ class _RecordingClientFactory(_LenientHTTP11ClientFactory):
 class _RecordingAgent(_ScrapyAgent):
     wire: WireCapture | None = None
 
+    def _cb_bodyready(self, txresponse: TxResponse, request: Request) -> Any:
+        # Taken as soon as the head is in: a body that fails to arrive whole still has it.
+        self.wire = getattr(txresponse, "_archive_wire", None)
+        return super()._cb_bodyready(txresponse, request)
+
     def _cb_bodydone(self, result: _ResultT, url: str) -> Response:
-        self.wire = getattr(result["txresponse"], "_archive_wire", None)
+        self.wire = getattr(result["txresponse"], "_archive_wire", self.wire)
         return super()._cb_bodydone(result, url)
+
+
+def truncation_reason(error: BaseException, maxsize: int) -> str:
+    """Why a response whose head arrived is incomplete, as ``WARC-Truncated`` says it."""
+    if isinstance(error, DownloadTimeoutError):
+        return "time"
+    if isinstance(error, (ResponseDataLossError, DownloadFailedError)):
+        return "disconnect"
+    if isinstance(error, DownloadCancelledError) and maxsize:
+        return "length"  # Scrapy cancels a download that is or says it will be over DOWNLOAD_MAXSIZE
+    return "unspecified"
 
 
 class WireCaptureDownloadHandler(HTTP11DownloadHandler):
@@ -160,10 +185,15 @@ class WireCaptureDownloadHandler(HTTP11DownloadHandler):
         try:
             with wrap_twisted_exceptions():
                 response = await maybe_deferred_to_future(agent.download_request(request))
-        except ResponseDataLossError:
-            if not self._fail_on_dataloss_warned:
+        except Exception as error:
+            if isinstance(error, ResponseDataLossError) and not self._fail_on_dataloss_warned:
                 self._fail_on_dataloss_warned = True
                 logger.warning(get_dataloss_msg(request.url))
+            wire = agent.wire
+            if wire is not None and b"\r\n\r\n" in wire.response_bytes:  # the head came whole
+                maxsize = request.meta.get("download_maxsize", self._default_maxsize)
+                request.meta[WIRE_META_KEY] = wire
+                request.meta[TRUNCATED_META_KEY] = truncation_reason(error, maxsize)
             raise
         if agent.wire is not None:
             request.meta[WIRE_META_KEY] = agent.wire

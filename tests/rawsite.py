@@ -89,13 +89,27 @@ RESPONSES: dict[str, bytes] = {
 }
 
 
+#: The article's head (its Content-Length the whole body's) and the first half of its
+#: body; the server closes the connection after it, as a dropped connection would.
+CUT_ARTICLE = _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8", ARTICLE_HTML)[
+    : -(len(ARTICLE_HTML) // 2)
+]
+#: A long page (the article's paragraphs many times over), chunked: no Content-Length.
+LONG_PAGE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"
+             + _chunked(ARTICLE_HTML * 100, (4096,) * 40))
+#: Responses after which the server closes the connection.
+CLOSING = {CUT_ARTICLE}
+
 #: path -> responses served once each, in order, before falling back to RESPONSES
 SEQUENCES: dict[str, list[bytes]] = {
     "/flaky": [
         _with_length(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1", b"busy"),
     ],
+    "/cut-once": [CUT_ARTICLE],
 }
 RESPONSES["/flaky"] = RESPONSES["/article?id=7&lang=en"]
+RESPONSES["/long"] = LONG_PAGE
+RESPONSES["/cut-once"] = _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8", ARTICLE_HTML)
 
 
 def body_of(path: str) -> bytes:
@@ -177,8 +191,13 @@ class RawSite:
                         time.sleep(30)  # a page that never comes in time: the crawl is killed meanwhile
                     response = self._next_response(path)
                     # Several writes, so chunks really arrive in pieces.
-                    for start in range(0, len(response), 300):
-                        conn.sendall(response[start : start + 300])
+                    try:
+                        for start in range(0, len(response), 300):
+                            conn.sendall(response[start : start + 300])
+                    except OSError:  # the client hung up (a download cancelled over its size limit)
+                        return
+                    if response in CLOSING:
+                        return
 
 
 def self_signed_context(folder: Path) -> ssl.SSLContext:

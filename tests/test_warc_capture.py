@@ -16,8 +16,17 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from scraper.verify import verify_crawl
 from tests.conftest import crawl_raw_site
-from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, RESPONSES, RawSite, body_of, self_signed_context
+from tests.rawsite import (
+    ARTICLE_HTML,
+    ARTICLE_PARAGRAPHS,
+    CUT_ARTICLE,
+    RESPONSES,
+    RawSite,
+    body_of,
+    self_signed_context,
+)
 
 FETCHED = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf", "/teapot"]
 
@@ -181,3 +190,52 @@ def test_https_exchanges_are_recorded_as_plain_http(tmp_path) -> None:
         base + "/gzipped-chunked",
         base + "/gzipped",
     }
+
+
+def _response_records(result) -> list[tuple[dict[str, str], bytes]]:
+    """(WARC headers, block) of every response record, in file order, read with warcio."""
+    records = []
+    for path in result.warc_files():
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f, arc2warc=False, no_record_parse=True):
+                if record.rec_type == "response":
+                    records.append((dict(record.rec_headers.headers), record.content_stream().read()))
+    return records
+
+
+def test_a_response_cut_off_mid_body_is_archived_as_received_marked_truncated(tmp_path) -> None:
+    """The connection drops halfway through the body: what arrived is kept, marked
+    ``WARC-Truncated: disconnect``; the retry's whole response is archived after it and
+    is the one the text row points at."""
+    _, base, result = crawl_raw_site(tmp_path / "archive", ["/cut-once"], {"requisites": "0"})
+    url = base + "/cut-once"
+    records = [(headers, block) for headers, block in _response_records(result) if headers["WARC-Target-URI"] == url]
+    assert [headers.get("WARC-Truncated") for headers, _ in records] == ["disconnect", None]
+    (cut_headers, cut_block), (whole_headers, whole_block) = records
+    assert cut_block == CUT_ARTICLE
+    assert whole_block == RESPONSES["/cut-once"]
+    assert cut_headers["WARC-Block-Digest"] == sha1_label(CUT_ARTICLE)
+    assert cut_headers["WARC-Payload-Digest"] == sha1_label(CUT_ARTICLE.split(b"\r\n\r\n", 1)[1])
+    assert result.manifest["stats"]["archive/warc/truncated/disconnect"] == 1
+    assert [row["warc_record_id"] for row in result.text_rows()] == [whole_headers["WARC-Record-ID"]]
+    warcio = str(Path(sys.executable).with_name("warcio"))
+    done = subprocess.run([warcio, "check", *map(str, result.warc_files())], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = verify_crawl(result.crawl_dir)  # indexes, WET, WACZ and manifest agree with it
+    assert report.ok, report
+
+
+def test_a_response_over_the_size_limit_is_archived_up_to_where_it_stopped(tmp_path) -> None:
+    """Scrapy cancels a download past DOWNLOAD_MAXSIZE; the bytes that came are kept,
+    marked ``WARC-Truncated: length``, and nothing is extracted from them."""
+    path = "/long"  # chunked, about 150 kB: no Content-Length, so it stops mid-stream
+    _, base, result = crawl_raw_site(tmp_path / "archive", [path], {"requisites": "0"},
+                                     {"DOWNLOAD_MAXSIZE": "1000"})
+    records = [(headers, block) for headers, block in _response_records(result)
+               if headers["WARC-Target-URI"] == base + path]
+    assert len(records) == 1
+    headers, block = records[0]
+    assert headers["WARC-Truncated"] == "length"
+    assert RESPONSES[path].startswith(block) and 1000 < len(block) < len(RESPONSES[path])
+    assert result.manifest["stats"]["archive/warc/truncated/length"] == 1
+    assert result.text_rows() == []
