@@ -109,7 +109,6 @@ class WarcCaptureMiddleware:
         logger.info("Archived %s as received, truncated (%s): %s", request.url, truncated, exception)
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        request.meta.pop(TRUNCATED_META_KEY, None)
         wire: WireCapture | None = request.meta.pop(WIRE_META_KEY, None)
         if urlparse_cached(request).scheme not in ("http", "https"):
             return response

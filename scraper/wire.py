@@ -17,7 +17,6 @@ from scrapy.core.downloader.handlers.http11 import (
     HTTP11DownloadHandler,
     _LenientHTTP11ClientFactory,
     _LenientHTTP11ClientProtocol,
-    _ResultT,
     _ScrapyAgent,
 )
 from scrapy.exceptions import (
@@ -140,13 +139,9 @@ class _RecordingAgent(_ScrapyAgent):
     wire: WireCapture | None = None
 
     def _cb_bodyready(self, txresponse: TxResponse, request: Request) -> Any:
-        # Taken as soon as the head is in: a body that fails to arrive whole still has it.
+        # Taken as soon as the head is in, for a body that arrives whole and for one that does not.
         self.wire = getattr(txresponse, "_archive_wire", None)
         return super()._cb_bodyready(txresponse, request)
-
-    def _cb_bodydone(self, result: _ResultT, url: str) -> Response:
-        self.wire = getattr(result["txresponse"], "_archive_wire", self.wire)
-        return super()._cb_bodydone(result, url)
 
 
 def truncation_reason(error: BaseException, maxsize: int) -> str:
