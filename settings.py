@@ -38,8 +38,8 @@ ARCHIVE_STORAGES = {
     "s3": "scraper.s3.S3Storage",
 }
 # Files made from finished ones (indexes, packages): classes with
-# file_completed() and crawl_completed(), see scraper.archive.Deriver.
-ARCHIVE_DERIVERS = ["scraper.indexing.CdxjIndexDeriver", "scraper.wacz.WaczDeriver"]
+# file_completed() and crawl_completed(), see scraper.archive.segments.Deriver.
+ARCHIVE_DERIVERS = ["scraper.archive.cdxj.CdxjIndexDeriver", "scraper.archive.wacz.WaczDeriver"]
 # Write each text row's WARC conversion record too (wet/<stem>.warc.wet.gz, as Common Crawl).
 ARCHIVE_WET = True
 # Who runs the crawl: put in the User-Agent and the warcinfo records.

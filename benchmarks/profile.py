@@ -49,15 +49,16 @@ _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^():]*?)(?::(?P<line>\d+))?\
 #: files named nowhere (zlib callers in the stdlib, warcio, lxml, threading) are skipped,
 #: so a sample goes to the nearest project or framework code that asked for the work.
 CRAWL_RULES: list[tuple[str, str, str | None]] = [
-    ("WARC: gzip of records", "scraper/warc.py", r"gzip_member"),
-    ("WARC: digests and record framing", "scraper/warc.py", None),
-    ("WARC: writes and file sha256", "scraper/archive.py", r"SegmentFile\.(append|close)"),
-    ("text rows: JSON, gzip, write", "scraper/archive.py", r"text_row_bytes|write_text_row"),
-    ("WARC: writes and file sha256", "scraper/archive.py", r"write_exchange"),
-    ("derivers: CDXJ index", "scraper/indexing.py", None),
-    ("WET records", "scraper/wet.py", None),
-    ("derivers: WACZ", "scraper/wacz.py", None),
-    ("archive: other (segments, manifest)", "scraper/archive.py|scraper/extensions.py|scraper/storage.py", None),
+    ("WARC: gzip of records", "scraper/archive/warc.py", r"gzip_member"),
+    ("WARC: digests and record framing", "scraper/archive/warc.py", None),
+    ("WARC: writes and file sha256", "scraper/archive/segments.py", r"SegmentFile\.(append|close)"),
+    ("text rows: JSON, gzip, write", "scraper/archive/segments.py", r"text_row_bytes|write_text_row"),
+    ("WARC: writes and file sha256", "scraper/archive/segments.py", r"write_exchange"),
+    ("derivers: CDXJ index", "scraper/archive/cdxj.py", None),
+    ("WET records", "scraper/archive/wet.py", None),
+    ("derivers: WACZ", "scraper/archive/wacz.py", None),
+    ("archive: other (segments, manifest)",
+     "scraper/archive/segments.py|scraper/extensions.py|scraper/storage.py", None),
     ("pool IPC: pickling pages, sockets, results",
      "scraper/workers.py|multiprocessing/|concurrent/futures/process.py|twisted/protocols/basic.py", None),
     ("decoding HTML (response.text)", "scrapy/http/response/text.py|w3lib/encoding.py", None),
@@ -243,8 +244,8 @@ def component_costs(site: BenchSite, pages: int, passes: int = 2) -> list[tuple[
 
     from scrapy.http import HtmlResponse
 
-    from scraper import warc
-    from scraper.archive import SegmentFile, text_row_bytes
+    from scraper.archive import warc
+    from scraper.archive.segments import SegmentFile, text_row_bytes
     from scraper.extraction import ExtractionOptions, extract_article
 
     base_url = "http://127.0.0.1:8000"

@@ -1,6 +1,6 @@
 """The archive of a running crawl: opens it, writes to it off the reactor, closes it.
 
-:class:`ArchiveExtension` owns the :class:`~scraper.archive.CrawlArchive` and its one
+:class:`ArchiveExtension` owns the :class:`~scraper.archive.segments.CrawlArchive` and its one
 writer thread (records stay in order, gzip and disk I/O stay off the reactor), logs
 progress, and at the end writes the manifest through the storage backend.
 """
@@ -30,8 +30,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.python.threadpool import ThreadPool
 
-from scraper import __version__, warc
-from scraper.archive import CompletedFile, CrawlArchive, Deriver, ResponseLocation, completed_file
+from scraper import __version__
+from scraper.archive import warc
+from scraper.archive.segments import CompletedFile, CrawlArchive, Deriver, ResponseLocation, completed_file
 from scraper.storage import storage_class_for_uri
 
 if TYPE_CHECKING:

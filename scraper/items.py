@@ -7,7 +7,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
-from scraper.archive import ResponseLocation
+from scraper.archive.segments import ResponseLocation
 
 __all__ = ["ArticleCandidate", "PageDiscovery"]
 

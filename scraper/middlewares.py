@@ -23,9 +23,9 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
 from scraper import __version__
-from scraper.archive import ResponseLocation
+from scraper.archive.segments import ResponseLocation
+from scraper.archive.warc import warc_date
 from scraper.extensions import ArchiveExtension
-from scraper.warc import warc_date
 from scraper.wire import TRUNCATED_META_KEY, WIRE_META_KEY, WireCapture
 
 if TYPE_CHECKING:

@@ -31,13 +31,13 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from scraper import warc
-from scraper.archive import completed_file, text_row_bytes
+from scraper.archive import warc
+from scraper.archive.cdxj import is_warc_name, warc_stem
+from scraper.archive.segments import completed_file, text_row_bytes
+from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name
 from scraper.extraction_worker import FRAME_HEADER, read_message
 from scraper.forkserver import ForkedWorker, start_extraction_server
-from scraper.indexing import is_warc_name, warc_stem
-from scraper.wet import WetWriter, wet_fields
 
 __all__ = ["HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
-    from scraper.archive import CompletedFile
+    from scraper.archive.segments import CompletedFile
 
 __all__ = [
     "S3ClientOptions",

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from scrapy.utils.misc import load_object
 
 if TYPE_CHECKING:
-    from scraper.archive import CompletedFile
+    from scraper.archive.segments import CompletedFile
 
 __all__ = ["FAILURE_STATS", "ArchiveStorage", "FileStorage", "storage_class_for_uri"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper import warc
-from scraper.archive import CrawlArchive
+from scraper.archive import warc
+from scraper.archive.segments import CrawlArchive
 
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"

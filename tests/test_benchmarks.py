@@ -11,7 +11,7 @@ import re
 
 from benchmarks.profile import component_costs
 from benchmarks.site import DEFAULT_CORPUS, BenchSite
-from scraper import warc
+from scraper.archive import warc
 
 
 def test_the_profile_times_each_step_of_the_crawl_at_every_gzip_level_the_archive_accepts() -> None:

@@ -137,7 +137,7 @@ def test_discovery_without_link_following(tmp_path, arguments) -> None:
 
 def test_index_written_with_the_warc_equals_cdxj_indexers(site_crawl, tmp_path) -> None:
     """The crawl indexes records as it writes them; cdxj-indexer reading the file back agrees."""
-    from scraper.indexing import write_cdxj
+    from scraper.archive.cdxj import write_cdxj
 
     _, _, result = site_crawl
     assert "archive/indexes/lines" not in result.manifest["stats"]  # no WARC was read back to index it
@@ -158,7 +158,7 @@ def test_the_crawl_process_leaves_the_extractor_to_its_workers() -> None:
         "settings = get_project_settings()\n"
         "_get_commands_dict(settings, inproject=True)\n"
         "import scraper.extensions, scraper.middlewares, scraper.pipelines\n"
-        "import scraper.indexing, scraper.wacz, scraper.wet, spiders.articles\n"
+        "import scraper.archive.cdxj, scraper.archive.wacz, scraper.archive.wet, spiders.articles\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('trafilatura', 'htmldate', 'justext')))\n"
     )
     root = Path(__file__).resolve().parent.parent

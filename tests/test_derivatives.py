@@ -23,9 +23,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
-from scraper import warc
-from scraper.indexing import write_cdxj
-from scraper.wet import WetWriter, iso639_3, wet_fields, wet_text
+from scraper.archive import warc
+from scraper.archive.cdxj import write_cdxj
+from scraper.archive.wet import WetWriter, iso639_3, wet_fields, wet_text
 from tests.conftest import CrawlResult, crawl_raw_site
 from tests.test_replay import ensure_pywb_venv
 

@@ -22,9 +22,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.archive.verify import verify_crawl
 from scraper.extraction import extractor_name
 from scraper.reextract import find_warcs, html_records, reextract
-from scraper.verify import verify_crawl
 from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
 from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.archive import completed_file
+from scraper.archive.segments import completed_file
 from scraper.s3 import S3Storage
 from scraper.storage import FileStorage, storage_class_for_uri, write_atomically
 

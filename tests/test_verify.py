@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper import warc
-from scraper.verify import Fault, VerifyReport, check_warc, verify_crawl
+from scraper.archive import warc
+from scraper.archive.verify import Fault, VerifyReport, check_warc, verify_crawl
 from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.verify import verify_crawl
+from scraper.archive.verify import verify_crawl
 from tests.conftest import crawl_raw_site
 from tests.rawsite import (
     ARTICLE_HTML,

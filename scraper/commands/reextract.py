@@ -51,9 +51,9 @@ class Command(ScrapyCommand):
             raise UsageError("give SRC and DEST")
         # Imported here, not at the top: Scrapy imports every command module to list them,
         # and the crawl's process must not load the extractor (its workers do).
+        from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
         from scraper.extraction import ExtractionOptions
         from scraper.reextract import find_warcs, reextract
-        from scraper.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
 
         configure_logging(self.settings)
         source, dest = Path(args[0]), Path(args[1])

@@ -1,6 +1,6 @@
 """``scrapy verify PATH_OR_S3_URI``: check a finished crawl, name every damaged file.
 
-Thin glue around :func:`scraper.verify.verify_crawl`. A crawl in S3 is downloaded to a
+Thin glue around :func:`scraper.archive.verify.verify_crawl`. A crawl in S3 is downloaded to a
 temporary folder first, with the client the S3 storage builds from the ``AWS_*`` settings.
 """
 
@@ -20,7 +20,7 @@ from scraper.s3 import S3ClientOptions, S3Destination
 if TYPE_CHECKING:
     import argparse
 
-    from scraper.verify import VerifyReport
+    from scraper.archive.verify import VerifyReport
 
 __all__ = ["Command", "download_s3_crawl"]
 
@@ -70,7 +70,7 @@ class Command(ScrapyCommand):
             raise UsageError("give one crawl folder or s3:// URI")
         # Imported here: Scrapy imports every command module, and this one's imports
         # (indexing, cdxj-indexer, surt) would delay every `scrapy crawl` start.
-        from scraper.verify import verify_crawl
+        from scraper.archive.verify import verify_crawl
 
         configure_logging(self.settings)
         location = args[0]

@@ -4,7 +4,7 @@ As Common Crawl's WET files: a warcinfo record first, then one ``conversion`` re
 page, referring to the response it was extracted from (``WARC-Refers-To``), with the
 same target URI and the identified language. The writer takes any object with
 ``write``: the crawl's archive keeps ``wet/<stem>.warc.wet.gz`` beside each text segment,
-written row by row with it (:class:`scraper.archive.CrawlArchive`), and ``scrapy
+written row by row with it (:class:`scraper.archive.segments.CrawlArchive`), and ``scrapy
 reextract`` writes them for WARCs of any origin.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from scraper import warc
+from scraper.archive import warc
 
 __all__ = [
     "WetWriter",

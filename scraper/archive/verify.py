@@ -24,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from scraper.indexing import is_warc_name
+from scraper.archive.cdxj import is_warc_name
 
 __all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl"]
 

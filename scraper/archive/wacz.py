@@ -27,10 +27,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cdxj_indexer.main import CompressedWriter
 
-from scraper.archive import CompletedFile, file_sha256
-from scraper.indexing import index_name, is_warc_name, merged_cdxj_lines, write_cdxj
-from scraper.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
-from scraper.wet import read_text_rows
+from scraper.archive.cdxj import index_name, is_warc_name, merged_cdxj_lines, write_cdxj
+from scraper.archive.segments import CompletedFile, file_sha256
+from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
+from scraper.archive.wet import read_text_rows
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -326,4 +326,4 @@ class WaczDeriver:
 
         from scraper import __version__
 
-        return f"scraper/{__version__} (scraper.wacz) cdxj-indexer/{version('cdxj-indexer')}"
+        return f"scraper/{__version__} (scraper.archive.wacz) cdxj-indexer/{version('cdxj-indexer')}"

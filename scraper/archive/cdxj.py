@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from scraper.archive import CompletedFile
+    from scraper.archive.segments import CompletedFile
 
 __all__ = [
     "CdxjIndexDeriver",

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 from warcio.statusandheaders import StatusAndHeaders
 
-from scraper import warc
-from scraper.indexing import cdxj_line, index_name
-from scraper.wet import WetWriter, wet_fields
+from scraper.archive import warc
+from scraper.archive.cdxj import cdxj_line, index_name
+from scraper.archive.wet import WetWriter, wet_fields
 
 __all__ = [
     "CompletedFile",
