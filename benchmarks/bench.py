@@ -7,7 +7,7 @@ it measures side by side:
     delays off for loopback; with the peak memory of its whole process tree;
 (b) ``wget --warc-file`` over the URL list, then trafilatura's CLI on the saved pages
     (``--json --no-comments --with-metadata --parallel <cores>``);
-(c) :func:`scraper.extraction.extract_article` alone in a process pool on all cores:
+(c) :func:`scraper.extract.extractor.extract_article` alone in a process pool on all cores:
     the CPU bound of the crawl.
 
 Each is measured ``--rounds`` times, interleaved, and the median run of each is reported
@@ -568,7 +568,8 @@ class _Extracted:
 
 def _timed_extract(html: str, url: str) -> _Extracted:
     """Extract as the pipeline does; say whether it is an article and what CPU it took."""
-    from scraper.extraction import ExtractionOptions, extract_article
+    from scraper.extract.extractor import extract_article
+    from scraper.extract.model import ExtractionOptions
 
     started = time.process_time()
     article = extract_article(html, url, ExtractionOptions())
@@ -590,7 +591,7 @@ def run_pool(site: BenchSite, base_url: str, pages: int, workers: int) -> PoolRu
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["scraper.warm_extractor"])  # as the crawl's fork server: warm, heap frozen
+    context.set_forkserver_preload(["scraper.extract.warm"])  # as the crawl's fork server: warm, heap frozen
     worker_cpu: dict[int, tuple[float, float]] = {}  # pid: (CPU when the clock started, last CPU seen)
     results: list[_Extracted] = []
 

@@ -60,7 +60,7 @@ CRAWL_RULES: list[tuple[str, str, str | None]] = [
     ("archive: other (segments, manifest)",
      "scraper/archive/segments.py|scraper/extensions.py|scraper/storage.py", None),
     ("pool IPC: pickling pages, sockets, results",
-     "scraper/workers.py|multiprocessing/|concurrent/futures/process.py|twisted/protocols/basic.py", None),
+     "scraper/workers/pool.py|multiprocessing/|concurrent/futures/process.py|twisted/protocols/basic.py", None),
     ("decoding HTML (response.text)", "scrapy/http/response/text.py|w3lib/encoding.py", None),
     ("WARC capture middleware (joining wire bytes)", "scraper/middlewares.py", r"WarcCaptureMiddleware"),
     ("fetching: sockets, HTTP parsing, download handler",
@@ -78,8 +78,8 @@ IDLE_LEAVES = re.compile(r"\.select \(selectors\.py|^(Condition\.)?wait \(thread
 #: writing a result the crawl has not read yet. Sampled without the GIL, it looks busy.
 WORKER_PIPE_WAIT = re.compile(r"(Queue\.get|SimpleQueue\.put) \(multiprocessing/queues\.py.*;"
                               r"Connection\._(recv|send) \(multiprocessing/connection\.py:\d+\)$|"
-                              r"worker_main \(scraper/extraction_worker\.py:\d+\)"
-                              r"(;_receive_into \(scraper/extraction_worker\.py:\d+\))?$")
+                              r"worker_main \(scraper/workers/protocol\.py:\d+\)"
+                              r"(;_receive_into \(scraper/workers/protocol\.py:\d+\))?$")
 
 
 @dataclass
@@ -150,7 +150,7 @@ def classify(frames: list[str]) -> tuple[str, str | None, str | None]:
                 return "start-up: extractor warm-up in each worker", None, None
             return "pool IPC in workers: unpickling pages, pickling articles", None, None
         if "extract_article" not in functions:  # extract_page: the parse, discovery, the result dict
-            if any(file == "scraper/discovery.py" for _, file in calls):
+            if any(file == "scraper/extract/discovery.py" for _, file in calls):
                 return "discovery in workers: requisites and links", None, None
             if "parse_page" in functions:
                 return "extraction (workers)", "parse_page", _library(calls[-1][1]) if calls else "?"
@@ -246,7 +246,8 @@ def component_costs(site: BenchSite, pages: int, passes: int = 2) -> list[tuple[
 
     from scraper.archive import warc
     from scraper.archive.segments import SegmentFile, text_row_bytes
-    from scraper.extraction import ExtractionOptions, extract_article
+    from scraper.extract.extractor import extract_article
+    from scraper.extract.model import ExtractionOptions
 
     base_url = "http://127.0.0.1:8000"
     exchanges = [_http_exchange(site, number, base_url) for number in range(pages)]

@@ -1,6 +1,6 @@
 """Measure the extractor: ``python -m scraper.evaluate`` (the ``make eval`` command).
 
-Prints, side by side for our :func:`scraper.extraction.extract_article` and for plain
+Prints, side by side for our :func:`scraper.extract.extractor.extract_article` and for plain
 trafilatura (same metadata settings, comments excluded):
 
 * F1, precision, recall and accuracy on the article-extraction benchmark
@@ -38,7 +38,8 @@ from typing import Any
 
 import trafilatura
 
-from scraper.extraction import Article, ExtractionOptions, extract_article, warm_up
+from scraper.extract.extractor import extract_article, warm_up
+from scraper.extract.model import Article, ExtractionOptions
 
 __all__ = [
     "ABLATIONS",

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from scraper.boilerplate import SiteBoilerplate
 from scraper.extensions import ArchiveExtension
-from scraper.extraction_worker import extract_page, extractor_name
-from scraper.forkserver import start_extraction_server
+from scraper.extract.boilerplate import SiteBoilerplate
+from scraper.extract.job import extract_page
+from scraper.extract.model import extractor_name
 from scraper.items import ArticleCandidate
-from scraper.workers import ExtractionPool, WorkerDied
+from scraper.workers.forkserver import start_extraction_server
+from scraper.workers.pool import ExtractionPool, WorkerDied
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -35,9 +35,10 @@ from scraper.archive import warc
 from scraper.archive.cdxj import is_warc_name, warc_stem
 from scraper.archive.segments import completed_file, text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
-from scraper.extraction import Article, ExtractionOptions, extract_article, extractor_name
-from scraper.extraction_worker import FRAME_HEADER, read_message
-from scraper.forkserver import ForkedWorker, start_extraction_server
+from scraper.extract.extractor import extract_article
+from scraper.extract.model import Article, ExtractionOptions, extractor_name
+from scraper.workers.forkserver import ForkedWorker, start_extraction_server
+from scraper.workers.protocol import FRAME_HEADER, read_message
 
 __all__ = ["HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
 
@@ -248,7 +249,7 @@ class _Workers:
     The server loaded the extractor once; multiprocessing's children would each import
     again the script that started the command (``bin/scrapy``: Scrapy, 0.25 s and about
     20 MB a worker). Jobs and answers go over one socket per worker, framed as the
-    crawl's pool frames them (:mod:`scraper.extraction_worker`). A worker has a single
+    crawl's pool frames them (:mod:`scraper.workers.protocol`). A worker has a single
     batch at a time, so neither side can block writing while the other does too.
     """
 

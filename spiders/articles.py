@@ -233,7 +233,7 @@ class ArticlesSpider(Spider):
 
     # Discovery on the reactor thread: for pages the text pipeline does not parse (no
     # archive record, the pipeline off, a page the extractor failed on). Otherwise the
-    # extraction worker finds the same URLs on its own parse (scraper.discovery).
+    # extraction worker finds the same URLs on its own parse (scraper.extract.discovery).
 
     def follow_links(self, response: TextResponse, depth: int) -> Iterator[Request]:
         return self._follow((link.url for link in self.link_extractor.extract_links(response)), response.url, depth)

@@ -2,7 +2,7 @@
 
 The spider used to find them on the reactor thread with Scrapy's selectors and
 LinkExtractor; the workers now find them on their own parse of the page
-(scraper.discovery). Both are run here on the same pages and must agree, URL for URL.
+(scraper.extract.discovery). Both are run here on the same pages and must agree, URL for URL.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from scraper.discovery import base_url, link_urls, requisite_urls
-from scraper.extraction import parse_page
+from scraper.extract.discovery import base_url, link_urls, requisite_urls
+from scraper.extract.extractor import parse_page
 from spiders.articles import ArticlesSpider
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,14 +17,6 @@ from typing import Any
 
 import pytest
 
-from scraper.boilerplate import (
-    LONG_WORDS,
-    SiteBoilerplate,
-    filter_paragraphs,
-    fingerprint,
-    host_of,
-    line_kind,
-)
 from scraper.evaluate import (
     SamplePage,
     contains_text,
@@ -34,7 +26,16 @@ from scraper.evaluate import (
     plain,
     sample_pages,
 )
-from scraper.extraction import Article, ExtractionOptions, clean_title, extract_article
+from scraper.extract.boilerplate import (
+    LONG_WORDS,
+    SiteBoilerplate,
+    filter_paragraphs,
+    fingerprint,
+    host_of,
+    line_kind,
+)
+from scraper.extract.extractor import clean_title, extract_article
+from scraper.extract.model import Article, ExtractionOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "sample_site" / "site"
@@ -464,7 +465,7 @@ def test_the_page_is_parsed_like_trafilatura_parses_it(replica_pages: list[tuple
     from lxml.etree import tostring
     from trafilatura.utils import load_html
 
-    from scraper.extraction import parse_page
+    from scraper.extract.extractor import parse_page
 
     for html in [html for html, _ in replica_pages] + ODD_INPUTS:
         ours, theirs = parse_page(html), load_html(html)
@@ -488,7 +489,7 @@ ODD_PAGES = [
 def test_precision_mode_gives_bare_extractions_text(replica_pages: list[tuple[str, str]]) -> None:
     import trafilatura
 
-    from scraper.extraction import _precise_text, parse_page
+    from scraper.extract.extractor import _precise_text, parse_page
 
     for html, url in replica_pages + ODD_PAGES:
         tree = parse_page(html)
@@ -505,7 +506,7 @@ def test_metadata_is_trafilaturas_for_the_fields_kept(replica_pages: list[tuple[
 
     from trafilatura.metadata import extract_metadata
 
-    from scraper.extraction import author_from_body, page_metadata, parse_page
+    from scraper.extract.extractor import author_from_body, page_metadata, parse_page
 
     for html, url in replica_pages:
         tree = parse_page(html)
@@ -536,13 +537,13 @@ def test_metadata_is_trafilaturas_for_the_fields_kept(replica_pages: list[tuple[
     ],
 )
 def test_clearly_english_tells_english_prose_from_other_languages(text: str, english: bool) -> None:
-    from scraper.extraction import clearly_english
+    from scraper.extract.extractor import clearly_english
 
     assert clearly_english(text * 3) is english
 
 
 def test_a_page_declared_english_in_another_language_is_still_detected() -> None:
-    from scraper.extraction import PageSignals, page_language
+    from scraper.extract.extractor import PageSignals, page_language
 
     german = (
         "Die Delegation wurde vom Präsidenten empfangen, der sagte, dass die Gespräche mit dem Gesandten "
@@ -575,7 +576,7 @@ LANGUAGE_SAMPLES = [
 def test_the_unpacked_language_model_classifies_as_py3langid_does(tmp_path: Path, monkeypatch, caplog) -> None:
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    from scraper.language import language_identifier, model_cache_dir
+    from scraper.extract.language import language_identifier, model_cache_dir
 
     stock = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     expected = [stock.classify(text) for text in LANGUAGE_SAMPLES]
@@ -591,7 +592,7 @@ def test_the_unpacked_language_model_classifies_as_py3langid_does(tmp_path: Path
     for identifier in (unpacking, mapped):
         assert [identifier.classify(text) for text in LANGUAGE_SAMPLES] == expected
     (cache_dir / "nextmove.npy").write_bytes(b"\x93NUMPY damaged")
-    with caplog.at_level("WARNING", logger="scraper.language"):
+    with caplog.at_level("WARNING", logger="scraper.extract.language"):
         fallback = language_identifier.__wrapped__()
     assert "without the unpacked cache" in caplog.text
     assert [fallback.classify(text) for text in LANGUAGE_SAMPLES] == expected

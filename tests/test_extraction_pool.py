@@ -126,8 +126,8 @@ with open(os.environ["MAIN_RUNS"], "a") as runs:
 
 from twisted.internet import task, threads
 from twisted.internet.defer import ensureDeferred, gatherResults
-from scraper.forkserver import ensure_running
-from scraper.workers import ExtractionPool, WorkerDied
+from scraper.workers.forkserver import ensure_running
+from scraper.workers.pool import ExtractionPool, WorkerDied
 
 async def main(reactor):
     pool = ExtractionPool(2, ensure_running([]))
@@ -186,7 +186,7 @@ def test_the_pool_replaces_dead_workers_and_gives_up_on_workers_that_keep_dying(
 
 
 def test_the_fork_server_reports_how_each_worker_ended_and_exits_when_told() -> None:
-    from scraper.forkserver import ForkServer
+    from scraper.workers.forkserver import ForkServer
 
     server = ForkServer([])
     server.start()

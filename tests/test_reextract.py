@@ -23,7 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.archive.verify import verify_crawl
-from scraper.extraction import extractor_name
+from scraper.extract.model import extractor_name
 from scraper.reextract import find_warcs, html_records, reextract
 from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
 from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
@@ -234,7 +234,7 @@ def test_a_worker_killed_mid_run_stops_it_with_its_exit_code(tmp_path: Path) -> 
     import time
 
     from benchmarks.site import DEFAULT_CORPUS, BenchSite
-    from scraper.forkserver import start_extraction_server
+    from scraper.workers.forkserver import start_extraction_server
 
     site = BenchSite.from_corpus(DEFAULT_CORPUS, 160)  # ten batches: seconds of work for one worker
     source = tmp_path / "bench.warc.gz"

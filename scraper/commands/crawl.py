@@ -82,7 +82,7 @@ class Command(ScrapyCrawlCommand):
         # second): the extraction server loads the extractor meanwhile, on another core.
         assert self.settings is not None
         if self.settings.getwithbase("ITEM_PIPELINES").get("scraper.pipelines.ArticleTextPipeline") is not None:
-            from scraper.forkserver import start_extraction_server
+            from scraper.workers.forkserver import start_extraction_server
 
             start_extraction_server()
         # Scrapy's TLS modules, which every HTTP download handler imports, make their

@@ -52,7 +52,7 @@ class Command(ScrapyCommand):
         # Imported here, not at the top: Scrapy imports every command module to list them,
         # and the crawl's process must not load the extractor (its workers do).
         from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
-        from scraper.extraction import ExtractionOptions
+        from scraper.extract.model import ExtractionOptions
         from scraper.reextract import find_warcs, reextract
 
         configure_logging(self.settings)

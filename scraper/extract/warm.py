@@ -7,8 +7,8 @@ shared with the fork server, instead of loading them one by one on their first p
 
 import gc
 
-import scraper.discovery  # noqa: F401  (the workers find links with it)
-from scraper.extraction import warm_up
+import scraper.extract.discovery  # noqa: F401  (the workers find links with it)
+from scraper.extract.extractor import warm_up
 
 warm_up()
 gc.freeze()  # objects made so far are never collected: their pages stay shared after fork

@@ -9,9 +9,9 @@ it and reads results from it like any other connection (length-prefixed pickles)
 two jobs in flight per worker so none waits between pages, and replaces a worker that
 dies, failing only the jobs it held.
 
-Workers are forked from a fork server (:mod:`scraper.forkserver`) that loaded the
-extractor once (``scraper.warm_extractor``): they start in milliseconds and share its
-memory. Their side of the socket is :func:`scraper.extraction_worker.worker_main`,
+Workers are forked from a fork server (:mod:`scraper.workers.forkserver`) that loaded the
+extractor once (``scraper.extract.warm``): they start in milliseconds and share its
+memory. Their side of the socket is :func:`scraper.workers.protocol.worker_main`,
 which imports no Twisted: a worker starts extracting as soon as it is forked.
 """
 
@@ -30,8 +30,8 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.basic import Int32StringReceiver
 from twisted.python.failure import Failure
 
-from scraper.extraction_worker import FRAME_HEADER, MAX_MESSAGE
-from scraper.forkserver import ForkedWorker, ForkServer
+from scraper.workers.forkserver import ForkedWorker, ForkServer
+from scraper.workers.protocol import FRAME_HEADER, MAX_MESSAGE
 
 __all__ = ["ExtractionPool", "WorkerDied"]
 

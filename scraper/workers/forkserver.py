@@ -4,7 +4,7 @@ multiprocessing's forkserver did this, but every process it forks first rebuilds
 crawl's ``__main__`` by running the crawl's main script again: for ``scrapy crawl`` (the
 ``bin/scrapy`` script) or scrapyd's runner, that imports Scrapy in every worker, 0.2 s of
 CPU and about 20 MB each. It also starts a resource tracker process the pool has no use
-for. This server forks workers that run :func:`scraper.extraction_worker.worker_main` on
+for. This server forks workers that run :func:`scraper.workers.protocol.worker_main` on
 a socket the crawl sends it, and nothing else.
 
 The crawl starts the server (:func:`ensure_running`, which returns at once: the server
@@ -42,7 +42,7 @@ _POLL_SECONDS = 0.05
 def serve(control_fd: int, preload: Sequence[str]) -> None:
     """The server's main loop (its own process): fork a worker for every socket received;
     exit when the crawl closes its end."""
-    from scraper.extraction_worker import worker_main
+    from scraper.workers.protocol import worker_main
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl; it closes our socket
     control = socket.socket(fileno=control_fd)
@@ -130,7 +130,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         path = [entry or os.getcwd() for entry in sys.path]  # as the crawl imports, the server imports
         # What it is comes first on its command line (ps, py-spy); the import path after.
-        code = "import sys; sys.path[:] = sys.argv[3:]; from scraper.forkserver import serve; " \
+        code = "import sys; sys.path[:] = sys.argv[3:]; from scraper.workers.forkserver import serve; " \
                "serve(int(sys.argv[1]), [name for name in sys.argv[2].split(',') if name])"
         command = [sys.executable, "-c", code, str(theirs.fileno()), ",".join(self.preload), *path]
         self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()])
@@ -213,7 +213,7 @@ def ensure_running(preload: Sequence[str]) -> ForkServer:
 
 
 #: What the extraction pool's server imports before it forks a worker: the extractor, warm.
-EXTRACTOR_PRELOAD = ["scraper.warm_extractor"]
+EXTRACTOR_PRELOAD = ["scraper.extract.warm"]
 
 
 def start_extraction_server() -> ForkServer:

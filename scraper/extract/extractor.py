@@ -17,7 +17,7 @@ article-extraction benchmark and the sample site, see ``python -m scraper.evalua
 4. Recall rescues: a standfirst shown apart from the body (the meta description as a
    paragraph before it, outside the headline block), and the rest of a body split into
    sibling containers of the same class (an ad between two halves).
-5. :func:`scraper.boilerplate.filter_paragraphs` drops in-body boilerplate by its shape;
+5. :func:`scraper.extract.boilerplate.filter_paragraphs` drops in-body boilerplate by its shape;
    paragraphs whose fingerprint the crawl learned as template for the site go too.
 6. The article decision (:func:`is_article_page`) and the metadata (title without the
    site name, ISO 8601 date, ISO 639-1 language, canonical URL).
@@ -42,7 +42,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from copy import copy, deepcopy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -86,17 +86,14 @@ from trafilatura.xpaths import (
     REMOVE_COMMENTS_XPATH,
 )
 
-from scraper.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
-from scraper.extraction_worker import extractor_name
-from scraper.language import language_identifier
+from scraper.extract.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
+from scraper.extract.language import language_identifier
+from scraper.extract.model import Article, ExtractionOptions
 
 __all__ = [
-    "Article",
-    "ExtractionOptions",
     "PageSignals",
     "clean_title",
     "extract_article",
-    "extractor_name",
     "page_signals",
     "parse_page",
     "warm_up",
@@ -106,42 +103,6 @@ _WORD = re.compile(r"\w+")
 _AGREEMENT = 0.8  # precision mode and readability agreeing this much need no third opinion
 _FAILED_SHARE = 0.25  # precision text with fewer words than this share of readability's has failed
 _KEEP_SHARE = 0.7  # the vote may drop at most 30 % of the words, else it is not trusted
-
-
-@dataclass(frozen=True)
-class ExtractionOptions:
-    """What the extractor is asked for. Built once, passed to every call."""
-
-    min_text_chars: int = 250  # shorter main text: not an article page
-    favor_precision: bool = False  # True: no recall rescues (continuation of split bodies)
-    target_language: str | None = None  # ISO 639-1: pages in another language give None
-    post_filter: bool = True  # drop in-body boilerplate lines (scraper.boilerplate)
-    ensemble: bool = True  # False: trafilatura's precision mode alone, no comparison
-
-
-@dataclass
-class Article:
-    """The clean text of an article page and the metadata a reader cites it by."""
-
-    title: str | None
-    text: str  # paragraphs separated by blank lines
-    authors: list[str] = field(default_factory=list)
-    published: str | None = None  # ISO 8601 date or datetime
-    language: str | None = None  # ISO 639-1
-    site_name: str | None = None
-    description: str | None = None
-    canonical_url: str | None = None
-    # Fingerprints of the text's paragraphs before the site-template filter: what the
-    # crawl feeds to scraper.boilerplate.SiteBoilerplate.observe. Not part of the row.
-    fingerprints: tuple[str, ...] = field(default=(), repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The article as a plain dict (without the fingerprints)."""
-        data = asdict(self)
-        data.pop("fingerprints", None)
-        return data
-
-
 
 
 # --------------------------------------------------------------------------- page signals
@@ -317,7 +278,7 @@ def _words(text: str) -> int:
 
 @lru_cache(maxsize=2048)
 def _form(paragraph: str) -> str:
-    """:func:`~scraper.boilerplate.comparable` of an extracted paragraph, cached: every step
+    """:func:`~scraper.extract.boilerplate.comparable` of an extracted paragraph, cached: every step
     after the extraction compares the same paragraphs against the page again."""
     return comparable(paragraph)
 
@@ -1022,7 +983,7 @@ def extract_article(
     """Return the article on the page, or None when the page is not an article page.
 
     ``site_boilerplate`` holds the paragraph fingerprints learned as template for the
-    page's site (:meth:`scraper.boilerplate.SiteBoilerplate.template_for`); those
+    page's site (:meth:`scraper.extract.boilerplate.SiteBoilerplate.template_for`); those
     paragraphs are dropped. The result's ``fingerprints`` are what to feed back.
     ``html`` may be a page :func:`parse_page` parsed already; that tree gets pruned.
     """
