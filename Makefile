@@ -28,7 +28,7 @@ test-s3: setup
 	$(BIN)/python -m pytest tests/test_storage_s3.py tests/test_storage_local.py
 
 eval: setup
-	$(BIN)/python -m scraper.evaluate
+	$(BIN)/python -m benchmarks.evaluate
 
 # Pages/s of the crawl, of wget + trafilatura's CLI, and of extraction alone (the CPU bound).
 bench: setup

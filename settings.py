@@ -33,9 +33,9 @@ ARCHIVE_BOILERPLATE_FILE = ""
 ARCHIVE_BOILERPLATE_MIN_PAGES = 3
 # Storage backends by URI scheme ("" is a plain path).
 ARCHIVE_STORAGES = {
-    "": "scraper.storage.FileStorage",
-    "file": "scraper.storage.FileStorage",
-    "s3": "scraper.s3.S3Storage",
+    "": "scraper.storage.local.FileStorage",
+    "file": "scraper.storage.local.FileStorage",
+    "s3": "scraper.storage.s3.S3Storage",
 }
 # Files made from finished ones (indexes, packages): classes with
 # file_completed() and crawl_completed(), see scraper.archive.segments.Deriver.
@@ -81,8 +81,8 @@ ARCHIVE_S3_UPLOAD_SPOOL_AT_START = True
 # the archive is incomplete.
 COMMANDS_MODULE = "scraper.commands"
 DOWNLOAD_HANDLERS = {
-    "http": "scraper.wire.WireCaptureDownloadHandler",
-    "https": "scraper.wire.WireCaptureDownloadHandler",
+    "http": "scraper.downloadhandlers.WireCaptureDownloadHandler",
+    "https": "scraper.downloadhandlers.WireCaptureDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
     # Replaced by versions that fix or extend them (see scraper/middlewares.py).

@@ -58,13 +58,13 @@ CRAWL_RULES: list[tuple[str, str, str | None]] = [
     ("WET records", "scraper/archive/wet.py", None),
     ("derivers: WACZ", "scraper/archive/wacz.py", None),
     ("archive: other (segments, manifest)",
-     "scraper/archive/segments.py|scraper/extensions.py|scraper/storage.py", None),
+     "scraper/archive/segments.py|scraper/extensions.py|scraper/storage/", None),
     ("pool IPC: pickling pages, sockets, results",
      "scraper/workers/pool.py|multiprocessing/|concurrent/futures/process.py|twisted/protocols/basic.py", None),
     ("decoding HTML (response.text)", "scrapy/http/response/text.py|w3lib/encoding.py", None),
     ("WARC capture middleware (joining wire bytes)", "scraper/middlewares.py", r"WarcCaptureMiddleware"),
     ("fetching: sockets, HTTP parsing, download handler",
-     "scraper/wire.py|twisted/web/|twisted/internet/tcp.py|twisted/internet/abstract.py|"
+     "scraper/downloadhandlers.py|twisted/web/|twisted/internet/tcp.py|twisted/internet/abstract.py|"
      "scrapy/core/downloader/|scrapy/core/http2/", None),
     ("Scrapy: engine, scheduler, middlewares, spider, pipelines",
      "scrapy/|spiders/|scraper/pipelines.py|scraper/middlewares.py|scraper/items.py", None),

@@ -4,7 +4,7 @@ Builds a WARC-like file (gzip members of WARC response records with HTML bodies,
 default) in a temporary folder, starts SeaweedFS ``weed mini`` on loopback as the tests do,
 and times, for the same file:
 
-* ours: :func:`scraper.s3.upload_verified` with the default ``ARCHIVE_S3_*`` policy, the
+* ours: :func:`scraper.storage.s3.upload_verified` with the default ``ARCHIVE_S3_*`` policy, the
   call the S3 storage makes for every file (SHA-256 checksums sent with every part, the
   composite checksum computed locally while the upload runs, HeadObject to verify);
 * plain ``upload_file`` with boto3's default TransferConfig (8 MiB parts, 10 threads);
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script rather than with -m
     sys.path.insert(0, str(ROOT))
 
-from scraper.s3 import MiB, S3ClientOptions, UploadPolicy, upload_verified  # noqa: E402
+from scraper.storage.s3 import MiB, S3ClientOptions, UploadPolicy, upload_verified  # noqa: E402
 from tests.s3server import WeedServer  # noqa: E402
 
 POOL_RECORDS = 4000  # distinct records; the file repeats them in random order

@@ -33,7 +33,7 @@ from twisted.python.threadpool import ThreadPool
 from scraper import __version__
 from scraper.archive import warc
 from scraper.archive.segments import CompletedFile, CrawlArchive, Deriver, ResponseLocation, completed_file
-from scraper.storage import storage_class_for_uri
+from scraper.storage.base import storage_class_for_uri
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from scraper.storage import ArchiveStorage
+    from scraper.storage.base import ArchiveStorage
 
 __all__ = ["ArchiveExtension", "default_crawl_id", "deferred_from_future", "warcinfo_fields"]
 

@@ -2,7 +2,7 @@
 
 Thin Scrapy glue. The WARC middleware sits next to the downloader (priority 950), so it
 sees every response, redirects and errors included, before HttpCompressionMiddleware
-decompresses it; the bytes it archives come from :mod:`scraper.wire`.
+decompresses it; the bytes it archives come from :mod:`scraper.downloadhandlers`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from twisted.internet.defer import Deferred
 from scraper import __version__
 from scraper.archive.segments import ResponseLocation
 from scraper.archive.warc import warc_date
+from scraper.downloadhandlers import TRUNCATED_META_KEY, WIRE_META_KEY, WireCapture
 from scraper.extensions import ArchiveExtension
-from scraper.wire import TRUNCATED_META_KEY, WIRE_META_KEY, WireCapture
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -51,7 +51,7 @@ RECORD_META_KEY = "archive_record"
 def http_response_head(response: Response) -> bytes:
     """A status line and headers rebuilt from a Scrapy response.
 
-    Only for responses that did not come through :mod:`scraper.wire` (another download
+    Only for responses that did not come through :mod:`scraper.downloadhandlers` (another download
     handler, a cache). Repeated headers stay repeated; no transfer coding is claimed,
     because the body Scrapy holds is no longer chunked.
     """

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from scraper.evaluate import (
+from benchmarks.evaluate import (
     SamplePage,
     contains_text,
     expected_metadata,

@@ -24,7 +24,7 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.archive.verify import verify_crawl
 from scraper.extract.model import extractor_name
-from scraper.reextract import find_warcs, html_records, reextract
+from scraper.tools.reextract import find_warcs, html_records, reextract
 from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
 from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
 

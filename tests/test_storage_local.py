@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from scraper.archive.segments import completed_file
-from scraper.s3 import S3Storage
-from scraper.storage import FileStorage, storage_class_for_uri, write_atomically
+from scraper.storage.base import storage_class_for_uri, write_atomically
+from scraper.storage.local import FileStorage
+from scraper.storage.s3 import S3Storage
 
 STORAGES = {
-    "": "scraper.storage.FileStorage",
-    "file": "scraper.storage.FileStorage",
-    "s3": "scraper.s3.S3Storage",
+    "": "scraper.storage.local.FileStorage",
+    "file": "scraper.storage.local.FileStorage",
+    "s3": "scraper.storage.s3.S3Storage",
 }
 
 

@@ -29,7 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive.segments import CompletedFile, completed_file
 from scraper.commands.crawl import RedactSecrets, archive_failures
-from scraper.s3 import (
+from scraper.storage.s3 import (
     S3ClientOptions,
     S3Destination,
     S3Storage,

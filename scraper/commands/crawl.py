@@ -1,7 +1,7 @@
 """``scrapy crawl`` whose exit code says whether the archive is complete where it should be.
 
 Scrapy's own command exits 0 whenever the spider ran. This one also exits 1 when the
-storage reports files it could not store (any of :data:`scraper.storage.FAILURE_STATS`
+storage reports files it could not store (any of :data:`scraper.storage.base.FAILURE_STATS`
 above zero), and keeps credentials given as settings out of Scrapy's "Overridden
 settings" log line.
 """
@@ -18,7 +18,7 @@ from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from scraper.storage import FAILURE_STATS
+from scraper.storage.base import FAILURE_STATS
 
 if TYPE_CHECKING:
     import argparse

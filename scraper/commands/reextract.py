@@ -1,6 +1,6 @@
 """``scrapy reextract SRC DEST``: the current extractor over archived WARCs, fetching nothing.
 
-Thin glue around :func:`scraper.reextract.reextract`; extraction options come from the
+Thin glue around :func:`scraper.tools.reextract.reextract`; extraction options come from the
 same settings as the crawl's text pipeline (``ARCHIVE_MIN_TEXT_CHARS``, ...).
 """
 
@@ -53,7 +53,7 @@ class Command(ScrapyCommand):
         # and the crawl's process must not load the extractor (its workers do).
         from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
         from scraper.extract.model import ExtractionOptions
-        from scraper.reextract import find_warcs, reextract
+        from scraper.tools.reextract import find_warcs, reextract
 
         configure_logging(self.settings)
         source, dest = Path(args[0]), Path(args[1])

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.utils.log import configure_logging
 
-from scraper.s3 import SpoolUploader, quiet_aws_debug_logs, spool_dir_from_settings
+from scraper.storage.s3 import SpoolUploader, quiet_aws_debug_logs, spool_dir_from_settings
 
 if TYPE_CHECKING:
     import argparse

@@ -15,7 +15,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.log import configure_logging
 
-from scraper.s3 import S3ClientOptions, S3Destination
+from scraper.storage.s3 import S3ClientOptions, S3Destination
 
 if TYPE_CHECKING:
     import argparse

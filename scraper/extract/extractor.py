@@ -4,7 +4,7 @@ It decides whether a page is an article and returns its text and metadata; it do
 no I/O and keeps no state between calls (site-level knowledge comes in as an argument).
 
 How the text is made (each step kept because it measured better on the
-article-extraction benchmark and the sample site, see ``python -m scraper.evaluate``):
+article-extraction benchmark and the sample site, see ``python -m benchmarks.evaluate``):
 
 1. Witnesses from one parsed tree: trafilatura in precision mode (``fast``) and the
    readability algorithm trafilatura ships (its fork of readability-lxml). A precision
@@ -22,7 +22,7 @@ article-extraction benchmark and the sample site, see ``python -m scraper.evalua
 6. The article decision (:func:`is_article_page`) and the metadata (title without the
    site name, ISO 8601 date, ISO 639-1 language, canonical URL).
 
-What it costs (the crawl spends most of its CPU here; ``python -m scraper.evaluate``
+What it costs (the crawl spends most of its CPU here; ``python -m benchmarks.evaluate``
 prints ms/page beside plain trafilatura's). The page is parsed once, with lxml's
 C-level element class lookup (:func:`_html_parser`), and every pass works on that tree
 or a copy of it. Where trafilatura does work the result does not use, the same steps

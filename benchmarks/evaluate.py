@@ -1,4 +1,4 @@
-"""Measure the extractor: ``python -m scraper.evaluate`` (the ``make eval`` command).
+"""Measure the extractor: ``python -m benchmarks.evaluate`` (the ``make eval`` command).
 
 Prints, side by side for our :func:`scraper.extract.extractor.extract_article` and for plain
 trafilatura (same metadata settings, comments excluded):
@@ -38,6 +38,7 @@ from typing import Any
 
 import trafilatura
 
+from sample_site.server import SampleSite
 from scraper.extract.extractor import extract_article, warm_up
 from scraper.extract.model import Article, ExtractionOptions
 
@@ -268,19 +269,9 @@ def decode_html(content_type: str, body: bytes) -> str:
     return html_to_unicode(content_type, body)[1]
 
 
-def _import_sample_site() -> Any:
-    """The sample site's server class (the package lives at the repository root)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from sample_site.server import SampleSite
-
-    return SampleSite
-
-
 def sample_pages(site_dir: Path, variants: Sequence[str] | None = None) -> list[SamplePage]:
     """Every article and non-article HTML page of the sample site, fetched from its own server."""
     expected = json.loads((site_dir / "expected.json").read_text(encoding="utf-8"))
-    server_class = _import_sample_site()
     pages: list[SamplePage] = []
     for variant, spec in expected["variants"].items():
         if variants and variant not in variants:
@@ -288,7 +279,7 @@ def sample_pages(site_dir: Path, variants: Sequence[str] | None = None) -> list[
         wanted: list[tuple[str, dict[str, Any] | None]] = list(spec["articles"].items())
         wanted += [(path, None) for path, page in spec["pages"].items() if page.get("type") in NON_ARTICLE_TYPES]
         wanted += [(path, None) for path in EXTRA_NON_ARTICLES]
-        with server_class(site_dir / variant) as site:
+        with SampleSite(site_dir / variant) as site:
             for path, entry in wanted:
                 content_type, body = _fetch(site.url(path))
                 pages.append(SamplePage(variant, path, site.url(path), decode_html(content_type, body), entry))
@@ -479,7 +470,7 @@ def print_sample(heading: str, report: SampleReport, verbose: bool, out: Any = s
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m scraper.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--benchmark", type=Path, default=DEFAULT_BENCHMARK)
     parser.add_argument("--sample-site", type=Path, default=DEFAULT_SAMPLE_SITE)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)

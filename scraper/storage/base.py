@@ -4,7 +4,7 @@ A storage gives the crawl a local folder to write into, is told when each file i
 complete, and at the end publishes the manifest last. It knows nothing of WARC.
 Backends are listed in ``ARCHIVE_STORAGES`` (scheme -> class path), as Scrapy's
 ``FEED_STORAGES`` are, and built with ``from_crawler`` or plain arguments: a local
-folder here, S3 in :mod:`scraper.s3`.
+folder (:mod:`scraper.storage.local`), S3 (:mod:`scraper.storage.s3`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from scrapy.utils.misc import load_object
 if TYPE_CHECKING:
     from scraper.archive.segments import CompletedFile
 
-__all__ = ["FAILURE_STATS", "ArchiveStorage", "FileStorage", "storage_class_for_uri"]
+__all__ = ["FAILURE_STATS", "MANIFEST_NAME", "ArchiveStorage", "storage_class_for_uri", "write_atomically"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,36 +58,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-class FileStorage:
-    """A local folder: files are written in place, the manifest is renamed in last."""
-
-    def __init__(self, root: Path | str):
-        self.root = Path(root).expanduser().resolve()
-
-    @classmethod
-    def from_uri(cls, uri: str, settings: Any = None) -> FileStorage:
-        parsed = urlparse(uri)
-        path = parsed.path if parsed.scheme == "file" else uri
-        return cls(path)
-
-    def crawl_folder(self, crawl_id: str) -> Path:
-        return self.root / crawl_id
-
-    def check(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        if not os.access(self.root, os.W_OK):
-            raise PermissionError(f"archive folder {self.root} is not writable")
-
-    def file_completed(self, crawl_id: str, completed: CompletedFile) -> None:
-        logger.debug("Completed %s (%d bytes)", completed.relpath, completed.size)
-
-    def publish_manifest(self, crawl_id: str, manifest: bytes) -> None:
-        write_atomically(self.crawl_folder(crawl_id) / MANIFEST_NAME, manifest)
-
-    def location(self, crawl_id: str) -> str:
-        return str(self.crawl_folder(crawl_id))
 
 
 def storage_class_for_uri(uri: str, storages: dict[str, str]) -> Any:

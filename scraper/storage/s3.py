@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from scraper.storage import MANIFEST_NAME, write_atomically
+from scraper.storage.base import MANIFEST_NAME, write_atomically
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig

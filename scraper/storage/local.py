@@ -1,0 +1,48 @@
+"""A local folder as the archive's storage: files are written in place, the manifest renamed in last."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from scraper.storage.base import MANIFEST_NAME, write_atomically
+
+if TYPE_CHECKING:
+    from scraper.archive.segments import CompletedFile
+
+__all__ = ["FileStorage"]
+
+logger = logging.getLogger(__name__)
+
+
+class FileStorage:
+    """A local folder: files are written in place, the manifest is renamed in last."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root).expanduser().resolve()
+
+    @classmethod
+    def from_uri(cls, uri: str, settings: Any = None) -> FileStorage:
+        parsed = urlparse(uri)
+        path = parsed.path if parsed.scheme == "file" else uri
+        return cls(path)
+
+    def crawl_folder(self, crawl_id: str) -> Path:
+        return self.root / crawl_id
+
+    def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise PermissionError(f"archive folder {self.root} is not writable")
+
+    def file_completed(self, crawl_id: str, completed: CompletedFile) -> None:
+        logger.debug("Completed %s (%d bytes)", completed.relpath, completed.size)
+
+    def publish_manifest(self, crawl_id: str, manifest: bytes) -> None:
+        write_atomically(self.crawl_folder(crawl_id) / MANIFEST_NAME, manifest)
+
+    def location(self, crawl_id: str) -> str:
+        return str(self.crawl_folder(crawl_id))

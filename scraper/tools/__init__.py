@@ -1,0 +1,1 @@
+"""Tools run over archives outside a crawl: re-extraction with the current extractor."""

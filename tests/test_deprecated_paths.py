@@ -1,0 +1,28 @@
+"""Settings written for release 0.1 name classes by their old paths: they still load, with a warning."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from scrapy.utils.misc import load_object
+
+OLD_TO_NEW = {
+    "scraper.storage.FileStorage": "scraper.storage.local.FileStorage",
+    "scraper.s3.S3Storage": "scraper.storage.s3.S3Storage",
+    "scraper.indexing.CdxjIndexDeriver": "scraper.archive.cdxj.CdxjIndexDeriver",
+    "scraper.wacz.WaczDeriver": "scraper.archive.wacz.WaczDeriver",
+    "scraper.wire.WireCaptureDownloadHandler": "scraper.downloadhandlers.WireCaptureDownloadHandler",
+}
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(OLD_TO_NEW.items()))
+def test_an_old_class_path_loads_the_new_class_and_warns(old: str, new: str) -> None:
+    sys.modules.pop(old.rsplit(".", 1)[0], None)  # warned once per process: as if first imported here
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        assert load_object(old) is load_object(new)
+
+
+def test_an_unknown_old_style_path_still_fails() -> None:
+    with pytest.raises(ModuleNotFoundError):
+        load_object("scraper.no_such_module.Thing")
