@@ -53,6 +53,7 @@ replay: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pywb-venv build archive .pytest_cache .mypy_cache .ruff_cache

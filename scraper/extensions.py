@@ -32,7 +32,8 @@ from twisted.python.threadpool import ThreadPool
 
 from scraper import __version__
 from scraper.archive import warc
-from scraper.archive.segments import CompletedFile, CrawlArchive, Deriver, ResponseLocation, completed_file
+from scraper.archive.manifest import CompletedFile, completed_file
+from scraper.archive.segments import CrawlArchive, Deriver, ResponseLocation
 from scraper.storage.base import storage_class_for_uri
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The code stays ruff- and mypy-clean: the tests run both, as CI does."""
+"""The code stays ruff- and mypy-clean and keeps its architecture contracts: the tests check all three, as CI does."""
 
 from __future__ import annotations
 
@@ -21,4 +21,10 @@ def test_ruff_clean() -> None:
 
 def test_mypy_clean() -> None:
     done = run(str(BIN / "mypy"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_import_contracts_kept() -> None:
+    """The layers, no import circles, no Scrapy in the subpackages (pyproject.toml's [tool.importlinter])."""
+    done = run(str(BIN / "lint-imports"), "--no-cache")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scraper.archive.segments import completed_file
-from scraper.storage.base import storage_class_for_uri, write_atomically
+from scraper.archive.manifest import completed_file
+from scraper.files import write_atomically
+from scraper.storage.base import storage_class_for_uri
 from scraper.storage.local import FileStorage
 from scraper.storage.s3 import S3Storage
 

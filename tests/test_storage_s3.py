@@ -27,7 +27,7 @@ import pytest
 from botocore.stub import Stubber
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.archive.segments import CompletedFile, completed_file
+from scraper.archive.manifest import CompletedFile, completed_file
 from scraper.commands.crawl import RedactSecrets, archive_failures
 from scraper.storage.s3 import (
     S3ClientOptions,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import heapq
 import json
 import logging
-import os
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -24,11 +23,13 @@ from cdxj_indexer import CDXJIndexer
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import iso_date_to_timestamp
 
+from scraper.files import atomic_file
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from scraper.archive.segments import CompletedFile
+    from scraper.archive.manifest import CompletedFile
 
 __all__ = [
     "CdxjIndexDeriver",
@@ -114,19 +115,13 @@ def write_cdxj(warc_path: Path, index_path: Path) -> int:
     Written under ``.open`` and renamed, so pywb never reads half an index. Each line
     has the record's offset, length, SHA-256 (``recordDigest``) and file name.
     """
-    index_path.parent.mkdir(parents=True, exist_ok=True)
-    open_path = index_path.with_name(index_path.name + ".open")
-    with open(open_path, "w", encoding="utf-8") as out:
+    with atomic_file(index_path, text=True) as out:
         indexer = CDXJIndexer(
             out, [str(warc_path)], sort=True, post_append=True, digest_records=True, fields=EXTRA_FIELDS
         )
         indexer.process_all()
-        out.flush()
-        os.fsync(out.fileno())
-    with open(open_path, "rb") as lines:
-        count = sum(1 for _ in lines)
-    os.replace(open_path, index_path)
-    return count
+    with open(index_path, "rb") as lines:
+        return sum(1 for _ in lines)
 
 
 def merged_cdxj_lines(index_paths: list[Path]) -> Iterator[str]:

@@ -21,34 +21,17 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from scraper.archive import warc
 from scraper.archive.cdxj import cdxj_line, index_name
+from scraper.archive.manifest import CompletedFile
 from scraper.archive.wet import WetWriter, wet_fields
+from scraper.files import fsync_folder, open_path
 
 __all__ = [
-    "CompletedFile",
     "CrawlArchive",
     "Deriver",
     "ResponseLocation",
     "SegmentFile",
-    "completed_file",
-    "file_sha256",
     "text_row_bytes",
 ]
-
-OPEN_SUFFIX = ".open"
-
-
-@dataclass(frozen=True)
-class CompletedFile:
-    """A finished file of the crawl, as the manifest lists it."""
-
-    path: Path
-    relpath: str  # relative to the crawl folder, with forward slashes
-    size: int
-    sha256: str
-
-    def manifest_entry(self) -> dict[str, Any]:
-        return {"path": self.relpath, "size": self.size, "sha256": self.sha256}
-
 
 class Deriver(Protocol):
     """Makes files from finished ones: an index per WARC, WET per text segment, a package.
@@ -81,7 +64,7 @@ class SegmentFile:
 
     def __init__(self, final_path: Path):
         self.final_path = final_path
-        self.open_path = final_path.with_name(final_path.name + OPEN_SUFFIX)
+        self.open_path = open_path(final_path)
         final_path.parent.mkdir(parents=True, exist_ok=True)
         # Unbuffered: every record reaches the OS in one write, so a killed process
         # leaves whole records behind, not a half-filled buffer.
@@ -109,21 +92,9 @@ class SegmentFile:
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.open_path, self.final_path)
+        fsync_folder(self.final_path.parent)
         relpath = self.final_path.relative_to(crawl_dir).as_posix()
         return CompletedFile(self.final_path, relpath, self.size, self._sha256.hexdigest())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def completed_file(crawl_dir: Path, path: Path) -> CompletedFile:
-    """Describe a finished file made outside :class:`SegmentFile` (an index, a package)."""
-    return CompletedFile(path, path.relative_to(crawl_dir).as_posix(), path.stat().st_size, file_sha256(path))
 
 
 def text_row_bytes(row: dict[str, Any], gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> bytes:

@@ -25,12 +25,13 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive.cdxj import is_warc_name
+from scraper.archive.manifest import MANIFEST_NAME
+from scraper.files import file_sha256
 
 __all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl"]
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.json"
 READ_BLOCK = 1 << 20
 #: What a cut or corrupt gzip/WARC file raises while being read.
 READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError)
@@ -96,14 +97,6 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(READ_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _relpath(crawl_dir: Path, path: Path) -> str:
     return path.relative_to(crawl_dir).as_posix()
 
@@ -138,7 +131,7 @@ def check_manifest(crawl_dir: Path, report: VerifyReport) -> dict[str, str]:
         size = path.stat().st_size
         if size != entry.get("size"):
             report.fault(relpath, f"size {size} bytes, manifest says {entry.get('size')}")
-        elif sha256_of(path) != entry.get("sha256"):
+        elif file_sha256(path) != entry.get("sha256"):
             report.fault(relpath, "SHA-256 differs from the manifest")
         report.counts["manifest_checked"] += 1
     for path in sorted(p for p in crawl_dir.rglob("*") if p.is_file()):

@@ -28,9 +28,10 @@ from typing import IO, TYPE_CHECKING, Any
 from cdxj_indexer.main import CompressedWriter
 
 from scraper.archive.cdxj import index_name, is_warc_name, merged_cdxj_lines, write_cdxj
-from scraper.archive.segments import CompletedFile, file_sha256
+from scraper.archive.manifest import CompletedFile
 from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
 from scraper.archive.wet import read_text_rows
+from scraper.files import atomic_file, file_sha256
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -239,10 +240,9 @@ def write_wacz(
     entries (pages, index); ``known_sha256`` gives the digests of files hashed already.
     Returns the number of pages and of extra pages.
     """
-    open_path = path.with_name(path.name + ".open")
     seen: set[tuple[str, int]] = set()
     counts = {"pages": 0, "extra_pages": 0}
-    with zipfile.ZipFile(open_path, "w", allowZip64=True) as zf, \
+    with atomic_file(path) as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf, \
             tempfile.TemporaryDirectory(prefix="wacz-", dir=path.parent) as scratch:
         package = _Package(zf, Path(scratch), compress_level)
         for warc_path in warc_paths:
@@ -265,9 +265,6 @@ def write_wacz(
         if description:
             metadata["description"] = description
         package.write_datapackage(metadata)
-    with open(open_path, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(open_path, path)
     return counts
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scraper.files import write_atomically
+
 __all__ = [
     "BoilerplateHit",
     "SiteBoilerplate",
@@ -586,12 +588,8 @@ class SiteBoilerplate:
         return learned
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the snapshot to ``path`` atomically (a temporary file, then a rename)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, target)
+        """Write the snapshot to ``path`` atomically (:func:`scraper.files.write_atomically`)."""
+        write_atomically(Path(path), json.dumps(self.to_json(), ensure_ascii=False).encode("utf-8"))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SiteBoilerplate:

@@ -10,7 +10,6 @@ folder (:mod:`scraper.storage.local`), S3 (:mod:`scraper.storage.s3`).
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -18,13 +17,12 @@ from urllib.parse import urlparse
 from scrapy.utils.misc import load_object
 
 if TYPE_CHECKING:
-    from scraper.archive.segments import CompletedFile
+    from scraper.archive.manifest import CompletedFile
 
-__all__ = ["FAILURE_STATS", "MANIFEST_NAME", "ArchiveStorage", "storage_class_for_uri", "write_atomically"]
+__all__ = ["FAILURE_STATS", "ArchiveStorage", "storage_class_for_uri"]
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.json"
 #: Stats a storage sets above zero when the crawl is not (yet) complete where it should be:
 #: ``scrapy crawl`` then exits non-zero.
 FAILURE_STATS = ("archive/upload/failed", "archive/upload/pending")
@@ -47,17 +45,6 @@ class ArchiveStorage(Protocol):
 
     def location(self, crawl_id: str) -> str:
         """Where a reader finds the crawl, for logs and summaries."""
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that no reader ever sees it half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".open")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def storage_class_for_uri(uri: str, storages: dict[str, str]) -> Any:

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from scraper.storage.base import MANIFEST_NAME, write_atomically
+from scraper.archive.manifest import MANIFEST_NAME
+from scraper.files import write_atomically
 
 if TYPE_CHECKING:
-    from scraper.archive.segments import CompletedFile
+    from scraper.archive.manifest import CompletedFile
 
 __all__ = ["FileStorage"]
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from scraper.storage.base import MANIFEST_NAME, write_atomically
+from scraper.archive.manifest import MANIFEST_NAME
+from scraper.files import write_atomically
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
-    from scraper.archive.segments import CompletedFile
+    from scraper.archive.manifest import CompletedFile
 
 __all__ = [
     "S3ClientOptions",

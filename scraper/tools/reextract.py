@@ -33,10 +33,12 @@ from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import warc
 from scraper.archive.cdxj import is_warc_name, warc_stem
-from scraper.archive.segments import completed_file, text_row_bytes
+from scraper.archive.manifest import MANIFEST_NAME, completed_file
+from scraper.archive.segments import text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions, extractor_name
+from scraper.files import write_atomically
 from scraper.workers.forkserver import ForkedWorker, start_extraction_server
 from scraper.workers.protocol import FRAME_HEADER, read_message
 
@@ -498,7 +500,5 @@ def write_manifest(dest: Path, source: Path, extractor: str, options: Extraction
         "files": [completed_file(dest, path).manifest_entry() for path in sorted(written)],
     }
     data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-    tmp = dest / "manifest.json.open"
-    tmp.write_bytes(data)
-    os.replace(tmp, dest / "manifest.json")
+    write_atomically(dest / MANIFEST_NAME, data)
 
