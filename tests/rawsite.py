@@ -7,6 +7,7 @@ by hand: odd reason phrases, header case, repeated headers, chunking, gzip.
 from __future__ import annotations
 
 import gzip
+import io
 import socket
 import ssl
 import threading
@@ -86,6 +87,16 @@ RESPONSES: dict[str, bytes] = {
     ),
     "/teapot": b"HTTP/1.1 418 I'm a teapot\r\nContent-Length: 5\r\n\r\nshort",
     "/private/secret": b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret",
+    # One page, three framings: one payload (WARC 1.1 section 6.3.2), three blocks.
+    "/same/length": _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8", ARTICLE_HTML),
+    "/same/chunks-1000": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + _chunked(ARTICLE_HTML, (1000,) * 10)
+    ),
+    "/same/chunks-4096": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + _chunked(ARTICLE_HTML, (4096,) * 10)
+    ),
 }
 
 
@@ -115,6 +126,17 @@ RESPONSES["/cut-once"] = _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/ht
 def body_of(path: str) -> bytes:
     """The message body of a canned response, as it goes over the wire."""
     return RESPONSES[path].split(b"\r\n\r\n", 1)[1]
+
+
+def entity_body_of(path: str) -> bytes:
+    """The body with its transfer coding removed (WARC 1.1's payload), de-chunked by
+    Resiliparse: a decoder independent of the archive's own."""
+    from resiliparse.parse.http import iterate_http_chunks
+
+    head, body = RESPONSES[path].split(b"\r\n\r\n", 1)
+    if b"transfer-encoding: chunked" not in head.lower():
+        return body
+    return b"".join(iterate_http_chunks(io.BytesIO(body)))
 
 
 @dataclass

@@ -24,7 +24,7 @@ from tests.rawsite import (
     CUT_ARTICLE,
     RESPONSES,
     RawSite,
-    body_of,
+    entity_body_of,
     self_signed_context,
 )
 
@@ -88,7 +88,8 @@ def test_records_carry_digests_ip_and_links(crawl) -> None:
         response, request = responses[base + path], requests[base + path]
         assert request.get_header("WARC-Concurrent-To") == response.get_header("WARC-Record-ID")
         assert response.get_header("WARC-IP-Address") == "127.0.0.1"
-        assert response.get_header("WARC-Payload-Digest") == sha1_label(body_of(path))
+        # WARC 1.1 section 6.3.2: the payload is the body with its transfer coding removed
+        assert response.get_header("WARC-Payload-Digest") == sha1_label(entity_body_of(path))
         assert response.get_header("WARC-Block-Digest") == sha1_label(RESPONSES[path])
 
 
@@ -120,14 +121,17 @@ def test_status_lines_and_repeated_headers_kept(crawl) -> None:
     assert cookies[base + "/article?id=7&lang=en"] == ["a=1; Path=/", "b=2; Path=/"]
 
 
-def test_warcio_check_passes(crawl) -> None:
+def test_warcio_check_passes_but_for_its_reading_of_chunked_payload_digests(crawl) -> None:
+    """warcio digests the chunk framing (webrecorder/warcio#74); every other check passes."""
     _, _, result = crawl
     files = [str(p) for p in result.warc_files()]
     assert files
     warcio = str(Path(sys.executable).with_name("warcio"))
     done = subprocess.run([warcio, "check", "-v", *files], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
     assert "digest pass" in done.stdout
+    failed = [line for line in done.stdout.splitlines() if "failed" in line]
+    chunked = [path for path in FETCHED if b"transfer-encoding: chunked" in RESPONSES[path].lower()]
+    assert len(failed) == len(chunked) and all("payload digest failed" in line for line in failed), done.stdout
 
 
 def test_robots_disallowed_path_is_never_fetched(crawl) -> None:

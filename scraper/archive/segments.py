@@ -212,7 +212,7 @@ class CrawlArchive:
         response_head, payload_offset = warc.parse_http_head(http_response)  # once: digest and index
         response = warc.response_record(
             target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id,
-            payload_offset=payload_offset, truncated=truncated,
+            payload_offset=payload_offset, head=response_head, truncated=truncated,
         )
         member = warc.gzip_member(response.to_bytes(), self.gzip_level)
         offset = segment.append(member)

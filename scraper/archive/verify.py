@@ -26,6 +26,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive.cdxj import is_warc_name
 from scraper.archive.manifest import MANIFEST_NAME
+from scraper.archive.warc import PayloadDigester, is_chunked, parse_digest
 from scraper.files import file_sha256
 
 __all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl"]
@@ -84,6 +85,9 @@ class VerifyReport:
             f"  manifest: {c['manifest_files']} files listed, {c['manifest_checked']} size and SHA-256 checked",
             f"  WARC: {c['warc_files']} files, {c['warc_records']} records ({c['warc_responses']} responses), "
             f"{c['digests_checked']} records (WARC and WET) with digests checked",
+            *([f"  legacy payload digests: {c['legacy_payload_digest']} records digest the chunk framing "
+                "(an older writer's reading of WARC 1.1 section 6.3.2), not damage"]
+              if c["legacy_payload_digest"] else []),
             f"  text: {c['text_files']} files, {c['text_rows']} rows pointing at their responses",
             f"  indexes: {c['index_files']} CDXJ files, {c['index_lines']} lines",
             f"  WET: {c['wet_files']} files, {c['wet_records']} conversion records",
@@ -144,9 +148,18 @@ def check_manifest(crawl_dir: Path, report: VerifyReport) -> dict[str, str]:
 # -- WARC files -----------------------------------------------------------------------
 
 
-def _drain(stream: Any) -> None:
-    while stream.read(READ_BLOCK):
-        pass
+def _drain(stream: Any, digester: PayloadDigester | None) -> None:
+    while block := stream.read(READ_BLOCK):
+        if digester is not None:
+            digester.update(block)
+
+
+def _payload_digester(record: ArcWarcRecord) -> PayloadDigester | None:
+    """Our own payload digest for an HTTP record that claims one: warcio's covers chunk framing."""
+    declared = parse_digest(record.rec_headers.get_header("WARC-Payload-Digest") or "")
+    if record.http_headers is None or declared is None:
+        return None
+    return PayloadDigester(is_chunked(record.http_headers), algorithm=declared[0], legacy=True)
 
 
 #: What warcio raises on a damaged file, besides read errors: a WARC header block cut
@@ -170,14 +183,15 @@ def scan_records(path: Path, relpath: str, report: VerifyReport) -> Iterator[tup
                 record = next(records, None)
                 if record is None:
                     break
-                _drain(record.raw_stream)
+                digester = _payload_digester(record)
+                _drain(record.raw_stream, digester)
                 offset = iterator.get_record_offset()
                 end = offset + iterator.get_record_length()
             except PARSE_ERRORS as error:
                 report.fault(relpath, f"unreadable after offset {offset}: {error!r}")
                 return
             records_read += 1
-            _record_faults(record, offset, relpath, report)
+            _record_faults(record, offset, relpath, report, digester)
             decompressor = iterator.reader.decompressor
             if decompressor is not None and not decompressor.eof:
                 report.fault(relpath, f"the gzip member of the record at offset {offset} is cut short")
@@ -200,8 +214,14 @@ def _tail_faults(tail: bytes, *, compressed: bool, offset: int, relpath: str, re
         report.fault(relpath, f"the last record (at offset {offset}) lacks its closing CRLF CRLF: the file is cut")
 
 
-def _record_faults(record: ArcWarcRecord, offset: int, relpath: str, report: VerifyReport) -> None:
-    """A record cut short by the end of the file, or whose digests do not match."""
+def _record_faults(record: ArcWarcRecord, offset: int, relpath: str, report: VerifyReport,
+                   digester: PayloadDigester | None) -> None:
+    """A record cut short by the end of the file, or whose digests do not match.
+
+    The payload digest of an HTTP record is checked as WARC 1.1 defines it (the payload
+    de-chunked, :class:`~scraper.archive.warc.PayloadDigester`), not as warcio computes
+    it; a digest over the chunk framing, as older crawlers wrote it, is counted
+    (``legacy_payload_digest``), not taken for damage."""
     record_id = record.rec_headers.get_header("WARC-Record-ID")
     if record.length is None:  # warcio yields a header block cut short as a record without one
         report.fault(relpath, f"record at offset {offset} has no Content-Length: its headers are cut or damaged")
@@ -211,10 +231,19 @@ def _record_faults(record: ArcWarcRecord, offset: int, relpath: str, report: Ver
         report.fault(relpath, f"record {record_id} at offset {offset} is cut short: "
                               f"{missing} bytes of its block are missing")
     checker = record.digest_checker
-    if checker.passed is False:
-        for problem in checker.problems:
+    problems = list(checker.problems)
+    if digester is not None:  # warcio's word on the payload is replaced by ours
+        problems = [problem for problem in problems if not problem.startswith("payload digest failed")]
+        declared = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+        match = digester.match(declared)
+        if match == "legacy":
+            report.counts["legacy_payload_digest"] += 1
+        elif match is None:
+            problems.append(f"payload digest failed: {declared} declared, the payload's is {digester.label()}")
+    if problems:
+        for problem in problems:
             report.fault(relpath, f"record {record_id} at offset {offset}: {problem}")
-    elif checker.passed is True:
+    elif checker.passed is not None or digester is not None:
         report.counts["digests_checked"] += 1
 
 

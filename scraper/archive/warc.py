@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
@@ -23,14 +24,19 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 __all__ = [
     "DEFAULT_GZIP_LEVEL",
     "GZIP_LEVELS",
+    "Dechunker",
+    "PayloadDigester",
     "WarcRecord",
     "block_digest",
     "check_gzip_level",
     "conversion_record",
     "gzip_member",
     "http_payload_offset",
+    "is_chunked",
     "make_record_id",
+    "parse_digest",
     "parse_http_head",
+    "payload_digest",
     "request_record",
     "response_record",
     "warc_date",
@@ -75,7 +81,7 @@ def warc_date(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _sha1_label(data: bytes) -> str:
+def _sha1_label(data: bytes | memoryview) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
@@ -100,10 +106,197 @@ def http_payload_offset(block: bytes) -> int:
     return parse_http_head(block)[1]
 
 
-def payload_digest(block: bytes, payload_offset: int | None = None) -> str:
-    """Digest of the HTTP payload; ``payload_offset`` saves parsing the head again."""
-    start = http_payload_offset(block) if payload_offset is None else payload_offset
-    return _sha1_label(block[start:])
+def _chunk_size(line: bytes | bytearray) -> int | None:
+    """The size of a chunk-size line (RFC 9112 section 7.1: hex, then optional ``;extensions``)."""
+    size = bytes(line).split(b";", 1)[0].strip()
+    if not size or len(size) > 16 or size.strip(b"0123456789abcdefABCDEF"):
+        return None
+    return int(size, 16)
+
+
+class Dechunker:
+    """Removes chunked transfer coding (RFC 9112 section 7.1) from a body fed in any pieces.
+
+    Tolerant, as a reader of archives must be: a body cut short gives what arrived (the
+    last chunk as far as it goes); chunk extensions and trailers are skipped; lines may
+    end in LF alone; a chunk-size line that does not parse ends the data there. A body
+    whose first line is no chunk size is not chunked, whatever its head says: it is
+    passed through whole. Written here because warcio's ``ChunkedDataReader`` misreads
+    chunk extensions and trailers, and Resiliparse's chunk reader stops at LF-only lines.
+    """
+
+    _MAX_LINE = 1024  # a chunk-size line longer than this is not one
+
+    def __init__(self) -> None:
+        self._line = bytearray()
+        self._remaining = 0
+        self._state = "size"  # size, data, data-end, done, raw
+        self._first = True
+
+    def feed(self, data: bytes | memoryview) -> Iterator[memoryview]:
+        """The payload bytes in ``data`` (views into it: use them before feeding more)."""
+        view = memoryview(data)
+        while view:
+            if self._state == "raw":
+                yield view
+                return
+            if self._state == "done":
+                return
+            if self._state == "data":
+                piece = view[: self._remaining]
+                self._remaining -= len(piece)
+                view = view[len(piece) :]
+                if not self._remaining:
+                    self._state = "data-end"
+                yield piece
+                continue
+            if self._state == "data-end":  # the CRLF (or LF) after a chunk's data
+                if view[:1] == b"\r":
+                    view = view[1:]
+                    continue
+                if view[:1] == b"\n":
+                    view = view[1:]
+                self._state = "size"
+                continue
+            newline = bytes(view[: self._MAX_LINE]).find(b"\n")  # state "size": a chunk-size line
+            if newline < 0:
+                self._line += view
+                view = view[len(view) :]
+                if len(self._line) > self._MAX_LINE:
+                    yield from self._not_a_size_line()
+                return
+            self._line += view[:newline]
+            view = view[newline + 1 :]
+            size = _chunk_size(self._line)
+            if size is None:
+                yield from self._not_a_size_line(b"\n")
+                if self._state == "raw":
+                    yield view
+                return
+            self._line.clear()
+            self._first = False
+            if size == 0:  # the last chunk: what follows are trailers
+                self._state = "done"
+                return
+            self._remaining = size
+            self._state = "data"
+
+    def close(self) -> Iterator[memoryview]:
+        """The end of the body: a first line still waiting for its end, and no chunk size, was payload."""
+        if self._state == "size" and self._first and self._line and _chunk_size(self._line) is None:
+            yield from self._not_a_size_line()
+        self._state = "done"
+
+    def _not_a_size_line(self, ending: bytes = b"") -> Iterator[memoryview]:
+        if self._first:  # not chunked at all: everything is payload
+            self._state = "raw"
+            yield memoryview(bytes(self._line) + ending)
+        else:
+            self._state = "done"
+        self._line.clear()
+
+
+def parse_digest(label: str) -> tuple[str, bytes] | None:
+    """``(algorithm, raw digest)`` of a WARC digest label such as ``sha1:BASE32``, or None.
+
+    WARC 1.1 section 5.8 names the algorithm and leaves the encoding open; writers use
+    base32 (most), base16 or base64, so all three are read. The algorithm is lowercased
+    without dashes (``SHA-256`` -> ``sha256``), as :mod:`hashlib` names it.
+    """
+    algorithm, _, value = label.strip().partition(":")
+    algorithm = algorithm.lower().replace("-", "")
+    if not value or algorithm not in hashlib.algorithms_available:
+        return None
+    size = hashlib.new(algorithm).digest_size
+    decoders = (
+        lambda v: base64.b32decode(v.upper() + "=" * (-len(v) % 8)),
+        lambda v: base64.b16decode(v.upper()),
+        lambda v: base64.b64decode(v + "=" * (-len(v) % 4), validate=True),
+    )
+    for decode in decoders:
+        try:
+            raw = decode(value)
+        except ValueError:
+            continue
+        if len(raw) == size:
+            return algorithm, raw
+    return None
+
+
+class PayloadDigester:
+    """``WARC-Payload-Digest`` computed as the payload is read, in pieces (WARC 1.1 section 6.3.2).
+
+    ``chunked`` says whether the HTTP head's last transfer coding is chunked
+    (:func:`is_chunked`); the digest then covers the de-chunked data. With ``legacy``, the
+    digest over the body as sent (chunk framing included) is kept too, as warcio and
+    Heritrix before 2026 wrote it (webrecorder/warcio#74, internetarchive/heritrix3#769),
+    so a reader can tell an older crawler's digest from damage (:meth:`match`).
+    """
+
+    def __init__(self, chunked: bool, *, algorithm: str = "sha1", legacy: bool = False):
+        self.algorithm = algorithm
+        self._dechunker = Dechunker() if chunked else None
+        self._digest = hashlib.new(algorithm)
+        self._legacy = hashlib.new(algorithm) if legacy and chunked else None
+        self._closed = False
+
+    def update(self, data: bytes | memoryview) -> None:
+        if self._legacy is not None:
+            self._legacy.update(data)
+        if self._dechunker is None:
+            self._digest.update(data)
+            return
+        for piece in self._dechunker.feed(data):
+            self._digest.update(piece)
+
+    def _close(self) -> None:
+        if self._dechunker is not None and not self._closed:
+            for piece in self._dechunker.close():
+                self._digest.update(piece)
+        self._closed = True
+
+    def label(self) -> str:
+        """``algorithm:BASE32`` of the payload, after the last :meth:`update`."""
+        self._close()
+        return f"{self.algorithm}:" + base64.b32encode(self._digest.digest()).decode("ascii")
+
+    def match(self, declared: str) -> str | None:
+        """How ``declared`` matches the payload read: ``"standard"``, ``"legacy"`` (over the
+        chunk framing), or None (no match, or a label that does not parse)."""
+        parsed = parse_digest(declared)
+        if parsed is None or parsed[0] != self.algorithm:
+            return None
+        self._close()
+        if parsed[1] == self._digest.digest():
+            return "standard"
+        if self._legacy is not None and parsed[1] == self._legacy.digest():
+            return "legacy"
+        return None
+
+
+def is_chunked(head: StatusAndHeaders) -> bool:
+    """Whether the message's last transfer coding is ``chunked`` (RFC 9112 section 6.1)."""
+    codings = ",".join(value for name, value in head.headers if name.lower() == "transfer-encoding")
+    names = [coding.split(";", 1)[0].strip().lower() for coding in codings.split(",") if coding.strip()]
+    return bool(names) and names[-1] == "chunked"
+
+
+def payload_digest(block: bytes, payload_offset: int | None = None, head: StatusAndHeaders | None = None) -> str:
+    """``WARC-Payload-Digest`` of an ``application/http`` block, as WARC 1.1 section 6.3.2 defines it.
+
+    The payload is the entity body with the transfer coding removed: a chunked body is
+    digested de-chunked, so one page served with any chunk sizes, or with a
+    ``Content-Length``, has one digest; a content coding (gzip, br) stays, being part of
+    the entity. A body cut short is digested as far as it arrived. ``payload_offset`` and
+    ``head`` (from :func:`parse_http_head`) save parsing the head again. Transfer codings
+    other than chunked are left in: a server sends them only to a client that asked with
+    ``TE``, which this crawler never does.
+    """
+    if head is None or payload_offset is None:
+        head, payload_offset = parse_http_head(block)
+    digester = PayloadDigester(is_chunked(head))
+    digester.update(memoryview(block)[payload_offset:])
+    return digester.label()
 
 
 def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str | None = None,
@@ -123,10 +316,11 @@ def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str |
 
 def response_record(target_uri: str, http_response: bytes, *, date: str, ip_address: str | None,
                     warcinfo_id: str | None, record_id: str | None = None,
-                    payload_offset: int | None = None, truncated: str | None = None) -> WarcRecord:
+                    payload_offset: int | None = None, head: StatusAndHeaders | None = None,
+                    truncated: str | None = None) -> WarcRecord:
     """A ``response`` record holding the HTTP response exactly as received.
 
-    ``payload_offset`` (from :func:`parse_http_head`) saves parsing the head again.
+    ``payload_offset`` and ``head`` (from :func:`parse_http_head`) save parsing the head again.
     ``truncated`` is why the response is incomplete (``WARC-Truncated``: ``length``,
     ``time``, ``disconnect`` or ``unspecified``); the record then holds what arrived."""
     headers = [
@@ -141,7 +335,7 @@ def response_record(target_uri: str, http_response: bytes, *, date: str, ip_addr
         headers.append(("WARC-Warcinfo-ID", warcinfo_id))
     headers += [
         ("Content-Type", "application/http; msgtype=response"),
-        ("WARC-Payload-Digest", payload_digest(http_response, payload_offset)),
+        ("WARC-Payload-Digest", payload_digest(http_response, payload_offset, head)),
         ("WARC-Block-Digest", block_digest(http_response)),
     ]
     if truncated:

@@ -9,9 +9,7 @@ fatal; a WARC cut short yields the records before the cut.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -105,25 +103,26 @@ def find_warcs(source: Path) -> list[Path]:
     return warcs
 
 
-class _Sha1Tee:
-    """Reads through to a stream and hashes what passes (for a missing payload digest)."""
+class _DigestTee:
+    """Reads through to a stream and digests the payload that passes (for a missing payload
+    digest), as WARC 1.1 defines it: de-chunked (:class:`~scraper.archive.warc.PayloadDigester`)."""
 
-    def __init__(self, stream: Any):
+    def __init__(self, stream: Any, chunked: bool):
         self.stream = stream
-        self.sha1 = hashlib.sha1()
+        self.digester = warc.PayloadDigester(chunked)
 
     def read(self, size: int = -1) -> bytes:
         data: bytes = self.stream.read(size)
-        self.sha1.update(data)
+        self.digester.update(data)
         return data
 
     def readline(self, size: int = -1) -> bytes:
         data: bytes = self.stream.readline(size)
-        self.sha1.update(data)
+        self.digester.update(data)
         return data
 
     def label(self) -> str:
-        return "sha1:" + base64.b32encode(self.sha1.digest()).decode("ascii")
+        return self.digester.label()
 
 
 def _content_type(record: ArcWarcRecord) -> str:
@@ -156,7 +155,7 @@ def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Cou
     limited = record.raw_stream  # warcio's reader limited to the record's Content-Length
     tee = None
     if not payload_digest:
-        tee = _Sha1Tee(record.raw_stream)
+        tee = _DigestTee(record.raw_stream, record.http_headers is not None and warc.is_chunked(record.http_headers))
         record.raw_stream = tee
     if headers.get_header("WARC-Truncated"):
         counts["truncated_records"] += 1  # extracted all the same: a cut page still has its text
