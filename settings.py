@@ -18,7 +18,7 @@ ARCHIVE_CRAWL_ID = ""
 # Start a new WARC (and text) segment once the open WARC reaches this many bytes.
 ARCHIVE_WARC_MAX_SIZE = 1_000_000_000
 # Compression level of every gzip member written (WARC records, text rows, WET), 0-3:
-# ISA-L's levels. 2 is about as small as zlib's level 3 at a fifth of its CPU.
+# ISA-L's levels. 2 is about as small as zlib's level 3 for far less CPU.
 ARCHIVE_GZIP_LEVEL = 2
 # Seconds between progress lines while crawling (0: none).
 ARCHIVE_PROGRESS_INTERVAL = 30
@@ -125,14 +125,13 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = True
 # Bytes of responses the spider and pipelines hold at once (Scrapy's default is 5 MB).
-# Pages wait here for a free extraction worker. With 2 MB, a few large pages (news pages
-# run from 100 kB to over 1 MB) filled it and the workers sat idle while new pages were
-# fetched; 4 MB keeps them busy, and the crawl's process tree under 400 MB
-# (make bench-memory).
+# Pages wait here for a free extraction worker. Much smaller, a few large pages (news
+# pages run from 100 kB to over 1 MB) fill it and the workers sit idle while new pages
+# are fetched; larger, the crawl holds more memory for no more speed (make bench-memory).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 4_000_000
 # Outputs of one response processed at once. Scrapy (2.19, asyncio reactor) starts that
-# many tasks for every response: at its default of 100 that is 0.4 ms of reactor CPU a
-# page, for a spider that yields one item and a few requests a page.
+# many tasks for every response: at its default of 100 that is reactor CPU spent on
+# every page, for a spider that yields one item and a few requests a page.
 CONCURRENT_ITEMS = 8
 
 # --- Housekeeping ---------------------------------------------------------------

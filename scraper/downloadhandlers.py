@@ -162,8 +162,8 @@ class WireCaptureDownloadHandler(HTTP11DownloadHandler):
         super().__init__(crawler)
         self._pool._factory = _RecordingClientFactory
         # A finished download frees its slot before its connection is back in the pool;
-        # with the pool capped at the concurrency the next request opens a new connection
-        # (about one per two requests). Room for twice as many keeps them reused.
+        # with the pool capped at the concurrency the next request often opens a new
+        # connection. Room for twice as many keeps them reused.
         self._pool.maxPersistentPerHost = 2 * self._pool.maxPersistentPerHost
 
     async def download_request(self, request: Request) -> Response:

@@ -1,6 +1,6 @@
 """The clean-text pipeline: extraction in worker processes, rows into the archive.
 
-Extraction costs tens of milliseconds of CPU a page, so it runs in a process pool
+Extraction is the crawl's heaviest CPU work, so it runs in a process pool
 while the reactor keeps fetching; Scrapy's scraper slot limits how much waits. The
 worker that parses a page also finds its requisites and links when the spider asks
 (:class:`scraper.items.PageDiscovery`), so the page is parsed once, off the reactor.

@@ -115,7 +115,6 @@ class CrawlArchive:
         max_warc_bytes: int = 1_000_000_000,
         gzip_level: int = warc.DEFAULT_GZIP_LEVEL,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
-        write_index: bool = True,
         write_wet: bool = True,
     ):
         self.crawl_dir = crawl_dir
@@ -126,7 +125,6 @@ class CrawlArchive:
         self.on_file_completed = on_file_completed
         # CDXJ lines of the open segment, made as its records are written; None when a
         # record needs what only cdxj-indexer does (a POST or PUT), so it indexes the file.
-        self.write_index = write_index
         self._index_lines: list[str] | None = None  # started by _open_warc
         self.completed: list[CompletedFile] = []
         self._serial = 0
@@ -152,7 +150,7 @@ class CrawlArchive:
         info = warc.warcinfo_record(segment.final_path.name, self.warcinfo_fields)
         segment.append(warc.gzip_member(info.to_bytes(), self.gzip_level))
         self._warcinfo_id = info.record_id
-        self._index_lines = [] if self.write_index else None
+        self._index_lines = []
         self._warc = segment
         return segment
 

@@ -384,7 +384,7 @@ def conversion_record(target_uri: str, text: bytes, *, date: str, refers_to: str
 
 
 #: ISA-L's compression levels (igzip): 0 is fastest, 3 smallest. Level 2 makes members
-#: about as small as zlib's level 3 at a fifth of its CPU; any gzip reader reads them.
+#: about as small as zlib's level 3 for far less CPU; any gzip reader reads them.
 GZIP_LEVELS = range(isal_zlib.ISAL_BEST_SPEED, isal_zlib.ISAL_BEST_COMPRESSION + 1)
 DEFAULT_GZIP_LEVEL = 2
 

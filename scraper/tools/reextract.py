@@ -248,8 +248,8 @@ class _Workers:
     """Extraction workers forked from the crawl's fork server, one batch in hand each.
 
     The server loaded the extractor once; multiprocessing's children would each import
-    again the script that started the command (``bin/scrapy``: Scrapy, 0.25 s and about
-    20 MB a worker). Jobs and answers go over one socket per worker, framed as the
+    again the script that started the command (``bin/scrapy``: Scrapy again, in every
+    worker). Jobs and answers go over one socket per worker, framed as the
     crawl's pool frames them (:mod:`scraper.workers.protocol`). A worker has a single
     batch at a time, so neither side can block writing while the other does too.
     """

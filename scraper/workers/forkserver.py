@@ -2,9 +2,9 @@
 
 multiprocessing's forkserver did this, but every process it forks first rebuilds the
 crawl's ``__main__`` by running the crawl's main script again: for ``scrapy crawl`` (the
-``bin/scrapy`` script) or scrapyd's runner, that imports Scrapy in every worker, 0.2 s of
-CPU and about 20 MB each. It also starts a resource tracker process the pool has no use
-for. This server forks workers that run :func:`scraper.workers.protocol.worker_main` on
+``bin/scrapy`` script) or scrapyd's runner, that imports Scrapy again in every worker,
+costing each one start-up time and memory. It also starts a resource tracker process the
+pool has no use for. This server forks workers that run :func:`scraper.workers.protocol.worker_main` on
 a socket the crawl sends it, and nothing else.
 
 The crawl starts the server (:func:`ensure_running`, which returns at once: the server
@@ -62,7 +62,7 @@ def serve(control_fd: int, preload: Sequence[str]) -> None:
             if not message:  # the crawl closed its end: no more workers
                 sys.stdout.flush()
                 sys.stderr.flush()
-                os._exit(0)  # nothing to tear down, and the crawl waits: 30 ms of finalising a big heap saved
+                os._exit(0)  # nothing to tear down, and the crawl waits: no finalising of a big heap
             if not fds:
                 continue
             pid = os.fork()
@@ -219,7 +219,7 @@ EXTRACTOR_PRELOAD = ["scraper.extract.warm"]
 def start_extraction_server() -> ForkServer:
     """Start the server the extraction workers fork from; return at once.
 
-    The server then spends about 0.3 s loading the extractor. The crawl command calls
+    The server then spends a noticeable part of start-up loading the extractor. The crawl command calls
     this as soon as it has read its options, before it imports the pipeline or Scrapy
     builds the crawler, so that happens meanwhile on another core; the pipeline uses
     the server already running (or starts it, if nobody did).

@@ -2,8 +2,8 @@
 
 ``concurrent.futures.ProcessPoolExecutor`` feeds its workers through two threads of the
 crawl's process (a manager and a queue feeder) and hands results back through a third
-hop to the reactor: about a millisecond of CPU a page in thread handoffs and GIL
-contention, a fifth of everything the crawl's own process does. And one dead worker
+hop to the reactor: thread handoffs and GIL contention on every page, in the process
+that also runs the reactor. And one dead worker
 breaks it for good. Here each worker has a Unix socket pair: the reactor writes jobs to
 it and reads results from it like any other connection (length-prefixed pickles), keeps
 two jobs in flight per worker so none waits between pages, and replaces a worker that
@@ -43,10 +43,9 @@ IN_FLIGHT = 2
 MAX_DEATHS_IN_A_ROW = 3
 #: The send buffer asked for on the crawl's end of each worker's socket: room for the job
 #: written ahead, so a worker that finishes a page finds the whole next one waiting. With
-#: Linux's default (about 200 kB, less than a large page), the rest of the next page
-#: waited for the reactor to come back to the socket: 0.75 s of each worker's 15 s in a
-#: 1,000-page crawl, 0.07 s with this. The kernel caps it at twice net.core.wmem_max:
-#: where that is Linux's default (208 kB), 416 kB measured no better than the default.
+#: Linux's default (about 200 kB, less than a large page), a worker waited for the
+#: reactor to come back and write the rest of its next page. The kernel caps the buffer
+#: at twice net.core.wmem_max, so where that is left at Linux's default this gains nothing.
 SEND_BUFFER = 4 << 20
 
 
