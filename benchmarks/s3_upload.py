@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:  # run as a script rather than with -m
     sys.path.insert(0, str(ROOT))
 
 from scraper.storage.s3 import MiB, S3ClientOptions, UploadPolicy, upload_verified  # noqa: E402
-from tests.s3server import WeedServer  # noqa: E402
+from tests.support.s3server import WeedServer  # noqa: E402
 
 POOL_RECORDS = 4000  # distinct records; the file repeats them in random order
 

@@ -8,21 +8,20 @@ import subprocess
 import sys
 import time
 
-from warcio.archiveiterator import ArchiveIterator
-
-from tests.conftest import ROOT, TEST_SETTINGS
-from tests.rawsite import RawSite
+from tests.support.crawl import ROOT, TEST_SETTINGS
+from tests.support.rawsite import RawSite
+from tests.support.warcs import records
 
 PAGES = ["/gzipped", "/teapot", "/doc.pdf", "/missing"]
 
 
 def archived_uris(path) -> list[str]:
-    with open(path, "rb") as f:
-        return [
-            record.rec_headers.get_header("WARC-Target-URI")
-            for record in ArchiveIterator(f, check_digests=True)
-            if record.rec_type == "response" and record.content_stream().read() is not None
-        ]
+    """Target URIs of the whole response records (check_digests: a record cut short raises)."""
+    return [
+        record.rec_headers.get_header("WARC-Target-URI")
+        for record in records([path], "response", check_digests=True)
+        if record.content_stream().read() is not None
+    ]
 
 
 def test_killed_crawl_leaves_readable_warc(tmp_path) -> None:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_crawl
-from tests.rawsite import RawSite
+from tests.support.crawl import run_crawl
 
 
-def test_a_completed_crawl_id_is_not_overwritten(tmp_path) -> None:
-    site = RawSite()
-    base = site.start()
-    try:
-        first = run_crawl(tmp_path / "archive", {"urls": base + "/teapot"})
-        manifest = (first.crawl_dir / "manifest.json").read_bytes()
-        fetched = len(site.received)
-        second = run_crawl(tmp_path / "archive", {"urls": base + "/teapot"})
-    finally:
-        site.stop()
+def test_a_completed_crawl_id_is_not_overwritten(tmp_path, raw_site) -> None:
+    site, base = raw_site
+    first = run_crawl(tmp_path / "archive", {"urls": base + "/teapot"})
+    manifest = (first.crawl_dir / "manifest.json").read_bytes()
+    fetched = len(site.received)
+    second = run_crawl(tmp_path / "archive", {"urls": base + "/teapot"})
     assert first.returncode == 0, first.log
     assert second.returncode != 0
     assert "crawl test-crawl is already complete" in second.log

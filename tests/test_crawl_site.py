@@ -10,14 +10,14 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from sample_site import DEFAULT_SITE_DIR
 from sample_site.server import SampleSite
-from tests.conftest import CrawlResult, run_crawl
-from tests.warcio_check import warcio_check_faults
+from tests.support.crawl import ROOT, CrawlResult, run_crawl
+from tests.support.warcio_check import warcio_check_faults
+from tests.support.warcs import records
 
 EXPECTED = json.loads((DEFAULT_SITE_DIR / "expected.json").read_text(encoding="utf-8"))
 ARTICLES = EXPECTED["variants"]["contained"]["articles"]
@@ -64,14 +64,7 @@ def test_everything_fetched_is_archived_and_robots_obeyed(site_crawl) -> None:
     site, base, result = site_crawl
     fetched = set(site.requested_paths())
     assert not [p for p in fetched if p.startswith("/private/")]
-    archived = set()
-    from warcio.archiveiterator import ArchiveIterator
-
-    for path in result.warc_files():
-        with open(path, "rb") as f:
-            archived |= {
-                r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(f) if r.rec_type == "response"
-            }
+    archived = {r.rec_headers.get_header("WARC-Target-URI") for r in records(result.warc_files(), "response")}
     assert {base + p for p in fetched} == archived
     # pages of every kind came in: sitemaps, feeds, the PDF, images, the stylesheet, redirects
     for path, page in PAGES.items():
@@ -91,7 +84,7 @@ def test_links_are_still_followed_when_the_text_pipeline_never_sees_a_page(site_
     try:
         arguments = {"urls": base + "/", "follow": "2", "sitemaps": "robots", "feeds": base + "/feed.xml"}
         pipelines = json.dumps(
-            {"tests.pipelines.DropCandidatesPipeline": 100, "scraper.pipelines.ArticleTextPipeline": 300}
+            {"tests.support.pipelines.DropCandidatesPipeline": 100, "scraper.pipelines.ArticleTextPipeline": 300}
         )
         result = run_crawl(tmp_path / "archive", arguments, {"ITEM_PIPELINES": pipelines})
     finally:
@@ -109,7 +102,7 @@ def test_progress_and_summary_are_logged(site_crawl) -> None:
 
 
 def test_warcio_check_passes_on_every_file(site_crawl) -> None:
-    """All but warcio's framing digests of chunked payloads (tests/warcio_check.py says why)."""
+    """All but warcio's framing digests of chunked payloads (tests/support/warcio_check.py says why)."""
     _, _, result = site_crawl
     assert warcio_check_faults(result.warc_files()) == []
 
@@ -161,6 +154,5 @@ def test_the_crawl_process_leaves_the_extractor_to_its_workers() -> None:
         "import scraper.archive.cdxj, scraper.archive.wacz, scraper.archive.wet, spiders.articles\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('trafilatura', 'htmldate', 'justext')))\n"
     )
-    root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout

@@ -26,8 +26,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from scraper.archive import warc
 from scraper.archive.cdxj import write_cdxj
 from scraper.archive.wet import WetWriter, iso639_3, wet_fields, wet_text
-from tests.conftest import CrawlResult, crawl_raw_site
-from tests.test_replay import ensure_pywb_venv
+from tests.support.crawl import CrawlResult, crawl_raw_site
+from tests.support.replay import ensure_pywb_venv
+from tests.support.warcs import record_at
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf"]
 
@@ -36,13 +37,6 @@ PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/mi
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CrawlResult]:
     _, base, result = crawl_raw_site(tmp_path_factory.mktemp("archive"), PAGES)
     return base, result
-
-
-def headers_at(path: Path, offset: int) -> StatusAndHeaders:
-    """The WARC headers of the record starting at ``offset``."""
-    with open(path, "rb") as f:
-        f.seek(offset)
-        return next(iter(ArchiveIterator(f))).rec_headers
 
 
 def cdxj_lines(path: Path) -> list[tuple[str, str, dict]]:
@@ -68,10 +62,10 @@ def test_each_warc_has_a_sorted_cdxj_index_pointing_at_its_records(crawl) -> Non
         assert by_url[base + "/doc.pdf"]["mime"] == "application/pdf"
         for _, timestamp, fields in lines:
             assert fields["filename"] == warc_path.name
-            headers = headers_at(warc_path, int(fields["offset"]))
-            assert headers.get_header("WARC-Target-URI") == fields["url"]
-            assert headers.get_header("WARC-Payload-Digest") == fields["digest"]
-            assert re.sub(r"\D", "", headers.get_header("WARC-Date")).startswith(timestamp)
+            _, headers = record_at(warc_path, int(fields["offset"]))
+            assert headers["WARC-Target-URI"] == fields["url"]
+            assert headers["WARC-Payload-Digest"] == fields["digest"]
+            assert re.sub(r"\D", "", headers["WARC-Date"]).startswith(timestamp)
 
 
 def test_derived_files_are_in_the_manifest(crawl) -> None:

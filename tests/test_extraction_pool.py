@@ -18,35 +18,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
-from tests.conftest import ROOT, SCRAPY, TEST_SETTINGS, CrawlResult
+from tests.support.crawl import ROOT, SCRAPY, TEST_SETTINGS, CrawlResult
+from tests.support.processes import extraction_workers
 
 PAGES = 240
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _extraction_workers(crawl_pid: int) -> list[int]:
-    """The pool's workers: children of the forkserver, itself a child of the crawl."""
-    workers = []
-    for child in _children(crawl_pid):
-        try:
-            command = Path(f"/proc/{child}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"forkserver" in command:
-            workers += _children(child)
-    return workers
 
 
 def _crawl_bench_site(tmp_path: Path, interrupt: Callable[[subprocess.Popen[bytes]], object]) -> CrawlResult:
@@ -69,7 +44,7 @@ def _crawl_bench_site(tmp_path: Path, interrupt: Callable[[subprocess.Popen[byte
             text = tmp_path / "archive" / "bench" / "text"
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:  # until the first rows are written
-                if any(p.stat().st_size > 0 for p in text.glob("*.open")) and _extraction_workers(crawl.pid):
+                if any(p.stat().st_size > 0 for p in text.glob("*.open")) and extraction_workers(crawl.pid):
                     break
                 time.sleep(0.02)
             interrupt(crawl)
@@ -88,7 +63,7 @@ def test_a_killed_worker_costs_no_article(tmp_path: Path) -> None:
     victims: list[int] = []
 
     def kill_a_worker(crawl: subprocess.Popen[bytes]) -> None:
-        victims.append(_extraction_workers(crawl.pid)[0])
+        victims.append(extraction_workers(crawl.pid)[0])
         os.kill(victims[0], signal.SIGKILL)
 
     result = _crawl_bench_site(tmp_path, kill_a_worker)

@@ -25,8 +25,8 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.archive import warc
 from scraper.archive.verify import VerifyReport, check_warc, verify_crawl
-from tests.conftest import crawl_raw_site
-from tests.rawsite import ARTICLE_HTML
+from tests.support.crawl import crawl_raw_site
+from tests.support.rawsite import ARTICLE_HTML
 
 SAME = ["/same/length", "/same/chunks-1000", "/same/chunks-4096"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import crawl_raw_site
-from tests.rawsite import RawSite
+from tests.support.crawl import crawl_raw_site
+from tests.support.rawsite import RawSite
 
 DISALLOWED = ["/private/secret", "/private/secret?x=1", "/private/secret?x=2", "/private/secret?x=3"]
 ALLOWED = ["/gzipped", "/teapot", "/doc.pdf"]

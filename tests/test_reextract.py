@@ -8,7 +8,6 @@ through without stopping, each oddity counted.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
@@ -18,52 +17,28 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.archive.verify import verify_crawl
 from scraper.extract.model import extractor_name
 from scraper.tools.reextract import find_warcs, html_records, reextract
-from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
-from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
+from tests.support.crawl import CrawlResult, crawl_raw_site, run_scrapy
+from tests.support.processes import children
+from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
+from tests.support.warcs import assert_rows_point_at_responses, read_text_rows, records
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf"]
 ARTICLES = {"/article?id=7&lang=en", "/gzipped", "/gzipped-chunked"}
 
 
-def scrapy_reextract(source: Path, dest: Path) -> subprocess.CompletedProcess:
-    command = [*SCRAPY, "reextract", str(source), str(dest), "--workers", "2"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-
-
-def rows_of(folder: Path) -> list[dict]:
-    rows = []
-    for path in sorted((folder / "text").glob("*.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as lines:
-            rows += [json.loads(line) for line in lines]
-    return rows
-
-
-def assert_rows_point_at_responses(rows: list[dict], warc_dir: Path) -> None:
-    for row in rows:
-        with open(warc_dir / row["warc_filename"], "rb") as f:
-            f.seek(row["warc_offset"])
-            record = next(iter(ArchiveIterator(f)))
-            assert record.rec_type == "response"
-            assert record.rec_headers.get_header("WARC-Record-ID") == row["warc_record_id"]
-            assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]
-            assert record.rec_headers.get_header("WARC-Payload-Digest") == row["payload_digest"]
+def scrapy_reextract(source: Path, dest: Path) -> subprocess.CompletedProcess[str]:
+    return run_scrapy("reextract", str(source), str(dest), "--workers", "2")
 
 
 def wet_refers_to(folder: Path) -> list[str]:
-    refers = []
-    for path in sorted((folder / "wet").glob("*.warc.wet.gz")):
-        with open(path, "rb") as f:
-            refers += [r.rec_headers.get_header("WARC-Refers-To") for r in ArchiveIterator(f)
-                       if r.rec_type == "conversion"]
-    return refers
+    conversions = records(sorted((folder / "wet").glob("*.warc.wet.gz")), "conversion")
+    return [r.rec_headers.get_header("WARC-Refers-To") for r in conversions]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +53,7 @@ def test_reextract_our_crawl(crawl, tmp_path: Path) -> None:
     done = scrapy_reextract(result.crawl_dir, dest)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Re-extracted 3 articles from 3 HTML records of 1 WARC files" in done.stderr
-    rows, before = rows_of(dest), rows_of(result.crawl_dir)
+    rows, before = read_text_rows(dest), read_text_rows(result.crawl_dir)
     key = ("url", "warc_filename", "warc_offset", "warc_record_id", "payload_digest", "fetched_at")
     assert sorted(tuple(r[k] for k in key) for r in rows) == sorted(tuple(r[k] for k in key) for r in before)
     assert {r["url"] for r in rows} == {base + p for p in ARTICLES}
@@ -117,7 +92,7 @@ def test_reextract_a_wget_warc(tmp_path: Path) -> None:
     warc_path = tmp_path / "wget-crawl.warc.gz"
     assert find_warcs(tmp_path) == [warc_path]
     result = reextract(warc_path, tmp_path / "text-of-wget", workers=2)
-    rows = rows_of(tmp_path / "text-of-wget")
+    rows = read_text_rows(tmp_path / "text-of-wget")
     # wget follows the redirect to /gzipped and archives that response a second time
     assert sorted(r["url"] for r in rows) == sorted([base + p for p in ARTICLES] + [base + "/gzipped"])
     assert_rows_point_at_responses(rows, tmp_path)
@@ -187,7 +162,7 @@ def test_odd_records_are_counted_not_fatal(tmp_path: Path) -> None:
     assert per_file["not_html"] == 1 and per_file["not_200"] == 1
     assert per_file["request_records"] == 1 and per_file["metadata_records"] == 1
     assert per_file["cut_records"] == 1
-    rows = rows_of(tmp_path / "out")
+    rows = read_text_rows(tmp_path / "out")
     urls = sorted(r["url"] for r in rows)
     assert urls == sorted(["http://news.example/story?id=1", "http://news.example/cut",
                            "http://news.example/saved"] * 2)
@@ -201,7 +176,7 @@ def test_a_reextraction_of_a_crawl_verifies_its_pointers(crawl, tmp_path: Path) 
     _, result = crawl
     dest = tmp_path / "again"
     reextract(result.crawl_dir, dest, workers=1)
-    assert_rows_point_at_responses(rows_of(dest), result.crawl_dir / "warc")
+    assert_rows_point_at_responses(read_text_rows(dest), result.crawl_dir / "warc")
     assert verify_crawl(result.crawl_dir).ok
 
 
@@ -218,13 +193,6 @@ def test_a_warc_cut_anywhere_yields_only_whole_pages(crawl, tmp_path: Path) -> N
             assert job.html == ARTICLE_HTML, (cut, job.url)
         totals.update(counts)
     assert totals["cut_records"] and totals["files_cut"] and totals["html_records"]
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
 
 
 def test_a_worker_killed_mid_run_stops_it_with_its_exit_code(tmp_path: Path) -> None:
@@ -246,13 +214,13 @@ def test_a_worker_killed_mid_run_stops_it_with_its_exit_code(tmp_path: Path) -> 
                                                           http_headers=http))
     server = start_extraction_server()
     assert server.process is not None
-    before = set(_children(server.process.pid))
+    before = set(children(server.process.pid))
     killed: list[int] = []
 
     def kill_the_worker() -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not killed:
-            for pid in set(_children(server.process.pid)) - before:
+            for pid in set(children(server.process.pid)) - before:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
             time.sleep(0.01)

@@ -10,91 +10,20 @@ and opened in ReplayWeb.page (headless Chromium) where Chromium and npm are ther
 
 from __future__ import annotations
 
-import functools
-import http.client
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, CrawlResult, crawl_raw_site
-from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE
+from tests.support.crawl import ROOT, CrawlResult, crawl_raw_site
+from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE
+from tests.support.replay import Server, ensure_pywb_venv, free_port, start_server
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing"]
-PYWB_VENV = ROOT / os.environ.get("PYWB_VENV", ".pywb-venv")
-
-
-@functools.cache
-def ensure_pywb_venv() -> Path:
-    """``.pywb-venv`` made by ``scripts/pywb-venv.sh`` (a no-op once it is there)."""
-    done = subprocess.run(["bash", str(ROOT / "scripts" / "pywb-venv.sh")], capture_output=True, text=True,
-                          timeout=900)
-    if done.returncode != 0:
-        pytest.fail(f"scripts/pywb-venv.sh could not install pywb:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return PYWB_VENV
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A process listening on 127.0.0.1:port, stopped by its process group id."""
-
-    process: subprocess.Popen[str]
-    port: int
-
-    def wait_ready(self, attempts: int = 600) -> None:
-        for _ in range(attempts):
-            if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
-                pytest.fail(f"server exited with {self.process.returncode}:\n{output}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail(f"nothing listens on port {self.port}")
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            output, _ = self.process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            output, _ = self.process.communicate()
-        return output or ""
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        """GET without following redirects or decoding the body (chunking is undone)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request("GET", path, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        finally:
-            connection.close()
-
-
-def start(command: list[str], port: int, cwd: Path) -> Server:
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
-    server = Server(process, port)
-    server.wait_ready()
-    return server
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +41,7 @@ def replay(crawl: tuple[str, CrawlResult], tmp_path_factory: pytest.TempPathFact
     run_dir = tmp_path_factory.mktemp("replay-run")
     command = [sys.executable, str(ROOT / "scripts" / "replay.py"), str(result.crawl_dir.parent),
                "--port", str(port), "--run-dir", str(run_dir)]
-    server = start(command, port, ROOT)
+    server = start_server(command, port, ROOT)
     yield server
     server.stop()
 
@@ -174,7 +103,7 @@ def test_wacz_package_replays_in_pywb(crawl, tmp_path: Path) -> None:
         done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
     port = free_port()
-    server = start([str(venv / "bin" / "wayback"), "--bind", "127.0.0.1", "--port", str(port)], port, tmp_path)
+    server = start_server([str(venv / "bin" / "wayback"), "--bind", "127.0.0.1", "--port", str(port)], port, tmp_path)
     try:
         status, _, body = server.get(f"/fromwacz/id_/{base}/article?id=7&lang=en")
         assert status == 200 and body == ARTICLE_HTML

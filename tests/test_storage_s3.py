@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,10 +42,9 @@ from scraper.storage.s3 import (
     expected_etag,
     verify_stored,
 )
-from tests.s3server import WeedServer
+from tests.support.crawl import ROOT, SCRAPY
+from tests.support.s3server import WeedServer
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRAPY = [sys.executable, "-m", "scrapy"]
 MiB = 1024 * 1024
 PREFIX = "crawls"
 
@@ -121,12 +119,6 @@ def site() -> Iterator[tuple[GatedSite, str]]:
     base = gated.start()
     yield gated, base
     gated.stop()
-
-
-@pytest.fixture(scope="module")
-def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedServer]:
-    with WeedServer(tmp_path_factory.mktemp("weed") / "data") as server:
-        yield server
 
 
 # --- running crawls as a user does --------------------------------------------------

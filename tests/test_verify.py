@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import subprocess
 import zlib
@@ -21,7 +20,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import warc
 from scraper.archive.verify import Fault, VerifyReport, check_warc, verify_crawl
-from tests.conftest import ROOT, SCRAPY, CrawlResult, crawl_raw_site
+from tests.support.crawl import CrawlResult, crawl_raw_site, run_scrapy
+from tests.support.s3server import WeedServer
+from tests.support.warcs import read_jsonl_gz
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing"]
 
@@ -37,17 +38,9 @@ def copy(crawl: CrawlResult, tmp_path: Path) -> Path:
     return Path(shutil.copytree(crawl.crawl_dir, tmp_path / "test-crawl"))
 
 
-def scrapy_verify(location: str, *settings: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    command = [*SCRAPY, "verify", location]
-    for setting in settings:
-        command += ["-s", setting]
-    environment = {**(env or os.environ), "PYTHONPATH": str(ROOT)}
-    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
-
-
-def text_rows(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
+def scrapy_verify(location: str, *settings: str, env: dict[str, str] | None = None,
+                  ) -> subprocess.CompletedProcess[str]:
+    return run_scrapy("verify", location, *(part for setting in settings for part in ("-s", setting)), env=env)
 
 
 def rewrite_record(warc_path: Path, offset: int, old: bytes, new: bytes) -> None:
@@ -75,7 +68,7 @@ def test_a_good_crawl_passes(crawl: CrawlResult) -> None:
 
 def test_a_changed_byte_inside_a_record_is_found(copy: Path) -> None:
     warc_path = next((copy / "warc").glob("*.warc.gz"))
-    row = next(r for r in text_rows(next((copy / "text").glob("*.jsonl.gz"))) if "lang=en" in r["url"])
+    row = next(r for r in read_jsonl_gz(next((copy / "text").glob("*.jsonl.gz"))) if "lang=en" in r["url"])
     rewrite_record(warc_path, row["warc_offset"], b"harbour authority", b"harbour AUTHORITY")
     done = scrapy_verify(str(copy))
     assert done.returncode == 1
@@ -90,7 +83,7 @@ def test_a_changed_byte_inside_a_record_is_found(copy: Path) -> None:
 
 def test_a_cut_warc_is_named(copy: Path) -> None:
     warc_path = next((copy / "warc").glob("*.warc.gz"))
-    row = next(r for r in text_rows(next((copy / "text").glob("*.jsonl.gz"))) if "lang=en" in r["url"])
+    row = next(r for r in read_jsonl_gz(next((copy / "text").glob("*.jsonl.gz"))) if "lang=en" in r["url"])
     data = warc_path.read_bytes()
     warc_path.write_bytes(data[: member_end(data, row["warc_offset"]) - 30])  # inside the article's record
     report = verify_crawl(copy)
@@ -135,7 +128,7 @@ def verify_warc_faults(path: Path) -> list[Fault]:
 
 def test_a_text_row_pointing_at_the_wrong_record_is_named(copy: Path) -> None:
     text_path = next((copy / "text").glob("*.jsonl.gz"))
-    rows = text_rows(text_path)
+    rows = read_jsonl_gz(text_path)
     rows[1]["warc_record_id"] = rows[0]["warc_record_id"]
     rows[2]["warc_offset"] += 1
     text_path.write_bytes(b"".join(gzip.compress(json.dumps(r).encode() + b"\n") for r in rows))
@@ -159,25 +152,22 @@ def test_leftovers_and_a_missing_manifest_are_faults(copy: Path) -> None:
     assert "manifest.json" in report.damaged_files()
 
 
-def test_a_crawl_in_s3_is_verified(crawl: CrawlResult, tmp_path: Path) -> None:
-    from tests.s3server import WeedServer
-
-    with WeedServer(tmp_path / "weed") as server:
-        client = server.client()
-        for path in sorted(p for p in crawl.crawl_dir.rglob("*") if p.is_file()):
-            key = f"crawls/test-crawl/{path.relative_to(crawl.crawl_dir).as_posix()}"
-            client.upload_file(str(path), server.bucket, key)
-        settings = [f"AWS_ENDPOINT_URL={server.endpoint_url}", "AWS_REGION_NAME=us-east-1"]
-        uri = f"s3://{server.bucket}/crawls/test-crawl"
-        done = scrapy_verify(uri, *settings, env=server.environment())
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "OK: no faults" in done.stdout
-        warc_key = next(k["Key"] for k in client.list_objects_v2(Bucket=server.bucket)["Contents"]
-                        if k["Key"].endswith(".warc.gz"))
-        client.put_object(Bucket=server.bucket, Key=warc_key, Body=b"not a warc")
-        done = scrapy_verify(uri, *settings, env=server.environment())
-        assert done.returncode == 1
-        assert f"DAMAGED warc/{warc_key.rsplit('/', 1)[1]}" in done.stderr
+def test_a_crawl_in_s3_is_verified(crawl: CrawlResult, weed: WeedServer) -> None:
+    client = weed.client()
+    for path in sorted(p for p in crawl.crawl_dir.rglob("*") if p.is_file()):
+        key = f"crawls/test-crawl/{path.relative_to(crawl.crawl_dir).as_posix()}"
+        client.upload_file(str(path), weed.bucket, key)
+    settings = [f"AWS_ENDPOINT_URL={weed.endpoint_url}", "AWS_REGION_NAME=us-east-1"]
+    uri = f"s3://{weed.bucket}/crawls/test-crawl"
+    done = scrapy_verify(uri, *settings, env=weed.environment())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK: no faults" in done.stdout
+    warc_key = next(k["Key"] for k in client.list_objects_v2(Bucket=weed.bucket)["Contents"]
+                    if k["Key"].endswith(".warc.gz"))
+    client.put_object(Bucket=weed.bucket, Key=warc_key, Body=b"not a warc")
+    done = scrapy_verify(uri, *settings, env=weed.environment())
+    assert done.returncode == 1
+    assert f"DAMAGED warc/{warc_key.rsplit('/', 1)[1]}" in done.stderr
 
 
 def test_a_damaged_wacz_package_is_named(copy: Path) -> None:

@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive.verify import verify_crawl
-from tests.conftest import crawl_raw_site
-from tests.rawsite import (
+from tests.support.crawl import crawl_raw_site
+from tests.support.rawsite import (
     ARTICLE_HTML,
     ARTICLE_PARAGRAPHS,
     CUT_ARTICLE,
@@ -27,7 +26,8 @@ from tests.rawsite import (
     entity_body_of,
     self_signed_context,
 )
-from tests.warcio_check import warcio_check_faults
+from tests.support.warcio_check import warcio_check_faults
+from tests.support.warcs import assert_rows_point_at_responses, records
 
 FETCHED = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf", "/teapot"]
 
@@ -77,14 +77,12 @@ def test_request_records_hold_the_bytes_received_by_the_server(crawl) -> None:
 def test_records_carry_digests_ip_and_links(crawl) -> None:
     _, base, result = crawl
     responses, requests = {}, {}
-    for path in result.warc_files():
-        with open(path, "rb") as f:
-            for record in ArchiveIterator(f):
-                h = record.rec_headers
-                if record.rec_type == "response":
-                    responses[h.get_header("WARC-Target-URI")] = h
-                elif record.rec_type == "request":
-                    requests[h.get_header("WARC-Target-URI")] = h
+    for record in records(result.warc_files()):
+        h = record.rec_headers
+        if record.rec_type == "response":
+            responses[h.get_header("WARC-Target-URI")] = h
+        elif record.rec_type == "request":
+            requests[h.get_header("WARC-Target-URI")] = h
     for path in FETCHED:
         response, request = responses[base + path], requests[base + path]
         assert request.get_header("WARC-Concurrent-To") == response.get_header("WARC-Record-ID")
@@ -96,12 +94,10 @@ def test_records_carry_digests_ip_and_links(crawl) -> None:
 
 def test_readers_decode_chunked_and_gzip_bodies(crawl) -> None:
     _, base, result = crawl
-    seen = {}
-    for path in result.warc_files():
-        with open(path, "rb") as f:
-            for record in ArchiveIterator(f):
-                if record.rec_type == "response":
-                    seen[record.rec_headers.get_header("WARC-Target-URI")] = record.content_stream().read()
+    seen = {
+        record.rec_headers.get_header("WARC-Target-URI"): record.content_stream().read()
+        for record in records(result.warc_files(), "response")
+    }
     for path in ("/article?id=7&lang=en", "/gzipped", "/gzipped-chunked"):
         assert seen[base + path] == ARTICLE_HTML, path
 
@@ -109,13 +105,10 @@ def test_readers_decode_chunked_and_gzip_bodies(crawl) -> None:
 def test_status_lines_and_repeated_headers_kept(crawl) -> None:
     _, base, result = crawl
     statuses, cookies = {}, {}
-    for path in result.warc_files():
-        with open(path, "rb") as f:
-            for record in ArchiveIterator(f):
-                if record.rec_type == "response":
-                    uri = record.rec_headers.get_header("WARC-Target-URI")
-                    statuses[uri] = record.http_headers.protocol + " " + record.http_headers.statusline
-                    cookies[uri] = [v for k, v in record.http_headers.headers if k.lower() == "set-cookie"]
+    for record in records(result.warc_files(), "response"):
+        uri = record.rec_headers.get_header("WARC-Target-URI")
+        statuses[uri] = record.http_headers.protocol + " " + record.http_headers.statusline
+        cookies[uri] = [v for k, v in record.http_headers.headers if k.lower() == "set-cookie"]
     assert statuses[base + "/moved"] == "HTTP/1.1 301 Moved Permanently"
     assert statuses[base + "/missing"] == "HTTP/1.1 404 Page Went Missing"
     assert statuses[base + "/teapot"] == "HTTP/1.1 418 I'm a teapot"
@@ -140,15 +133,8 @@ def test_article_row_points_at_its_response_record(crawl) -> None:
     rows = {row["url"]: row for row in result.text_rows()}
     # the article is reached three ways; a 301 and error pages get no row
     assert set(rows) == {base + "/article?id=7&lang=en", base + "/gzipped", base + "/gzipped-chunked"}
-    for url, row in rows.items():
-        path = result.crawl_dir / "warc" / row["warc_filename"]
-        with open(path, "rb") as f:
-            f.seek(row["warc_offset"])
-            record = next(iter(ArchiveIterator(f)))
-            assert record.rec_type == "response"
-            assert record.rec_headers.get_header("WARC-Record-ID") == row["warc_record_id"]
-            assert record.rec_headers.get_header("WARC-Target-URI") == url
-            assert record.rec_headers.get_header("WARC-Payload-Digest") == row["payload_digest"]
+    assert_rows_point_at_responses(list(rows.values()), result.crawl_dir / "warc")
+    for row in rows.values():
         for paragraph in ARTICLE_PARAGRAPHS:
             assert paragraph in row["text"]
         assert row["title"] == "Harbour terminal to open next spring"
@@ -193,13 +179,10 @@ def test_https_exchanges_are_recorded_as_plain_http(tmp_path) -> None:
 
 def _response_records(result) -> list[tuple[dict[str, str], bytes]]:
     """(WARC headers, block) of every response record, in file order, read with warcio."""
-    records = []
-    for path in result.warc_files():
-        with open(path, "rb") as f:
-            for record in ArchiveIterator(f, arc2warc=False, no_record_parse=True):
-                if record.rec_type == "response":
-                    records.append((dict(record.rec_headers.headers), record.content_stream().read()))
-    return records
+    return [
+        (dict(record.rec_headers.headers), record.content_stream().read())
+        for record in records(result.warc_files(), "response", arc2warc=False, no_record_parse=True)
+    ]
 
 
 def test_a_response_cut_off_mid_body_is_archived_as_received_marked_truncated(tmp_path) -> None:
@@ -208,9 +191,9 @@ def test_a_response_cut_off_mid_body_is_archived_as_received_marked_truncated(tm
     is the one the text row points at."""
     _, base, result = crawl_raw_site(tmp_path / "archive", ["/cut-once"], {"requisites": "0"})
     url = base + "/cut-once"
-    records = [(headers, block) for headers, block in _response_records(result) if headers["WARC-Target-URI"] == url]
-    assert [headers.get("WARC-Truncated") for headers, _ in records] == ["disconnect", None]
-    (cut_headers, cut_block), (whole_headers, whole_block) = records
+    exchanges = [(headers, block) for headers, block in _response_records(result) if headers["WARC-Target-URI"] == url]
+    assert [headers.get("WARC-Truncated") for headers, _ in exchanges] == ["disconnect", None]
+    (cut_headers, cut_block), (whole_headers, whole_block) = exchanges
     assert cut_block == CUT_ARTICLE
     assert whole_block == RESPONSES["/cut-once"]
     assert cut_headers["WARC-Block-Digest"] == sha1_label(CUT_ARTICLE)
@@ -230,10 +213,10 @@ def test_a_response_over_the_size_limit_is_archived_up_to_where_it_stopped(tmp_p
     path = "/long"  # chunked, about 150 kB: no Content-Length, so it stops mid-stream
     _, base, result = crawl_raw_site(tmp_path / "archive", [path], {"requisites": "0"},
                                      {"DOWNLOAD_MAXSIZE": "1000"})
-    records = [(headers, block) for headers, block in _response_records(result)
+    exchanges = [(headers, block) for headers, block in _response_records(result)
                if headers["WARC-Target-URI"] == base + path]
-    assert len(records) == 1
-    headers, block = records[0]
+    assert len(exchanges) == 1
+    headers, block = exchanges[0]
     assert headers["WARC-Truncated"] == "length"
     assert RESPONSES[path].startswith(block) and 1000 < len(block) < len(RESPONSES[path])
     assert result.manifest["stats"]["archive/warc/truncated/length"] == 1

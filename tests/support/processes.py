@@ -1,0 +1,32 @@
+"""The processes a crawl starts, found in ``/proc`` (Linux): to kill one on purpose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # it ended meanwhile
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def extraction_workers(crawl_pid: int) -> list[int]:
+    """The extraction pool's workers: children of the fork server, itself a child of the crawl."""
+    workers = []
+    for child in children(crawl_pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"forkserver" in command:
+            workers += children(child)
+    return workers
