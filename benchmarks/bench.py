@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from benchmarks.site import DEFAULT_CORPUS, STATS_PATH, BenchSite
+from sample_site.command import crawl_command as scrapy_crawl_command
+from sample_site.command import scrapy_script
 
 __all__ = [
     "CrawlRun",
@@ -347,17 +349,11 @@ def crawl_command(urls_file: Path, archive_dir: Path, settings: dict[str, str]) 
     """``scrapy crawl articles`` over ``urls_file`` (pages only), into ``archive_dir/bench``.
 
     Run as users run it (README): the ``scrapy`` script of the environment, not
-    ``python -m scrapy``, whose child processes behave differently (multiprocessing's
-    children re-run a main script, never a ``-m`` main).
+    ``python -m scrapy`` (see :func:`sample_site.command.scrapy_script`).
     """
-    script = Path(sys.executable).with_name("scrapy")
-    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "scrapy"]
-    command = [*launcher, "crawl", "articles",
-               "-a", f"urls_file={urls_file}", "-a", "requisites=0"]
     all_settings = {**CRAWL_SETTINGS, "ARCHIVE_URI": str(archive_dir), "ARCHIVE_CRAWL_ID": "bench", **settings}
-    for name, value in all_settings.items():
-        command += ["-s", f"{name}={value}"]
-    return command
+    return scrapy_crawl_command({"urls_file": str(urls_file), "requisites": "0"}, all_settings,
+                                launcher=scrapy_script())
 
 
 def crawl_environment() -> dict[str, str]:

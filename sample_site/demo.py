@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sample_site.command import crawl_command as scrapy_crawl_command
 from sample_site.server import SampleSite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,12 +30,7 @@ def crawl_command(base: str, archive: Path, crawl_id: str) -> list[str]:
         "AUTOTHROTTLE_ENABLED": "0",  # the site is on loopback: no politeness delay needed
         "ARCHIVE_PROGRESS_INTERVAL": "2",
     }
-    command = [sys.executable, "-m", "scrapy", "crawl", "articles"]
-    for name, value in arguments.items():
-        command += ["-a", f"{name}={value}"]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
-    return command
+    return scrapy_crawl_command(arguments, settings)
 
 
 def summary(crawl_dir: Path) -> str:

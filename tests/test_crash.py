@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
-from tests.support.crawl import ROOT, TEST_SETTINGS
-from tests.support.rawsite import RawSite
+from sample_site.command import crawl_command
+from tests.support.crawl import ROOT, crawl_settings, project_env
 from tests.support.warcs import records
 
 PAGES = ["/gzipped", "/teapot", "/doc.pdf", "/missing"]
@@ -24,30 +23,17 @@ def archived_uris(path) -> list[str]:
     ]
 
 
-def test_killed_crawl_leaves_readable_warc(tmp_path) -> None:
-    site = RawSite()
-    base = site.start()
+def test_killed_crawl_leaves_readable_warc(tmp_path, raw_site) -> None:
+    site, base = raw_site
     archive = tmp_path / "archive"
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "articles",
-        "-a",
-        "urls=" + ",".join(base + p for p in [*PAGES, "/slow"]),
-        "-a",
-        "requisites=0",
-    ]
-    for name, value in {**TEST_SETTINGS, "ARCHIVE_URI": str(archive), "ARCHIVE_CRAWL_ID": "killed"}.items():
-        command += ["-s", f"{name}={value}"]
+    arguments = {"urls": ",".join(base + p for p in [*PAGES, "/slow"]), "requisites": "0"}
     process = subprocess.Popen(
-        command,
+        crawl_command(arguments, crawl_settings(archive, "killed")),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=project_env(),
     )
     try:
         deadline = time.monotonic() + 60
@@ -57,10 +43,9 @@ def test_killed_crawl_leaves_readable_warc(tmp_path) -> None:
             if "/slow" in site.paths() and open_files and len(archived_uris(open_files[0])) >= 1 + len(PAGES):
                 break
             time.sleep(0.2)
+    finally:
         os.killpg(process.pid, signal.SIGKILL)  # the crawler and its extraction workers
         process.wait(timeout=10)
-    finally:
-        site.stop()
     [open_file] = open_files
     uris = archived_uris(open_file)  # check_digests: every record read back is whole
     assert set(uris) == {base + "/robots.txt", *(base + p for p in PAGES)}

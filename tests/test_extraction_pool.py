@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
-from tests.support.crawl import ROOT, SCRAPY, TEST_SETTINGS, CrawlResult
+from sample_site.command import crawl_command
+from tests.support.crawl import ROOT, CrawlResult, crawl_settings, project_env
 from tests.support.processes import extraction_workers
 
 PAGES = 240
@@ -31,15 +32,13 @@ def _crawl_bench_site(tmp_path: Path, interrupt: Callable[[subprocess.Popen[byte
     threading.Thread(target=server.serve_forever, daemon=True).start()
     urls = tmp_path / "urls.txt"
     urls.write_text("\n".join(site.urls(server.base_url)) + "\n")
-    settings = {**TEST_SETTINGS, "ARCHIVE_EXTRACT_WORKERS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-                "ARCHIVE_URI": str(tmp_path / "archive"), "ARCHIVE_CRAWL_ID": "bench"}
-    command = [*SCRAPY, "crawl", "articles", "-a", f"urls_file={urls}", "-a", "requisites=0"]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
+    settings = crawl_settings(tmp_path / "archive", "bench",
+                              {"ARCHIVE_EXTRACT_WORKERS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "8"})
+    command = crawl_command({"urls_file": str(urls), "requisites": "0"}, settings)
     log_path = tmp_path / "crawl.log"
     try:
         with open(log_path, "w") as log:
-            crawl = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            crawl = subprocess.Popen(command, cwd=ROOT, env=project_env(),
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             text = tmp_path / "archive" / "bench" / "text"
             deadline = time.monotonic() + 60
@@ -145,7 +144,7 @@ def test_the_pool_replaces_dead_workers_and_gives_up_on_workers_that_keep_dying(
     script, main_runs = tmp_path / "pool_script.py", tmp_path / "main-runs.txt"
     script.write_text(POOL_SCRIPT)
     done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "MAIN_RUNS": str(main_runs)})
+                          env={**project_env(), "MAIN_RUNS": str(main_runs)})
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(report["pids"]) == 2  # two workers shared the jobs

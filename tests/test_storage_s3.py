@@ -26,6 +26,7 @@ import pytest
 from botocore.stub import Stubber
 from warcio.archiveiterator import ArchiveIterator
 
+from sample_site.command import crawl_command, scrapy_command
 from scraper.archive.manifest import CompletedFile, completed_file
 from scraper.commands.crawl import RedactSecrets, archive_failures
 from scraper.storage.s3 import (
@@ -42,7 +43,7 @@ from scraper.storage.s3 import (
     expected_etag,
     verify_stored,
 )
-from tests.support.crawl import ROOT, SCRAPY
+from tests.support.crawl import ROOT, TEST_SETTINGS
 from tests.support.s3server import WeedServer
 
 MiB = 1024 * 1024
@@ -124,20 +125,15 @@ def site() -> Iterator[tuple[GatedSite, str]]:
 # --- running crawls as a user does --------------------------------------------------
 
 
-def crawl_command(base: str, crawl_id: str, settings: dict[str, str]) -> list[str]:
-    command = [*SCRAPY, "crawl", "articles", "-a", f"urls={base}/", "-a", "follow=1"]
+def site_crawl_command(base: str, crawl_id: str, settings: dict[str, str]) -> list[str]:
+    """Crawl the gated site from its front page, one link deep."""
     all_settings = {
-        "AUTOTHROTTLE_ENABLED": "0",
-        "ARCHIVE_EXTRACT_WORKERS": "1",
-        "ARCHIVE_PROGRESS_INTERVAL": "0",
+        **TEST_SETTINGS,
         "ARCHIVE_CRAWL_ID": crawl_id,
         "ARCHIVE_WARC_MAX_SIZE": "2000",  # a new WARC (and text) segment for every page
-        "LOG_LEVEL": "INFO",
         **settings,
     }
-    for name, value in all_settings.items():
-        command += ["-s", f"{name}={value}"]
-    return command
+    return crawl_command({"urls": f"{base}/", "follow": "1"}, all_settings)
 
 
 def s3_settings(weed: WeedServer, spool: Path, **more: str) -> dict[str, str]:
@@ -211,7 +207,7 @@ def test_crawl_to_s3_stores_the_archive_layout_manifest_last(
     spool = tmp_path / "spool"
     # Credentials as Scrapy settings this time (the environment has none).
     settings = s3_settings(weed, spool, AWS_ACCESS_KEY_ID=weed.access_key, AWS_SECRET_ACCESS_KEY=weed.secret_key)
-    done = run(crawl_command(base, "complete", settings), process_env(weed, credentials=False))
+    done = run(site_crawl_command(base, "complete", settings), process_env(weed, credentials=False))
     log = done.stdout + done.stderr
     assert done.returncode == 0, log
 
@@ -237,7 +233,7 @@ def test_storage_outage_mid_crawl_loses_nothing(site: tuple[GatedSite, str], tmp
         settings = s3_settings(weed, spool, ARCHIVE_S3_RETRY_TIMES="1", ARCHIVE_S3_RETRY_BACKOFF_BASE="0.1")
         env = process_env(weed)
         crawl = subprocess.Popen(
-            crawl_command(base, "outage", settings), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            site_crawl_command(base, "outage", settings), cwd=ROOT, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
         )
         try:
@@ -267,8 +263,8 @@ def test_storage_outage_mid_crawl_loses_nothing(site: tuple[GatedSite, str], tmp
 
         weed.start()  # same data folder, same ports
         assert not objects(weed, f"{PREFIX}/outage/manifest.json")  # never published early
-        upload_command = [*SCRAPY, "upload", "-s", f"ARCHIVE_SPOOL_DIR={spool}"]
-        upload = run([*upload_command, "-s", f"AWS_ENDPOINT_URL={weed.endpoint_url}"], env)
+        upload = run(scrapy_command("upload", "-s", f"ARCHIVE_SPOOL_DIR={spool}",
+                                    "-s", f"AWS_ENDPOINT_URL={weed.endpoint_url}"), env)
         (tmp_path / "upload.log").write_text(upload.stdout + upload.stderr)
         assert upload.returncode == 0, upload.stdout + upload.stderr
         assert "1 crawls completed, 0 still waiting" in upload.stderr
@@ -297,7 +293,7 @@ def test_unusable_bucket_stops_the_crawl_before_fetching(
         env["AWS_SECRET_ACCESS_KEY"] = "not-the-secret-5ecr3t"
     else:
         settings["ARCHIVE_URI"] = f"s3://no-such-bucket/{PREFIX}"
-    done = run(crawl_command(base, problem, settings), env)
+    done = run(site_crawl_command(base, problem, settings), env)
     log = done.stdout + done.stderr
     assert done.returncode != 0
     assert message in log, log

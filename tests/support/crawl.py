@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sample_site.command import crawl_command, scrapy_command
 from tests.support.rawsite import RawSite
 from tests.support.warcs import read_text_rows
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRAPY = [sys.executable, "-m", "scrapy"]
 
 #: Settings every test crawl uses: no politeness delays on loopback, one worker.
 TEST_SETTINGS = {
@@ -37,7 +36,7 @@ def project_env(env: dict[str, str] | None = None) -> dict[str, str]:
 def run_scrapy(*arguments: str, env: dict[str, str] | None = None, timeout: float = 300,
                ) -> subprocess.CompletedProcess[str]:
     """``scrapy ARGUMENTS...`` from the project folder, its output captured as text."""
-    return subprocess.run([*SCRAPY, *arguments], cwd=ROOT, env=project_env(env), capture_output=True, text=True,
+    return subprocess.run(scrapy_command(*arguments), cwd=ROOT, env=project_env(env), capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -56,16 +55,6 @@ class CrawlResult:
 
     def text_rows(self) -> list[dict[str, Any]]:
         return read_text_rows(self.crawl_dir)
-
-
-def crawl_command(arguments: dict[str, str], settings: dict[str, str]) -> list[str]:
-    """``scrapy crawl articles`` with spider ``arguments`` (``-a``) and ``settings`` (``-s``)."""
-    command = [*SCRAPY, "crawl", "articles"]
-    for name, value in arguments.items():
-        command += ["-a", f"{name}={value}"]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
-    return command
 
 
 def crawl_settings(archive: Path, crawl_id: str, settings: dict[str, str] | None = None) -> dict[str, str]:
