@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sample_site.command import crawl_command, scrapy_command
 from tests.support.rawsite import RawSite
 from tests.support.warcs import read_text_rows
@@ -76,12 +78,17 @@ def crawl_raw_site(
     archive: Path, paths: list[str], arguments: dict[str, str] | None = None,
     settings: dict[str, str] | None = None, site: RawSite | None = None,
 ) -> tuple[RawSite, str, CrawlResult]:
-    """Serve the raw test site, crawl ``paths`` of it as start URLs, and check the crawl ended well."""
+    """Serve the raw test site, crawl ``paths`` of it as start URLs, and check the crawl ended well.
+
+    A crawl that fails is a test failure (``pytest.fail``), never an ``AssertionError``
+    an ``xfail(raises=AssertionError)`` would take for the expected one.
+    """
     site = site or RawSite()
     base = site.start()
     try:
         result = run_crawl(archive, {"urls": ",".join(base + p for p in paths), **(arguments or {})}, settings)
     finally:
         site.stop()
-    assert result.returncode == 0, result.log
+    if result.returncode != 0:
+        pytest.fail(f"the crawl exited with {result.returncode}:\n{result.log}")
     return site, base, result
