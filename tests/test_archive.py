@@ -111,7 +111,7 @@ def test_open_file_is_readable_up_to_last_complete_record(tmp_path: Path) -> Non
     archive.close()
 
 
-def test_location_points_at_the_response(tmp_path: Path) -> None:
+def test_a_written_exchange_says_where_its_response_record_is(tmp_path: Path) -> None:
     archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[])
     locations = write_exchanges(archive, 3)
     archive.close()

@@ -123,7 +123,7 @@ def _read_all(f: BinaryIO) -> Iterator[tuple[StatusAndHeaders, bytes]]:
         yield record.rec_headers, block
 
 
-def test_wet_writer_bytes_read_back_with_warcio() -> None:
+def test_wet_records_read_back_with_warcio_each_its_own_gzip_member() -> None:
     out = io.BytesIO()
     writer = WetWriter(out, "x.warc.wet.gz", wet_fields("crawl-1", "x.warc.gz", "test-extractor/1"))
     row = {"url": "http://example.com/a?b=c", "title": "Title", "text": "First.\n\nSecond.", "language": "de",

@@ -333,7 +333,7 @@ def test_site_learning_drops_a_repeated_line_and_keeps_a_quote_seen_twice() -> N
     assert learned.template_for("https://other.example/news/1/") == frozenset()
 
 
-def test_post_filter_works_before_the_site_has_been_learned() -> None:
+def test_line_rules_strip_widgets_before_the_site_has_been_learned() -> None:
     url, html, paragraphs = _synthetic_page(1, quote=False)
     widgets = "<p>Read also: The river towns vote</p><p>3 min read</p>"
     html = html.replace("<p>" + TEMPLATE_LINE, widgets + "<p>" + TEMPLATE_LINE)
@@ -423,7 +423,7 @@ def test_benchmark_pages_are_all_articles() -> None:
     assert none == []
 
 
-def test_as_dict_is_the_row_without_fingerprints() -> None:
+def test_the_text_row_holds_the_article_without_its_fingerprints() -> None:
     url, html, _ = _synthetic_page(7, quote=False)
     article = extract_article(html, url)
     assert article is not None and article.fingerprints

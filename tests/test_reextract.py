@@ -47,7 +47,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, CrawlResult]:
     return base, result
 
 
-def test_reextract_our_crawl(crawl, tmp_path: Path) -> None:
+def test_reextracting_a_crawl_gives_its_rows_again_pointing_at_the_same_records(crawl, tmp_path: Path) -> None:
     base, result = crawl
     dest = tmp_path / "again"
     done = scrapy_reextract(result.crawl_dir, dest)
@@ -70,14 +70,14 @@ def test_reextract_our_crawl(crawl, tmp_path: Path) -> None:
     }
 
 
-def test_reextract_refuses_to_overwrite(crawl, tmp_path: Path) -> None:
+def test_a_reextraction_never_overwrites_an_earlier_one(crawl, tmp_path: Path) -> None:
     _, result = crawl
     reextract(result.crawl_dir, tmp_path / "once", workers=1)
     with pytest.raises(FileExistsError):
         reextract(result.crawl_dir, tmp_path / "once", workers=1)
 
 
-def test_reextract_a_wget_warc(tmp_path: Path) -> None:
+def test_a_wget_warc_is_reextracted(tmp_path: Path) -> None:
     wget = shutil.which("wget")
     if wget is None:
         pytest.skip("wget is not installed (apt-get install -y wget): cannot make a WARC with another crawler")

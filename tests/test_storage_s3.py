@@ -459,7 +459,9 @@ def stubbed() -> Iterator[tuple[SpoolUploader, Stubber]]:
         ("SlowDown", 503, "cannot use"),
     ],
 )
-def test_check_says_what_is_wrong(stubbed: tuple[SpoolUploader, Stubber], code: str, status: int, message: str) -> None:
+def test_an_unusable_bucket_is_explained_without_the_secret(
+    stubbed: tuple[SpoolUploader, Stubber], code: str, status: int, message: str
+) -> None:
     uploader, stubber = stubbed
     stubber.add_client_error("list_objects_v2", code, "the server says no", status)
     with pytest.raises(S3StorageError, match=message) as raised:
@@ -485,7 +487,7 @@ def test_an_object_that_changed_after_upload_blocks_the_manifest(
     crawl.release()
 
 
-def test_verify_stored_compares_size_then_checksum_then_etag() -> None:
+def test_an_upload_counts_only_when_stored_size_and_checksum_or_etag_match() -> None:
     head = {"ContentLength": 3, "ChecksumSHA256": "c2hh", "ETag": '"abc"'}
     assert verify_stored(head, "k", 3, "c2hh", lambda: "unused") == "c2hh"
     with pytest.raises(VerificationError, match="4 bytes sent"):
@@ -498,7 +500,7 @@ def test_verify_stored_compares_size_then_checksum_then_etag() -> None:
         verify_stored(no_checksum, "k", 3, "x", lambda: "0" * 32)
 
 
-def test_expected_checksum_matches_part_boundaries(tmp_path: Path) -> None:
+def test_the_expected_checksum_is_s3s_composite_of_the_parts_and_catches_a_changed_file(tmp_path: Path) -> None:
     path = tmp_path / "f"
     data = os.urandom(2 * MiB)  # exactly two parts: no empty third one
     path.write_bytes(data)
@@ -512,7 +514,7 @@ def test_expected_checksum_matches_part_boundaries(tmp_path: Path) -> None:
         expected_checksum(path, "0" * 64, MiB)
 
 
-def test_policy_backoff_and_parts() -> None:
+def test_retries_back_off_up_to_a_cap_and_big_files_stay_within_10000_parts() -> None:
     policy = UploadPolicy(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB, backoff_base=2, backoff_max=10)
     assert [policy.backoff(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]
     assert policy.part_size(8 * MiB - 1) is None
@@ -520,7 +522,7 @@ def test_policy_backoff_and_parts() -> None:
     assert policy.part_size(200_000 * MiB) == 32 * MiB  # at most 10,000 parts, as boto3 adjusts it
 
 
-def test_destination_keys_and_uri_credentials() -> None:
+def test_an_s3_uri_gives_bucket_and_prefix_and_an_error_never_shows_its_secret() -> None:
     destination = S3Destination.from_uri("s3://KEY:SECRET@bucket/some/prefix/")
     assert destination == S3Destination("bucket", "some/prefix")
     assert destination.key("crawl", "warc/a.warc.gz") == "some/prefix/crawl/warc/a.warc.gz"
@@ -531,7 +533,7 @@ def test_destination_keys_and_uri_credentials() -> None:
     assert "SECRET" not in str(raised.value)
 
 
-def test_redact_secrets_and_failure_stats() -> None:
+def test_secrets_are_masked_in_log_lines_and_only_failures_above_zero_fail_the_crawl() -> None:
     record = logging.LogRecord("scrapy.crawler", logging.INFO, __file__, 1, "settings: %s", ("{'K': 's3cr3t'}",), None)
     RedactSecrets(["s3cr3t"]).filter(record)
     assert record.getMessage() == "settings: {'K': '***'}"
