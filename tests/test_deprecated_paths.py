@@ -24,5 +24,5 @@ def test_an_old_class_path_loads_the_new_class_and_warns(old: str, new: str) -> 
 
 
 def test_an_unknown_old_style_path_still_fails() -> None:
-    with pytest.raises(ModuleNotFoundError):
+    with pytest.raises(ModuleNotFoundError, match=r"No module named 'scraper\.no_such_module'"):
         load_object("scraper.no_such_module.Thing")

@@ -80,14 +80,6 @@ def test_derived_files_are_in_the_manifest(crawl) -> None:
     assert result.manifest["stats"]["archive/wet/records"] == len(result.text_rows())
 
 
-def test_cdxj_of_a_single_warc_written_directly(crawl, tmp_path: Path) -> None:
-    _, result = crawl
-    warc_path = result.warc_files()[0]
-    lines = write_cdxj(warc_path, tmp_path / "one.cdxj")
-    assert lines == len((tmp_path / "one.cdxj").read_text().splitlines()) > 0
-    assert not list(tmp_path.glob("*.open"))
-
-
 # -- WET -------------------------------------------------------------------------------
 
 
@@ -215,10 +207,13 @@ def test_wacz_local_headers_are_plain_zip_for_small_entries(crawl) -> None:
             assert sizes == (info.compress_size, info.file_size), info.filename
 
 
-def test_index_written_with_the_warc_equals_cdxj_indexers(crawl, tmp_path: Path) -> None:
+def test_a_warc_indexed_on_its_own_gives_the_index_the_crawl_wrote(crawl, tmp_path: Path) -> None:
+    """The crawl indexes records as it writes them; cdxj-indexer reading a WARC back agrees, line for line."""
     _, result = crawl
     assert "archive/indexes/lines" not in result.manifest["stats"]  # no WARC was read back to index it
     for warc_path in result.warc_files():
         ours = result.crawl_dir / "indexes" / warc_path.name.replace(".warc.gz", ".cdxj")
-        write_cdxj(warc_path, tmp_path / "theirs.cdxj")
+        lines = write_cdxj(warc_path, tmp_path / "theirs.cdxj")
         assert ours.read_bytes() == (tmp_path / "theirs.cdxj").read_bytes()
+        assert lines == len(ours.read_text().splitlines()) == len(PAGES) + 1  # and robots.txt
+    assert [p.name for p in tmp_path.iterdir()] == ["theirs.cdxj"]  # written whole: no .open left

@@ -148,7 +148,8 @@ def test_the_pool_replaces_dead_workers_and_gives_up_on_workers_that_keep_dying(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(report["pids"]) == 2  # two workers shared the jobs
-    assert "died" in report["died"]
+    died = re.fullmatch(r"extraction worker (\d+) died", report["died"])
+    assert died and int(died[1]) in report["pids"], report["died"]  # the job failed, naming its worker
     assert "(exit code 9)" in done.stderr  # the fork server told the pool how its worker ended
     assert len(report["replacement"]) == 1  # a new worker took the dead one's place
     assert report["error"] == "invalid literal for int() with base 10: 'not a number'"  # errors cross as they are

@@ -73,8 +73,11 @@ def test_reextracting_a_crawl_gives_its_rows_again_pointing_at_the_same_records(
 def test_a_reextraction_never_overwrites_an_earlier_one(crawl, tmp_path: Path) -> None:
     _, result = crawl
     reextract(result.crawl_dir, tmp_path / "once", workers=1)
+    before = {path: path.read_bytes() for path in (tmp_path / "once").rglob("*") if path.is_file()}
     with pytest.raises(FileExistsError):
         reextract(result.crawl_dir, tmp_path / "once", workers=1)
+    after = {path: path.read_bytes() for path in (tmp_path / "once").rglob("*") if path.is_file()}
+    assert after == before and tmp_path / "once" / "manifest.json" in after
 
 
 def test_a_wget_warc_is_reextracted(tmp_path: Path) -> None:
