@@ -25,13 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import warc
 from scraper.archive.cdxj import is_warc_name, warc_stem
 from scraper.archive.manifest import MANIFEST_NAME, completed_file
+from scraper.archive.reader import FILE_DAMAGE, ArchiveReader, ReadRecord
 from scraper.archive.segments import text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
@@ -52,9 +51,6 @@ MAX_HTML_BYTES = 16 << 20
 #: A batch sent to a worker: this many records or this many bytes, whichever comes first.
 BATCH_RECORDS = 16
 BATCH_BYTES = 4 << 20
-READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError)
-#: warcio also raises AttributeError on a WARC header block cut short.
-PARSE_ERRORS = (*READ_ERRORS, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -133,8 +129,8 @@ def _content_type(record: ArcWarcRecord) -> str:
 
 def _skip_reason(record: ArcWarcRecord) -> str | None:
     """Why a record is no extraction job (a counter name), or None if it is one."""
-    if record.length is None:  # warcio yields a header block cut by the end of the file so
-        return "cut_records"
+    if record.length is None:  # a header block cut by the end of the file: the reader counts it
+        return "cut_head"
     if record.rec_type == "revisit":
         return "revisits"
     if record.rec_type not in ("response", "resource"):
@@ -148,11 +144,11 @@ def _skip_reason(record: ArcWarcRecord) -> str | None:
     return None
 
 
-def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Counter[str]) -> HtmlRecord | None:
-    """Read one HTML record's decoded payload; None (counted) if it cannot be read."""
+def _html_record(item: ReadRecord, reader: ArchiveReader, warc_name: str, counts: Counter[str]) -> HtmlRecord | None:
+    """Read one HTML record's decoded payload; None (counted) if it cannot be read whole."""
+    record, offset = item.record, item.offset
     headers = record.rec_headers
     payload_digest = headers.get_header("WARC-Payload-Digest") or ""
-    limited = record.raw_stream  # warcio's reader limited to the record's Content-Length
     tee = None
     if not payload_digest:
         tee = _DigestTee(record.raw_stream, record.http_headers is not None and warc.is_chunked(record.http_headers))
@@ -162,20 +158,19 @@ def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Cou
     try:
         html = record.content_stream().read(MAX_HTML_BYTES + 1)
     except (zlib.error, OSError, ValueError, EOFError) as error:
+        if reader.finish(item) or not item.whole:
+            return None  # the file is cut or damaged here: the reader says so
         counts["decode_errors"] += 1
         logger.info("Cannot decode %s at %s:%d: %r", headers.get_header("WARC-Target-URI"), warc_name, offset, error)
         return None
     if len(html) > MAX_HTML_BYTES:
         counts["too_large"] += 1
         return None
-    rest = tee if tee is not None else limited
-    while rest.read(1 << 16):  # what decoders leave unread (a chunked body's trailer)
+    rest = tee if tee is not None else item.block
+    while rest.read(1 << 16):  # what decoders leave unread (a chunked body's trailer), hashed by the tee
         pass
-    if getattr(limited, "limit", 0) > 0:  # the file ends inside this record
-        counts["cut_records"] += 1
-        logger.warning("%s:%d: the file ends inside the record of %s", warc_name, offset,
-                       headers.get_header("WARC-Target-URI"))
-        return None
+    if reader.finish(item) or not item.whole:
+        return None  # cut short by the end of the file: counted by html_records
     if tee is not None:
         payload_digest = tee.label()
     return HtmlRecord(
@@ -191,32 +186,31 @@ def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Cou
 
 
 def html_records(path: Path, counts: Counter[str]) -> Iterator[HtmlRecord]:
-    """The HTML responses of one WARC, streamed; everything else is counted and skipped.
+    """The HTML responses of one WARC or ARC, streamed; everything else is counted and skipped.
 
-    Only warcio's reading is guarded: a damaged file ends the file, counted and logged.
+    A record the file does not hold whole is counted ``cut_records`` (never extracted: no
+    half page), and a file that ends or stops parsing where no whole record ends is
+    counted once in ``files_cut`` and logged.
     """
-    with open(path, "rb") as f:
-        iterator = ArchiveIterator(f, arc2warc=True)
-        records = iter(iterator)
-        offset = 0
-        while True:
-            try:
-                record = next(records, None)
-                if record is None:
-                    return
-                offset = iterator.offset  # where this record starts (before it is read)
-                counts["records"] += 1
-                reason = _skip_reason(record)
-                job = None if reason else _html_record(record, path.name, offset, counts)
-            except PARSE_ERRORS as error:
-                counts["files_cut"] += 1
-                logger.warning("%s stops being readable after offset %d: %r", path, offset, error)
-                return
-            if reason:
-                counts[reason] += 1
-            elif job is not None:
-                counts["html_records"] += 1
-                yield job
+    reader = ArchiveReader(path, arc2warc=True)
+    for item in reader:
+        counts["records"] += 1
+        reason = _skip_reason(item.record)
+        job = None if reason else _html_record(item, reader, path.name, counts)
+        reader.finish(item)
+        if not item.whole:
+            reason = "cut_records"
+            logger.warning("%s:%d: the file ends inside the record of %s", path.name, item.offset,
+                           item.record.rec_headers.get_header("WARC-Target-URI"))
+        if reason:
+            counts[reason] += 1
+        elif job is not None:
+            counts["html_records"] += 1
+            yield job
+    file_damage = [d for d in reader.damage if d.kind in FILE_DAMAGE]
+    if file_damage:
+        counts["files_cut"] += 1
+        logger.warning("%s: %s", path, file_damage[0].message)
 
 
 # -- extraction in worker processes --------------------------------------------------------
