@@ -29,8 +29,8 @@ from cdxj_indexer.main import CompressedWriter
 
 from scraper.archive.cdxj import index_name, is_warc_name, merged_cdxj_lines, write_cdxj
 from scraper.archive.manifest import CompletedFile
+from scraper.archive.textrows import read_text_rows
 from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
-from scraper.archive.wet import read_text_rows
 from scraper.files import atomic_file, file_sha256
 
 if TYPE_CHECKING:

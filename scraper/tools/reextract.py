@@ -31,7 +31,7 @@ from scraper.archive import warc
 from scraper.archive.cdxj import is_warc_name, warc_stem
 from scraper.archive.manifest import MANIFEST_NAME, completed_file
 from scraper.archive.reader import FILE_DAMAGE, ArchiveReader, ReadRecord
-from scraper.archive.segments import text_row_bytes
+from scraper.archive.textrows import text_row, text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions, extractor_name
@@ -319,27 +319,6 @@ class _Workers:
         self._selector.close()
 
 
-def text_row(job: HtmlRecord, article: Article, extractor: str) -> dict[str, Any]:
-    """A row of ``text/*.jsonl.gz``, the schema of :func:`scraper.pipelines.article_row`."""
-    return {
-        "url": job.url,
-        "title": article.title,
-        "text": article.text,
-        "authors": article.authors,
-        "published": article.published,
-        "language": article.language,
-        "site_name": article.site_name,
-        "description": article.description,
-        "canonical_url": article.canonical_url,
-        "fetched_at": job.warc_date,
-        "warc_filename": job.warc_filename,
-        "warc_record_id": job.warc_record_id,
-        "warc_offset": job.warc_offset,
-        "payload_digest": job.payload_digest,
-        "extractor": extractor,
-    }
-
-
 def batches(jobs: Iterable[HtmlRecord]) -> Iterator[list[HtmlRecord]]:
     batch: list[HtmlRecord] = []
     size = 0
@@ -418,7 +397,7 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
         counts["not_article"] += 1
     else:
         counts["articles"] += 1
-        outputs.write(text_row(job, result, extractor))
+        outputs.write(text_row(job.url, result.as_dict(), job, extractor))
 
 
 def _reextract_file(path: Path, workers: _Workers, outputs: _Outputs, options: ExtractionOptions,
