@@ -15,8 +15,12 @@ from typing import Any, Protocol
 
 from scraper.archive import warc
 
-__all__ = ["ARTICLE_FIELDS", "TEXT_ROW_FIELDS", "ResponsePlace", "read_text_rows", "text_row",
+__all__ = ["ARTICLE_FIELDS", "HTML_TYPES", "TEXT_ROW_FIELDS", "ResponsePlace", "read_text_rows", "text_row",
            "text_row_bytes"]
+
+#: The content types of the pages that get a text row (and a page in a WACZ's pages list):
+#: the crawl's spider, ``scrapy reextract`` and the WACZ builder all ask this.
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 #: What the extractor gives, in row order.
 ARTICLE_FIELDS = ("title", "text", "authors", "published", "language", "site_name", "description",

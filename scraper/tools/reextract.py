@@ -31,7 +31,7 @@ from scraper.archive import warc
 from scraper.archive.cdxj import is_warc_name, warc_stem
 from scraper.archive.manifest import MANIFEST_NAME, completed_file
 from scraper.archive.reader import FILE_DAMAGE, ArchiveReader, ReadRecord
-from scraper.archive.textrows import text_row, text_row_bytes
+from scraper.archive.textrows import HTML_TYPES, text_row, text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions, extractor_name
@@ -43,7 +43,6 @@ __all__ = ["HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reext
 
 logger = logging.getLogger(__name__)
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Record types that hold no page to extract, counted by name.
 OTHER_TYPES = ("warcinfo", "request", "metadata", "conversion", "continuation")
 #: Bigger decoded HTML payloads are skipped (counted): no article page is that large.
