@@ -2,7 +2,7 @@
 
 Works on our crawls and on WARCs from other crawlers (wget, Heritrix, Browsertrix):
 records are streamed with warcio and their decoded payloads (chunked and gzip bodies
-undone) sent in batches to a process pool; rows are written in record order. Odd
+undone) sent in batches to the extraction workers; rows are written in record order. Odd
 records (revisits, truncated, segmented, non-HTML, undecodable) are counted, never
 fatal; a WARC cut short yields the records before the cut.
 """
@@ -13,9 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import pickle
-import selectors
-import socket
 import time
 import zlib
 from collections import Counter, deque
@@ -36,8 +33,8 @@ from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions, extractor_name
 from scraper.files import write_atomically
-from scraper.workers.forkserver import ForkedWorker, start_extraction_server
-from scraper.workers.protocol import FRAME_HEADER, read_message
+from scraper.workers.client import BlockingPool, Job
+from scraper.workers.forkserver import start_extraction_server
 
 __all__ = ["HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
 
@@ -229,95 +226,6 @@ def extract_batch(jobs: list[HtmlRecord], options: ExtractionOptions) -> list[Ar
     return results
 
 
-class _Batch:
-    """A batch of records sent to a worker, and its results once they are back."""
-
-    def __init__(self, jobs: list[HtmlRecord]):
-        self.jobs = jobs
-        self.results: list[Article | str | None] | None = None
-
-
-class _Workers:
-    """Extraction workers forked from the crawl's fork server, one batch in hand each.
-
-    The server loaded the extractor once; multiprocessing's children would each import
-    again the script that started the command (``bin/scrapy``: Scrapy again, in every
-    worker). Jobs and answers go over one socket per worker, framed as the
-    crawl's pool frames them (:mod:`scraper.workers.protocol`). A worker has a single
-    batch at a time, so neither side can block writing while the other does too.
-    """
-
-    def __init__(self, size: int):
-        server = start_extraction_server()
-        self._selector = selectors.DefaultSelector()
-        self._processes: dict[socket.socket, ForkedWorker] = {}
-        self._held: dict[socket.socket, _Batch | None] = {}
-        try:
-            for _ in range(size):
-                ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    process = server.fork(theirs)
-                except BaseException:
-                    ours.close()
-                    raise
-                finally:
-                    theirs.close()
-                self._processes[ours] = process
-                self._held[ours] = None
-                self._selector.register(ours, selectors.EVENT_READ)
-        except BaseException:
-            self.close()
-            raise
-
-    def has_idle(self) -> bool:
-        return any(batch is None for batch in self._held.values())
-
-    def send(self, batch: _Batch, options: ExtractionOptions) -> None:
-        """Give ``batch`` to an idle worker (there must be one)."""
-        sock = next(sock for sock, held in self._held.items() if held is None)
-        message = pickle.dumps((extract_batch, (batch.jobs, options)), protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            sock.sendall(FRAME_HEADER.pack(len(message)) + message)
-        except OSError as error:  # broken pipe, reset: the worker is gone
-            raise self._died(sock) from error
-        self._held[sock] = batch
-
-    def receive(self) -> None:
-        """Wait for a worker's answer and store it in its batch."""
-        for key, _ in self._selector.select():
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            batch = self._held[sock]
-            try:
-                message = read_message(sock)
-            except OSError as error:
-                raise self._died(sock) from error
-            if message is None or batch is None:
-                raise self._died(sock)
-            ok, value = pickle.loads(message)
-            if not ok:
-                raise value
-            batch.results = value
-            self._held[sock] = None
-            return
-
-    def _died(self, sock: socket.socket) -> RuntimeError:
-        process = self._processes[sock]
-        process.join(5)
-        return RuntimeError(f"extraction worker {process.pid} died (exit code {process.exitcode})")
-
-    def close(self) -> None:
-        """Close the workers' sockets (each reads the end and exits) and wait for them."""
-        for sock in self._processes:
-            self._selector.unregister(sock)
-            sock.close()
-        for process in self._processes.values():
-            process.join(10)
-        self._processes.clear()
-        self._held.clear()
-        self._selector.close()
-
-
 def batches(jobs: Iterable[HtmlRecord]) -> Iterator[list[HtmlRecord]]:
     batch: list[HtmlRecord] = []
     size = 0
@@ -399,26 +307,24 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
         outputs.write(text_row(job.url, result.as_dict(), job, extractor))
 
 
-def _reextract_file(path: Path, workers: _Workers, outputs: _Outputs, options: ExtractionOptions,
+def _reextract_file(path: Path, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
                     counts: Counter[str], max_pending: int) -> None:
     """Stream one WARC through the workers; results are written in record order."""
-    pending: deque[_Batch] = deque()
+    pending: deque[tuple[list[HtmlRecord], Job]] = deque()
 
     def write_done() -> None:
-        while pending and pending[0].results is not None:
-            batch = pending.popleft()
-            for job, result in zip(batch.jobs, batch.results or [], strict=True):
+        while pending and pending[0][1].done:
+            jobs, answer = pending.popleft()
+            for job, result in zip(jobs, answer.result(), strict=True):
                 _record_result(job, result, outputs, outputs.extractor, counts)
 
     for jobs in batches(html_records(path, counts)):
-        while not workers.has_idle() or len(pending) >= max_pending:
-            workers.receive()
+        while len(pending) >= max_pending:
+            workers.wait()
             write_done()
-        batch = _Batch(jobs)
-        pending.append(batch)
-        workers.send(batch, options)
+        pending.append((jobs, workers.submit(extract_batch, jobs, options)))
     while pending:
-        workers.receive()
+        workers.wait()
         write_done()
 
 
@@ -436,7 +342,7 @@ def reextract(source: Path, dest: Path, *, options: ExtractionOptions | None = N
     clock = time.monotonic()
     workers = workers or os.cpu_count() or 1
     written: list[Path] = []
-    pool = _Workers(workers)
+    pool = BlockingPool(workers, start_extraction_server())
     try:
         for path in warcs:
             outputs = _Outputs(dest, path, extractor, gzip_level)
