@@ -22,10 +22,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import warc
 from scraper.archive.cdxj import is_warc_name, warc_stem
+from scraper.archive.codings import DecodeError, TooLarge, decode_body
 from scraper.archive.manifest import MANIFEST_NAME, completed_file
 from scraper.archive.reader import FILE_DAMAGE, ArchiveReader, ReadRecord
 from scraper.archive.textrows import HTML_TYPES, text_row, text_row_bytes
@@ -123,6 +125,18 @@ def _content_type(record: ArcWarcRecord) -> str:
     return record.rec_headers.get_header("Content-Type") or ""
 
 
+def _content_encoding(record: ArcWarcRecord) -> str:
+    return (record.http_headers.get_header("Content-Encoding") or "") if record.http_headers is not None else ""
+
+
+def _entity_body(record: ArcWarcRecord) -> Any:
+    """The payload with chunking undone and its content coding kept (we decode it, not warcio)."""
+    if record.http_headers is not None and \
+            (record.http_headers.get_header("Transfer-Encoding") or "").strip().lower() == "chunked":
+        return ChunkedDataReader(record.raw_stream)
+    return record.raw_stream
+
+
 def _skip_reason(record: ArcWarcRecord) -> str | None:
     """Why a record is no extraction job (a counter name), or None if it is one."""
     if record.length is None:  # a header block cut by the end of the file: the reader counts it
@@ -152,15 +166,15 @@ def _html_record(item: ReadRecord, reader: ArchiveReader, warc_name: str, counts
     if headers.get_header("WARC-Truncated"):
         counts["truncated_records"] += 1  # extracted all the same: a cut page still has its text
     try:
-        html = record.content_stream().read(MAX_HTML_BYTES + 1)
-    except (zlib.error, OSError, ValueError, EOFError) as error:
+        html = decode_body(_entity_body(record).read(MAX_HTML_BYTES + 1), _content_encoding(record), MAX_HTML_BYTES)
+    except TooLarge:
+        counts["too_large"] += 1
+        return None
+    except (DecodeError, zlib.error, OSError, EOFError) as error:
         if reader.finish(item) or not item.whole:
             return None  # the file is cut or damaged here: the reader says so
         counts["decode_errors"] += 1
         logger.info("Cannot decode %s at %s:%d: %r", headers.get_header("WARC-Target-URI"), warc_name, offset, error)
-        return None
-    if len(html) > MAX_HTML_BYTES:
-        counts["too_large"] += 1
         return None
     rest = tee if tee is not None else item.block
     while rest.read(1 << 16):  # what decoders leave unread (a chunked body's trailer), hashed by the tee
