@@ -7,6 +7,8 @@ for ``ARCHIVE_ACCEPT_ENCODING`` (gzip, deflate by default), and reextract decode
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -62,6 +64,11 @@ def test_br_and_zstd_pages_are_crawled_then_reextracted_and_verified(tmp_path: P
 
     report = verify_crawl(result.crawl_dir)
     assert report.ok, report.summary()
+    # The console script, from a folder outside the project.
+    script = Path(sys.executable).parent / "news-archiver"
+    done = subprocess.run([str(script), "verify", str(result.crawl_dir)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "OK: no faults" in done.stdout, done.stdout + done.stderr
 
     again = reextract(result.crawl_dir, tmp_path / "again", workers=1)
     counts = again.counts
