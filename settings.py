@@ -46,6 +46,10 @@ ARCHIVE_WET = True
 ARCHIVE_CONTACT = "https://example.org/news-archiver; archive@example.org"
 # User-Agent template: {version} and {contact} are filled in.
 ARCHIVE_USER_AGENT = "news-archiver/{version} (+{contact})"
+# The content codings asked of servers (Accept-Encoding). gzip and deflate, as Heritrix asks:
+# every replay and analysis tool decodes them. br and zstd save bandwidth, but warcio 1.8
+# (and so pywb and cdxj-indexer) cannot read them; our own readers can.
+ARCHIVE_ACCEPT_ENCODING = "gzip, deflate"
 # Retry backoff: seconds before the first retry (doubled each time), and the cap,
 # also applied to a server's Retry-After.
 ARCHIVE_RETRY_BACKOFF_BASE = 1.0
@@ -92,6 +96,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.ArchiveUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scraper.middlewares.RetryAfterMiddleware": 550,
+    # Before Scrapy's HttpCompressionMiddleware (590), which would ask for br and zstd.
+    "scraper.middlewares.AcceptEncodingMiddleware": 580,
     # Next to the downloader: sees every response before decompression and redirects.
     "scraper.middlewares.WarcCaptureMiddleware": 950,
 }

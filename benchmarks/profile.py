@@ -52,7 +52,7 @@ CRAWL_RULES: list[tuple[str, str, str | None]] = [
     ("WARC: gzip of records", "scraper/archive/warc.py", r"gzip_member"),
     ("WARC: digests and record framing", "scraper/archive/warc.py", None),
     ("WARC: writes and file sha256", "scraper/archive/segments.py", r"SegmentFile\.(append|close)"),
-    ("text rows: JSON, gzip, write", "scraper/archive/segments.py", r"text_row_bytes|write_text_row"),
+    ("text rows: JSON, gzip, write", "scraper/archive/(segments|textrows).py", r"text_row_bytes|write_text_row"),
     ("WARC: writes and file sha256", "scraper/archive/segments.py", r"write_exchange"),
     ("derivers: CDXJ index", "scraper/archive/cdxj.py", None),
     ("WET records", "scraper/archive/wet.py", None),
@@ -245,7 +245,8 @@ def component_costs(site: BenchSite, pages: int, passes: int = 2) -> list[tuple[
     from scrapy.http import HtmlResponse
 
     from scraper.archive import warc
-    from scraper.archive.segments import SegmentFile, text_row_bytes
+    from scraper.archive.segments import SegmentFile
+    from scraper.archive.textrows import text_row_bytes
     from scraper.extract.extractor import extract_article
     from scraper.extract.model import ExtractionOptions
 

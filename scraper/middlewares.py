@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECORD_META_KEY",
+    "AcceptEncodingMiddleware",
     "ArchiveRobotsTxtMiddleware",
     "ArchiveUserAgentMiddleware",
     "RetryAfterMiddleware",
@@ -218,3 +219,21 @@ class ArchiveUserAgentMiddleware(UserAgentMiddleware):
         user_agent = template.format(version=__version__, contact=settings.get("ARCHIVE_CONTACT", ""))
         return cls(user_agent)
 
+
+class AcceptEncodingMiddleware:
+    """Asks servers only for the content codings of ``ARCHIVE_ACCEPT_ENCODING``.
+
+    The archive keeps bodies as they came: a coding the replay tools cannot decode would
+    make its records unreadable to them. A request that sets its own header keeps it.
+    """
+
+    def __init__(self, accept_encoding: str):
+        self.accept_encoding = accept_encoding
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AcceptEncodingMiddleware:
+        return cls(crawler.settings.get("ARCHIVE_ACCEPT_ENCODING"))
+
+    def process_request(self, request: Request) -> None:
+        if self.accept_encoding:
+            request.headers.setdefault(b"Accept-Encoding", self.accept_encoding)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from scraper.archive.textrows import text_row
 from scraper.extensions import ArchiveExtension
 from scraper.extract.boilerplate import SiteBoilerplate
 from scraper.extract.job import extract_page
@@ -28,31 +29,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["ArticleTextPipeline", "article_row"]
+__all__ = ["ArticleTextPipeline"]
 
 logger = logging.getLogger(__name__)
-
-
-def article_row(candidate: ArticleCandidate, article: dict[str, Any], extractor: str) -> dict[str, Any]:
-    """One row of ``text/*.jsonl.gz``; the schema is documented in the README."""
-    record = candidate.record
-    return {
-        "url": candidate.url,
-        "title": article["title"],
-        "text": article["text"],
-        "authors": article["authors"],
-        "published": article["published"],
-        "language": article["language"],
-        "site_name": article["site_name"],
-        "description": article["description"],
-        "canonical_url": article["canonical_url"],
-        "fetched_at": record.warc_date,
-        "warc_filename": record.warc_filename,
-        "warc_record_id": record.warc_record_id,
-        "warc_offset": record.warc_offset,
-        "payload_digest": record.payload_digest,
-        "extractor": extractor,
-    }
 
 
 class ArticleTextPipeline:
@@ -179,6 +158,6 @@ class ArticleTextPipeline:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
         self.site_boilerplate.observe(item.url, article.pop("fingerprints"))
-        row = article_row(item, article, self.extractor)
+        row = text_row(item.url, article, item.record, self.extractor)
         await self._archive.write_text_row(row)
         return row

@@ -23,6 +23,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from scraper.archive import textrows
 from scraper.items import ArticleCandidate, PageDiscovery
 from scraper.middlewares import RECORD_META_KEY
 
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+#: Scrapy gives header values as bytes.
+HTML_TYPES = tuple(content_type.encode("ascii") for content_type in textrows.HTML_TYPES)
 
 
 def split_list(value: str | Iterable[str] | None) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -20,6 +21,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.archive.textrows import TEXT_ROW_FIELDS
 from scraper.archive.verify import verify_crawl
 from scraper.extract.model import extractor_name
 from scraper.tools.reextract import find_warcs, html_records, reextract
@@ -57,6 +59,10 @@ def test_reextracting_a_crawl_gives_its_rows_again_pointing_at_the_same_records(
     key = ("url", "warc_filename", "warc_offset", "warc_record_id", "payload_digest", "fetched_at")
     assert sorted(tuple(r[k] for k in key) for r in rows) == sorted(tuple(r[k] for k in key) for r in before)
     assert {r["url"] for r in rows} == {base + p for p in ARTICLES}
+    # The README's schema, field for field and in order, from the crawl and from reextract alike.
+    schema = (ROOT / "README.md").read_text().split("### Text rows", 1)[1].split("\n#", 1)[0]
+    assert list(TEXT_ROW_FIELDS) == re.findall(r"^\| `(\w+)` \|", schema, re.MULTILINE)
+    assert all(list(row) == list(TEXT_ROW_FIELDS) for row in rows + before)
     for row in rows:
         assert row["extractor"] == extractor_name()
         assert all(paragraph in row["text"] for paragraph in ARTICLE_PARAGRAPHS)

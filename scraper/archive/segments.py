@@ -9,7 +9,6 @@ Scrapy glue calls it from one writer thread. It knows nothing of Scrapy or S3.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from scraper.archive import warc
 from scraper.archive.cdxj import cdxj_line, index_name
 from scraper.archive.manifest import CompletedFile
+from scraper.archive.textrows import text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.files import fsync_folder, open_path
 
@@ -30,7 +30,6 @@ __all__ = [
     "Deriver",
     "ResponseLocation",
     "SegmentFile",
-    "text_row_bytes",
 ]
 
 class Deriver(Protocol):
@@ -95,12 +94,6 @@ class SegmentFile:
         fsync_folder(self.final_path.parent)
         relpath = self.final_path.relative_to(crawl_dir).as_posix()
         return CompletedFile(self.final_path, relpath, self.size, self._sha256.hexdigest())
-
-
-def text_row_bytes(row: dict[str, Any], gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> bytes:
-    """One JSONL row as its own gzip member (a cut file keeps its whole rows)."""
-    line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return warc.gzip_member(line.encode("utf-8"), gzip_level)
 
 
 class CrawlArchive:

@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive.cdxj import is_warc_name
 from scraper.archive.manifest import MANIFEST_NAME
-from scraper.archive.warc import PayloadDigester, is_chunked, parse_digest
+from scraper.archive.reader import READ_ERRORS, ArchiveReader, Damage
 from scraper.files import file_sha256
 
 __all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl"]
@@ -34,8 +32,6 @@ __all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl"]
 logger = logging.getLogger(__name__)
 
 READ_BLOCK = 1 << 20
-#: What a cut or corrupt gzip/WARC file raises while being read.
-READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError)
 
 
 @dataclass(frozen=True)
@@ -148,103 +144,29 @@ def check_manifest(crawl_dir: Path, report: VerifyReport) -> dict[str, str]:
 # -- WARC files -----------------------------------------------------------------------
 
 
-def _drain(stream: Any, digester: PayloadDigester | None) -> None:
-    while block := stream.read(READ_BLOCK):
-        if digester is not None:
-            digester.update(block)
-
-
-def _payload_digester(record: ArcWarcRecord) -> PayloadDigester | None:
-    """Our own payload digest for an HTTP record that claims one: warcio's covers chunk framing."""
-    declared = parse_digest(record.rec_headers.get_header("WARC-Payload-Digest") or "")
-    if record.http_headers is None or declared is None:
-        return None
-    return PayloadDigester(is_chunked(record.http_headers), algorithm=declared[0], legacy=True)
-
-
-#: What warcio raises on a damaged file, besides read errors: a WARC header block cut
-#: short reaches its HTTP parser without a target URI.
-PARSE_ERRORS = (*READ_ERRORS, AttributeError)
-
-
 def scan_records(path: Path, relpath: str, report: VerifyReport) -> Iterator[tuple[int, ArcWarcRecord]]:
     """Every record of a WARC with its offset, read to its end so its digests are checked.
 
-    Digest mismatches and a file that stops parsing before its end are faults. Only
-    warcio's reading is guarded: an error in the caller's code is not taken for damage.
+    Each damage the reader finds (a digest mismatch, a cut, a file that stops parsing
+    before its end) is a fault of ``relpath``.
     """
-    offset = end = 0
-    records_read = 0
-    with open(path, "rb") as f:
-        iterator = ArchiveIterator(f, check_digests=True)
-        records = iter(iterator)
-        while True:
-            try:
-                record = next(records, None)
-                if record is None:
-                    break
-                digester = _payload_digester(record)
-                _drain(record.raw_stream, digester)
-                offset = iterator.get_record_offset()
-                end = offset + iterator.get_record_length()
-            except PARSE_ERRORS as error:
-                report.fault(relpath, f"unreadable after offset {offset}: {error!r}")
-                return
-            records_read += 1
-            _record_faults(record, offset, relpath, report, digester)
-            decompressor = iterator.reader.decompressor
-            if decompressor is not None and not decompressor.eof:
-                report.fault(relpath, f"the gzip member of the record at offset {offset} is cut short")
-            yield offset, record
-        f.seek(0)
-        compressed = f.read(2) == b"\x1f\x8b"
-        f.seek(end)
-        if records_read:
-            _tail_faults(f.read(READ_BLOCK), compressed=compressed, offset=offset, relpath=relpath, report=report)
-        else:
-            report.fault(relpath, "holds no readable WARC record")
-
-
-def _tail_faults(tail: bytes, *, compressed: bool, offset: int, relpath: str, report: VerifyReport) -> None:
-    """What follows the last whole record: nothing (gzip), or its closing CRLF CRLF."""
-    if tail.strip(b"\r\n"):  # warcio ends quietly at a record whose headers are cut
-        report.fault(relpath, f"bytes after the last whole record (at offset {offset}) are not a record: "
-                              "the file is cut or damaged")
-    elif not compressed and tail != b"\r\n\r\n":
-        report.fault(relpath, f"the last record (at offset {offset}) lacks its closing CRLF CRLF: the file is cut")
-
-
-def _record_faults(record: ArcWarcRecord, offset: int, relpath: str, report: VerifyReport,
-                   digester: PayloadDigester | None) -> None:
-    """A record cut short by the end of the file, or whose digests do not match.
-
-    The payload digest of an HTTP record is checked as WARC 1.1 defines it (the payload
-    de-chunked, :class:`~scraper.archive.warc.PayloadDigester`), not as warcio computes
-    it; a digest over the chunk framing, as older crawlers wrote it, is counted
-    (``legacy_payload_digest``), not taken for damage."""
-    record_id = record.rec_headers.get_header("WARC-Record-ID")
-    if record.length is None:  # warcio yields a header block cut short as a record without one
-        report.fault(relpath, f"record at offset {offset} has no Content-Length: its headers are cut or damaged")
-        return
-    missing = getattr(record.raw_stream, "limit", 0)
-    if missing:  # the file ends inside this record: warcio stops without a word
-        report.fault(relpath, f"record {record_id} at offset {offset} is cut short: "
-                              f"{missing} bytes of its block are missing")
-    checker = record.digest_checker
-    problems = list(checker.problems)
-    if digester is not None:  # warcio's word on the payload is replaced by ours
-        problems = [problem for problem in problems if not problem.startswith("payload digest failed")]
-        declared = record.rec_headers.get_header("WARC-Payload-Digest") or ""
-        match = digester.match(declared)
-        if match == "legacy":
+    reader = ArchiveReader(path, check_digests=True)
+    reported = 0
+    for item in reader:
+        reader.finish(item)
+        if item.digests_checked:
+            report.counts["digests_checked"] += 1
+        if item.legacy_payload_digest:
             report.counts["legacy_payload_digest"] += 1
-        elif match is None:
-            problems.append(f"payload digest failed: {declared} declared, the payload's is {digester.label()}")
-    if problems:
-        for problem in problems:
-            report.fault(relpath, f"record {record_id} at offset {offset}: {problem}")
-    elif checker.passed is not None or digester is not None:
-        report.counts["digests_checked"] += 1
+        reported = _report_damage(reader.damage, reported, relpath, report)
+        yield item.offset, item.record
+    _report_damage(reader.damage, reported, relpath, report)
+
+
+def _report_damage(damage: list[Damage], reported: int, relpath: str, report: VerifyReport) -> int:
+    for found in damage[reported:]:
+        report.fault(relpath, found.message)
+    return len(damage)
 
 
 def check_warc(path: Path, relpath: str, report: VerifyReport, records: dict[tuple[str, int], RecordInfo]) -> None:

@@ -29,8 +29,8 @@ from cdxj_indexer.main import CompressedWriter
 
 from scraper.archive.cdxj import index_name, is_warc_name, merged_cdxj_lines, write_cdxj
 from scraper.archive.manifest import CompletedFile
+from scraper.archive.textrows import HTML_TYPES, read_text_rows
 from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
-from scraper.archive.wet import read_text_rows
 from scraper.files import atomic_file, file_sha256
 
 if TYPE_CHECKING:
@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 WACZ_VERSION = "1.1.1"
 #: CDXJ lines per gzip block of the ZipNum index, as ``wacz create`` and ArchiveWeb.page.
 INDEX_BLOCK_LINES = 1024
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 COPY_BLOCK = 1 << 20
 
 

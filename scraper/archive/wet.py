@@ -10,10 +10,7 @@ reextract`` writes them for WARCs of any origin.
 
 from __future__ import annotations
 
-import gzip
-import json
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from scraper.archive import warc
@@ -21,7 +18,6 @@ from scraper.archive import warc
 __all__ = [
     "WetWriter",
     "iso639_3",
-    "read_text_rows",
     "wet_fields",
     "wet_text",
 ]
@@ -114,11 +110,3 @@ class WetWriter:
         self._write(record)
         self.records += 1
         return record
-
-
-def read_text_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """The rows of a ``.jsonl.gz`` text file (one gzip member a row, or one member)."""
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)

@@ -2,7 +2,7 @@
 
 Works on our crawls and on WARCs from other crawlers (wget, Heritrix, Browsertrix):
 records are streamed with warcio and their decoded payloads (chunked and gzip bodies
-undone) sent in batches to a process pool; rows are written in record order. Odd
+undone) sent in batches to the extraction workers; rows are written in record order. Odd
 records (revisits, truncated, segmented, non-HTML, undecodable) are counted, never
 fatal; a WARC cut short yields the records before the cut.
 """
@@ -13,9 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import pickle
-import selectors
-import socket
 import time
 import zlib
 from collections import Counter, deque
@@ -25,26 +22,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import warc
 from scraper.archive.cdxj import is_warc_name, warc_stem
+from scraper.archive.codings import DecodeError, TooLarge, decode_body
 from scraper.archive.manifest import MANIFEST_NAME, completed_file
-from scraper.archive.segments import text_row_bytes
+from scraper.archive.reader import FILE_DAMAGE, ArchiveReader, ReadRecord
+from scraper.archive.textrows import HTML_TYPES, text_row, text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions, extractor_name
 from scraper.files import write_atomically
-from scraper.workers.forkserver import ForkedWorker, start_extraction_server
-from scraper.workers.protocol import FRAME_HEADER, read_message
+from scraper.workers.client import BlockingPool, Job
+from scraper.workers.forkserver import start_extraction_server
 
 __all__ = ["HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
 
 logger = logging.getLogger(__name__)
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Record types that hold no page to extract, counted by name.
 OTHER_TYPES = ("warcinfo", "request", "metadata", "conversion", "continuation")
 #: Bigger decoded HTML payloads are skipped (counted): no article page is that large.
@@ -52,9 +49,6 @@ MAX_HTML_BYTES = 16 << 20
 #: A batch sent to a worker: this many records or this many bytes, whichever comes first.
 BATCH_RECORDS = 16
 BATCH_BYTES = 4 << 20
-READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError)
-#: warcio also raises AttributeError on a WARC header block cut short.
-PARSE_ERRORS = (*READ_ERRORS, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -131,10 +125,22 @@ def _content_type(record: ArcWarcRecord) -> str:
     return record.rec_headers.get_header("Content-Type") or ""
 
 
+def _content_encoding(record: ArcWarcRecord) -> str:
+    return (record.http_headers.get_header("Content-Encoding") or "") if record.http_headers is not None else ""
+
+
+def _entity_body(record: ArcWarcRecord) -> Any:
+    """The payload with chunking undone and its content coding kept (we decode it, not warcio)."""
+    if record.http_headers is not None and \
+            (record.http_headers.get_header("Transfer-Encoding") or "").strip().lower() == "chunked":
+        return ChunkedDataReader(record.raw_stream)
+    return record.raw_stream
+
+
 def _skip_reason(record: ArcWarcRecord) -> str | None:
     """Why a record is no extraction job (a counter name), or None if it is one."""
-    if record.length is None:  # warcio yields a header block cut by the end of the file so
-        return "cut_records"
+    if record.length is None:  # a header block cut by the end of the file: the reader counts it
+        return "cut_head"
     if record.rec_type == "revisit":
         return "revisits"
     if record.rec_type not in ("response", "resource"):
@@ -148,11 +154,11 @@ def _skip_reason(record: ArcWarcRecord) -> str | None:
     return None
 
 
-def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Counter[str]) -> HtmlRecord | None:
-    """Read one HTML record's decoded payload; None (counted) if it cannot be read."""
+def _html_record(item: ReadRecord, reader: ArchiveReader, warc_name: str, counts: Counter[str]) -> HtmlRecord | None:
+    """Read one HTML record's decoded payload; None (counted) if it cannot be read whole."""
+    record, offset = item.record, item.offset
     headers = record.rec_headers
     payload_digest = headers.get_header("WARC-Payload-Digest") or ""
-    limited = record.raw_stream  # warcio's reader limited to the record's Content-Length
     tee = None
     if not payload_digest:
         tee = _DigestTee(record.raw_stream, record.http_headers is not None and warc.is_chunked(record.http_headers))
@@ -160,22 +166,21 @@ def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Cou
     if headers.get_header("WARC-Truncated"):
         counts["truncated_records"] += 1  # extracted all the same: a cut page still has its text
     try:
-        html = record.content_stream().read(MAX_HTML_BYTES + 1)
-    except (zlib.error, OSError, ValueError, EOFError) as error:
+        html = decode_body(_entity_body(record).read(MAX_HTML_BYTES + 1), _content_encoding(record), MAX_HTML_BYTES)
+    except TooLarge:
+        counts["too_large"] += 1
+        return None
+    except (DecodeError, zlib.error, OSError, EOFError) as error:
+        if reader.finish(item) or not item.whole:
+            return None  # the file is cut or damaged here: the reader says so
         counts["decode_errors"] += 1
         logger.info("Cannot decode %s at %s:%d: %r", headers.get_header("WARC-Target-URI"), warc_name, offset, error)
         return None
-    if len(html) > MAX_HTML_BYTES:
-        counts["too_large"] += 1
-        return None
-    rest = tee if tee is not None else limited
-    while rest.read(1 << 16):  # what decoders leave unread (a chunked body's trailer)
+    rest = tee if tee is not None else item.block
+    while rest.read(1 << 16):  # what decoders leave unread (a chunked body's trailer), hashed by the tee
         pass
-    if getattr(limited, "limit", 0) > 0:  # the file ends inside this record
-        counts["cut_records"] += 1
-        logger.warning("%s:%d: the file ends inside the record of %s", warc_name, offset,
-                       headers.get_header("WARC-Target-URI"))
-        return None
+    if reader.finish(item) or not item.whole:
+        return None  # cut short by the end of the file: counted by html_records
     if tee is not None:
         payload_digest = tee.label()
     return HtmlRecord(
@@ -191,32 +196,31 @@ def _html_record(record: ArcWarcRecord, warc_name: str, offset: int, counts: Cou
 
 
 def html_records(path: Path, counts: Counter[str]) -> Iterator[HtmlRecord]:
-    """The HTML responses of one WARC, streamed; everything else is counted and skipped.
+    """The HTML responses of one WARC or ARC, streamed; everything else is counted and skipped.
 
-    Only warcio's reading is guarded: a damaged file ends the file, counted and logged.
+    A record the file does not hold whole is counted ``cut_records`` (never extracted: no
+    half page), and a file that ends or stops parsing where no whole record ends is
+    counted once in ``files_cut`` and logged.
     """
-    with open(path, "rb") as f:
-        iterator = ArchiveIterator(f, arc2warc=True)
-        records = iter(iterator)
-        offset = 0
-        while True:
-            try:
-                record = next(records, None)
-                if record is None:
-                    return
-                offset = iterator.offset  # where this record starts (before it is read)
-                counts["records"] += 1
-                reason = _skip_reason(record)
-                job = None if reason else _html_record(record, path.name, offset, counts)
-            except PARSE_ERRORS as error:
-                counts["files_cut"] += 1
-                logger.warning("%s stops being readable after offset %d: %r", path, offset, error)
-                return
-            if reason:
-                counts[reason] += 1
-            elif job is not None:
-                counts["html_records"] += 1
-                yield job
+    reader = ArchiveReader(path, arc2warc=True)
+    for item in reader:
+        counts["records"] += 1
+        reason = _skip_reason(item.record)
+        job = None if reason else _html_record(item, reader, path.name, counts)
+        reader.finish(item)
+        if not item.whole:
+            reason = "cut_records"
+            logger.warning("%s:%d: the file ends inside the record of %s", path.name, item.offset,
+                           item.record.rec_headers.get_header("WARC-Target-URI"))
+        if reason:
+            counts[reason] += 1
+        elif job is not None:
+            counts["html_records"] += 1
+            yield job
+    file_damage = [d for d in reader.damage if d.kind in FILE_DAMAGE]
+    if file_damage:
+        counts["files_cut"] += 1
+        logger.warning("%s: %s", path, file_damage[0].message)
 
 
 # -- extraction in worker processes --------------------------------------------------------
@@ -234,116 +238,6 @@ def extract_batch(jobs: list[HtmlRecord], options: ExtractionOptions) -> list[Ar
         except Exception as error:  # a page that breaks the extractor is counted, not fatal
             results.append(f"{type(error).__name__}: {error}")
     return results
-
-
-class _Batch:
-    """A batch of records sent to a worker, and its results once they are back."""
-
-    def __init__(self, jobs: list[HtmlRecord]):
-        self.jobs = jobs
-        self.results: list[Article | str | None] | None = None
-
-
-class _Workers:
-    """Extraction workers forked from the crawl's fork server, one batch in hand each.
-
-    The server loaded the extractor once; multiprocessing's children would each import
-    again the script that started the command (``bin/scrapy``: Scrapy again, in every
-    worker). Jobs and answers go over one socket per worker, framed as the
-    crawl's pool frames them (:mod:`scraper.workers.protocol`). A worker has a single
-    batch at a time, so neither side can block writing while the other does too.
-    """
-
-    def __init__(self, size: int):
-        server = start_extraction_server()
-        self._selector = selectors.DefaultSelector()
-        self._processes: dict[socket.socket, ForkedWorker] = {}
-        self._held: dict[socket.socket, _Batch | None] = {}
-        try:
-            for _ in range(size):
-                ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    process = server.fork(theirs)
-                except BaseException:
-                    ours.close()
-                    raise
-                finally:
-                    theirs.close()
-                self._processes[ours] = process
-                self._held[ours] = None
-                self._selector.register(ours, selectors.EVENT_READ)
-        except BaseException:
-            self.close()
-            raise
-
-    def has_idle(self) -> bool:
-        return any(batch is None for batch in self._held.values())
-
-    def send(self, batch: _Batch, options: ExtractionOptions) -> None:
-        """Give ``batch`` to an idle worker (there must be one)."""
-        sock = next(sock for sock, held in self._held.items() if held is None)
-        message = pickle.dumps((extract_batch, (batch.jobs, options)), protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            sock.sendall(FRAME_HEADER.pack(len(message)) + message)
-        except OSError as error:  # broken pipe, reset: the worker is gone
-            raise self._died(sock) from error
-        self._held[sock] = batch
-
-    def receive(self) -> None:
-        """Wait for a worker's answer and store it in its batch."""
-        for key, _ in self._selector.select():
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            batch = self._held[sock]
-            try:
-                message = read_message(sock)
-            except OSError as error:
-                raise self._died(sock) from error
-            if message is None or batch is None:
-                raise self._died(sock)
-            ok, value = pickle.loads(message)
-            if not ok:
-                raise value
-            batch.results = value
-            self._held[sock] = None
-            return
-
-    def _died(self, sock: socket.socket) -> RuntimeError:
-        process = self._processes[sock]
-        process.join(5)
-        return RuntimeError(f"extraction worker {process.pid} died (exit code {process.exitcode})")
-
-    def close(self) -> None:
-        """Close the workers' sockets (each reads the end and exits) and wait for them."""
-        for sock in self._processes:
-            self._selector.unregister(sock)
-            sock.close()
-        for process in self._processes.values():
-            process.join(10)
-        self._processes.clear()
-        self._held.clear()
-        self._selector.close()
-
-
-def text_row(job: HtmlRecord, article: Article, extractor: str) -> dict[str, Any]:
-    """A row of ``text/*.jsonl.gz``, the schema of :func:`scraper.pipelines.article_row`."""
-    return {
-        "url": job.url,
-        "title": article.title,
-        "text": article.text,
-        "authors": article.authors,
-        "published": article.published,
-        "language": article.language,
-        "site_name": article.site_name,
-        "description": article.description,
-        "canonical_url": article.canonical_url,
-        "fetched_at": job.warc_date,
-        "warc_filename": job.warc_filename,
-        "warc_record_id": job.warc_record_id,
-        "warc_offset": job.warc_offset,
-        "payload_digest": job.payload_digest,
-        "extractor": extractor,
-    }
 
 
 def batches(jobs: Iterable[HtmlRecord]) -> Iterator[list[HtmlRecord]]:
@@ -424,29 +318,27 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
         counts["not_article"] += 1
     else:
         counts["articles"] += 1
-        outputs.write(text_row(job, result, extractor))
+        outputs.write(text_row(job.url, result.as_dict(), job, extractor))
 
 
-def _reextract_file(path: Path, workers: _Workers, outputs: _Outputs, options: ExtractionOptions,
+def _reextract_file(path: Path, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
                     counts: Counter[str], max_pending: int) -> None:
     """Stream one WARC through the workers; results are written in record order."""
-    pending: deque[_Batch] = deque()
+    pending: deque[tuple[list[HtmlRecord], Job]] = deque()
 
     def write_done() -> None:
-        while pending and pending[0].results is not None:
-            batch = pending.popleft()
-            for job, result in zip(batch.jobs, batch.results or [], strict=True):
+        while pending and pending[0][1].done:
+            jobs, answer = pending.popleft()
+            for job, result in zip(jobs, answer.result(), strict=True):
                 _record_result(job, result, outputs, outputs.extractor, counts)
 
     for jobs in batches(html_records(path, counts)):
-        while not workers.has_idle() or len(pending) >= max_pending:
-            workers.receive()
+        while len(pending) >= max_pending:
+            workers.wait()
             write_done()
-        batch = _Batch(jobs)
-        pending.append(batch)
-        workers.send(batch, options)
+        pending.append((jobs, workers.submit(extract_batch, jobs, options)))
     while pending:
-        workers.receive()
+        workers.wait()
         write_done()
 
 
@@ -464,7 +356,7 @@ def reextract(source: Path, dest: Path, *, options: ExtractionOptions | None = N
     clock = time.monotonic()
     workers = workers or os.cpu_count() or 1
     written: list[Path] = []
-    pool = _Workers(workers)
+    pool = BlockingPool(workers, start_extraction_server())
     try:
         for path in warcs:
             outputs = _Outputs(dest, path, extractor, gzip_level)

@@ -7,7 +7,8 @@ that also runs the reactor. And one dead worker
 breaks it for good. Here each worker has a Unix socket pair: the reactor writes jobs to
 it and reads results from it like any other connection (length-prefixed pickles), keeps
 two jobs in flight per worker so none waits between pages, and replaces a worker that
-dies, failing only the jobs it held.
+dies, failing only the jobs it held. Which worker gets which job is decided by the
+transport-free :class:`scraper.workers.client.WorkerClient`, shared with ``scrapy reextract``.
 
 Workers are forked from a fork server (:mod:`scraper.workers.forkserver`) that loaded the
 extractor once (``scraper.extract.warm``): they start in milliseconds and share its
@@ -17,9 +18,7 @@ which imports no Twisted: a worker starts extracting as soon as it is forked.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import pickle
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -30,8 +29,9 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.basic import Int32StringReceiver
 from twisted.python.failure import Failure
 
+from scraper.workers.client import WorkerClient, WorkerDied, start_workers
 from scraper.workers.forkserver import ForkedWorker, ForkServer
-from scraper.workers.protocol import FRAME_HEADER, MAX_MESSAGE
+from scraper.workers.protocol import MAX_MESSAGE
 
 __all__ = ["ExtractionPool", "WorkerDied"]
 
@@ -41,16 +41,6 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT = 2
 #: Workers (per worker of the pool) lost with no answer in between before the pool gives up.
 MAX_DEATHS_IN_A_ROW = 3
-#: The send buffer asked for on the crawl's end of each worker's socket: room for the job
-#: written ahead, so a worker that finishes a page finds the whole next one waiting. With
-#: Linux's default (about 200 kB, less than a large page), a worker waited for the
-#: reactor to come back and write the rest of its next page. The kernel caps the buffer
-#: at twice net.core.wmem_max, so where that is left at Linux's default this gains nothing.
-SEND_BUFFER = 4 << 20
-
-
-class WorkerDied(RuntimeError):
-    """The worker process running a job exited (killed, or crashed in C code)."""
 
 
 # -- the crawl's side --------------------------------------------------------------------
@@ -62,15 +52,12 @@ class _WorkerConnection(Int32StringReceiver):
     def __init__(self, pool: ExtractionPool, process: Any):
         self.pool = pool
         self.process = process
-        self.jobs: deque[Deferred[Any]] = deque()  # answered in the order they were sent
 
     def connectionMade(self) -> None:
         self.pool._worker_ready(self)
 
     def stringReceived(self, string: bytes) -> None:
-        ok, value = pickle.loads(string)
-        self.pool.deaths_in_a_row = 0
-        job = self.jobs.popleft()
+        job, ok, value = self.pool.client.answered(self, string)
         self.pool._dispatch()  # the next page goes out before this one's answer is handled
         if ok:
             job.callback(value)
@@ -93,17 +80,16 @@ class _WorkerFactory(Factory):
 class ExtractionPool:
     """``size`` worker processes fed by the reactor; ``submit`` returns a Deferred.
 
-    Call everything on the reactor thread, except :meth:`start_processes`, which blocks
-    while the fork server finishes loading and is meant for a thread of its own.
+    The Twisted transport of :class:`scraper.workers.client.WorkerClient`. Call everything
+    on the reactor thread, except :meth:`start_processes`, which blocks while the fork
+    server finishes loading and is meant for a thread of its own.
     """
 
     def __init__(self, size: int, server: ForkServer, on_worker_died: Callable[[], None] | None = None):
         self.size = size
         self.server = server
         self.on_worker_died = on_worker_died
-        self.deaths_in_a_row = 0  # workers lost with no answer in between
-        self._workers: list[_WorkerConnection] = []
-        self._waiting: deque[tuple[tuple[Callable[..., Any], tuple[Any, ...]], Deferred[Any]]] = deque()
+        self.client: WorkerClient[_WorkerConnection, Deferred[Any]] = WorkerClient(IN_FLIGHT)
         self._closing = False
         self._broken: BaseException | None = None
 
@@ -111,20 +97,7 @@ class ExtractionPool:
 
     def start_processes(self, count: int | None = None) -> list[tuple[ForkedWorker, socket.socket]]:
         """Start worker processes (blocking); returns them with the crawl's end of their socket."""
-        started = []
-        for _ in range(self.size if count is None else count):
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            with contextlib.suppress(OSError):  # a kernel that refuses the size keeps its own
-                ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-            try:
-                process = self.server.fork(theirs)
-            except BaseException:
-                ours.close()
-                raise
-            finally:
-                theirs.close()
-            started.append((process, ours))
-        return started
+        return start_workers(self.server, self.size if count is None else count)
 
     def adopt(self, started: list[tuple[ForkedWorker, socket.socket]]) -> None:
         """Connect the reactor to started workers (reactor thread)."""
@@ -144,7 +117,7 @@ class ExtractionPool:
         or to come, fails with why; the crawl goes on archiving without text."""
         logger.error("The extraction pool gives up: %s", failure.value)
         self._broken = failure.value
-        waiting, self._waiting = self._waiting, deque()
+        waiting, self.client.waiting = self.client.waiting, deque()
         for _, job in waiting:
             job.errback(failure)
 
@@ -157,42 +130,31 @@ class ExtractionPool:
         if self._broken is not None:
             raise RuntimeError(f"the extraction workers could not start: {self._broken!r}")
         job: Deferred[Any] = Deferred()
-        self._waiting.append(((function, args), job))
+        self.client.submit(job, function, *args)
         self._dispatch()
         return job
 
     def _dispatch(self) -> None:
-        while self._waiting:
-            free = [w for w in self._workers if len(w.jobs) < IN_FLIGHT]
-            if not free:
-                return
-            worker = min(free, key=lambda w: len(w.jobs))
-            call, job = self._waiting.popleft()
-            try:
-                message = pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)  # pickled when sent, not held
-            except Exception as error:  # arguments that cannot cross: this job fails, not the pool
-                job.errback(error)
-                continue
-            worker.jobs.append(job)
-            cast(Any, worker.transport).writeSequence([FRAME_HEADER.pack(len(message)), message])
+        for worker, job, frame in self.client.assign():
+            if isinstance(frame, Exception):
+                job.errback(frame)
+            else:
+                cast(Any, worker.transport).writeSequence(frame)
 
     def _worker_ready(self, worker: _WorkerConnection) -> None:
-        self._workers.append(worker)
+        self.client.add(worker)
         self._dispatch()
 
     def _worker_lost(self, worker: _WorkerConnection) -> None:
         from twisted.internet import threads
 
-        if worker in self._workers:
-            self._workers.remove(worker)
-        jobs, worker.jobs = worker.jobs, deque()
         if self._closing:  # shutdown() waits for the process
             return
-        joined = threads.deferToThread(worker.process.join, 10)  # never on the reactor
         # The pool's state first: a job's errback may run the caller on, submitting more.
-        self.deaths_in_a_row += 1
-        if self.deaths_in_a_row > MAX_DEATHS_IN_A_ROW * self.size:  # they die on start: no use going on
-            self.abandon(Failure(WorkerDied(f"{self.deaths_in_a_row} extraction workers died in a row")))
+        jobs = self.client.remove(worker)
+        joined = threads.deferToThread(worker.process.join, 10)  # never on the reactor
+        if self.client.deaths_in_a_row > MAX_DEATHS_IN_A_ROW * self.size:  # they die on start: no use going on
+            self.abandon(Failure(WorkerDied(f"{self.client.deaths_in_a_row} extraction workers died in a row")))
         if self.on_worker_died is not None:
             self.on_worker_died()
         for job in jobs:
@@ -212,10 +174,11 @@ class ExtractionPool:
         from twisted.internet import threads
 
         self._closing = True
-        for _, job in self._waiting:
+        waiting, self.client.waiting = self.client.waiting, deque()
+        for _, job in waiting:
             job.errback(RuntimeError("the extraction pool is shut down"))
-        self._waiting.clear()
-        workers, self._workers = self._workers, []
+        workers = list(self.client.held)
+        self.client.held.clear()
         for worker in workers:
             cast(Any, worker.transport).loseConnection()  # the worker reads the end and exits
         processes = [worker.process for worker in workers]

@@ -15,6 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import brotli
+import zstandard
+
 ARTICLE_PARAGRAPHS = [
     "The harbour authority said on Monday that the new container terminal would open in the spring, "
     "two years later than first planned, after a dispute over dredging permits was settled in court.",
@@ -120,6 +123,14 @@ SEQUENCES: dict[str, list[bytes]] = {
 }
 RESPONSES["/flaky"] = RESPONSES["/article?id=7&lang=en"]
 RESPONSES["/long"] = LONG_PAGE
+#: The article in the codings warcio 1.8 cannot decode, and a body that claims br but is not.
+RESPONSES["/brotli"] = _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                                    b"Content-Encoding: br", brotli.compress(ARTICLE_HTML))
+RESPONSES["/zstd"] = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: zstd\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n"
+                      + _chunked(zstandard.ZstdCompressor().compress(ARTICLE_HTML), (60, 60)))
+RESPONSES["/not-brotli"] = _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                                        b"Content-Encoding: br", b"<html>plain, whatever the header says</html>")
 RESPONSES["/cut-once"] = _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8", ARTICLE_HTML)
 
 

@@ -1,0 +1,56 @@
+"""``news-archiver verify PATH`` and ``news-archiver reextract SRC DEST``, from any folder.
+
+The Scrapy commands exist only inside the project folder (where ``scrapy.cfg`` is); these
+console scripts run the same functions with their own defaults (those of settings.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; returns the exit status (1: faults found, 2: bad arguments)."""
+    parser = argparse.ArgumentParser(prog="news-archiver", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="check a crawl folder: digests, manifest, text rows' pointers")
+    verify.add_argument("path", type=Path)
+    again = commands.add_parser("reextract", help="extract text again from the WARCs of SRC into DEST")
+    again.add_argument("source", type=Path)
+    again.add_argument("dest", type=Path)
+    again.add_argument("--workers", type=int, default=0, help="extraction processes (default: one per core)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.command == "reextract" else logging.WARNING,
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    if args.command == "verify":
+        from scraper.archive.verify import verify_crawl
+
+        if not args.path.is_dir():
+            parser.error(f"{args.path} is not a crawl folder")
+        report = verify_crawl(args.path)
+        print(report.summary())
+        for relpath in report.damaged_files():
+            print(f"DAMAGED {relpath}", file=sys.stderr)
+        return 0 if report.ok else 1
+    from scraper.tools.reextract import find_warcs, reextract
+
+    try:
+        if not find_warcs(args.source):
+            parser.error(f"no WARC files in {args.source}")
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    if (args.dest / "manifest.json").exists():
+        parser.error(f"{args.dest} already holds a re-extraction (manifest.json): give another DEST")
+    result = reextract(args.source, args.dest, workers=args.workers)
+    print(", ".join(f"{name} {count}" for name, count in sorted(result.counts.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

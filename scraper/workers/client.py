@@ -1,0 +1,205 @@
+"""The one client of the worker protocol: which worker runs which job, and what a death costs.
+
+:class:`WorkerClient` is transport-free: it starts workers, frames calls, keeps each
+worker's jobs in the order sent (answers come back in that order), limits how many
+each holds, and counts deaths in a row. Two thin transports move its bytes: the crawl's
+:class:`scraper.workers.pool.ExtractionPool` on Twisted's reactor, and
+:class:`BlockingPool` here, a ``selectors`` loop for ``scrapy reextract``.
+
+Why a shared core and not reextract inside the Twisted pool: :func:`reextract` is a plain
+function that a process may call many times (the tests, a script, the console command),
+and a Twisted reactor cannot be started twice in one process; running one in a thread for
+it takes more code than the blocking transport below, and adds a thread hop per batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import selectors
+import socket
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, Generic, TypeVar
+
+from scraper.workers.forkserver import ForkedWorker, ForkServer
+from scraper.workers.protocol import FRAME_HEADER, read_message
+
+__all__ = ["SEND_BUFFER", "BlockingPool", "Job", "WorkerClient", "WorkerDied", "start_workers"]
+
+#: The send buffer asked for on our end of each worker's socket: room for the job
+#: written ahead, so a worker that finishes a job finds the whole next one waiting. With
+#: Linux's default (about 200 kB, less than a large page), a worker waited for us to
+#: come back and write the rest of its next job. The kernel caps the buffer at twice
+#: net.core.wmem_max, so where that is left at Linux's default this gains nothing.
+SEND_BUFFER = 4 << 20
+
+W = TypeVar("W", bound=Hashable)  # a worker as the transport knows it (a connection, a socket)
+J = TypeVar("J")  # a job as the transport's caller waits for it (a Deferred, a Job)
+
+
+class WorkerDied(RuntimeError):
+    """The worker process running a job exited (killed, or crashed in C code)."""
+
+
+def start_workers(server: ForkServer, count: int) -> list[tuple[ForkedWorker, socket.socket]]:
+    """Fork ``count`` workers (blocking: waits while the server loads); each with our end of its socket."""
+    started = []
+    for _ in range(count):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with contextlib.suppress(OSError):
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        try:
+            process = server.fork(theirs)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        started.append((process, ours))
+    return started
+
+
+class WorkerClient(Generic[W, J]):
+    """Job bookkeeping for workers speaking :mod:`scraper.workers.protocol`.
+
+    ``in_flight`` jobs at most are written ahead to each worker. Nothing here reads or
+    writes a socket: :meth:`assign` says what to write where, :meth:`answered` takes what
+    a worker wrote back, :meth:`remove` what a lost worker held.
+    """
+
+    def __init__(self, in_flight: int):
+        self.in_flight = in_flight
+        self.held: dict[W, deque[J]] = {}  # answered in the order they were sent
+        self.waiting: deque[tuple[tuple[Callable[..., Any], tuple[Any, ...]], J]] = deque()
+        self.deaths_in_a_row = 0  # workers lost with no answer in between
+
+    def add(self, worker: W) -> None:
+        self.held[worker] = deque()
+
+    def remove(self, worker: W) -> deque[J]:
+        """Forget a lost worker; returns the jobs it held (counted as one death)."""
+        self.deaths_in_a_row += 1
+        return self.held.pop(worker, deque())
+
+    def submit(self, job: J, function: Callable[..., Any], *args: Any) -> None:
+        """Queue ``function(*args)``; it is pickled when :meth:`assign` gives it to a worker."""
+        self.waiting.append(((function, args), job))
+
+    def assign(self) -> Iterator[tuple[W, J, list[bytes] | Exception]]:
+        """Waiting jobs given to the least loaded workers with room: each with its frame to
+        write, or the error that kept its arguments from being pickled (that job fails)."""
+        while self.waiting:
+            free = [worker for worker, jobs in self.held.items() if len(jobs) < self.in_flight]
+            if not free:
+                return
+            worker = min(free, key=lambda w: len(self.held[w]))
+            call, job = self.waiting.popleft()
+            try:
+                message = pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)  # pickled when sent, not held
+            except Exception as error:  # arguments that cannot cross: this job fails, not the pool
+                yield worker, job, error
+                continue
+            self.held[worker].append(job)
+            yield worker, job, [FRAME_HEADER.pack(len(message)), message]
+
+    def answered(self, worker: W, message: bytes | bytearray) -> tuple[J, bool, Any]:
+        """The job ``worker`` just answered, whether it succeeded, and its value or exception."""
+        ok, value = pickle.loads(message)
+        self.deaths_in_a_row = 0
+        return self.held[worker].popleft(), ok, value
+
+    def idle(self) -> bool:
+        """No job waits and none is in a worker."""
+        return not self.waiting and not any(self.held.values())
+
+
+class Job:
+    """A call given to a :class:`BlockingPool`: ``done`` once answered, then ``result()``."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self._ok = False
+        self._value: Any = None
+
+    def result(self) -> Any:
+        """The call's return value; raises what the call raised."""
+        if not self.done:
+            raise RuntimeError("the job has no answer yet")
+        if not self._ok:
+            raise self._value
+        return self._value
+
+
+class BlockingPool:
+    """Workers driven from one thread with ``selectors``: for tools, not for the reactor.
+
+    One job in flight per worker by default: a worker then never writes its answer while
+    we block writing it the next job, so neither side can wait on the other. A dead worker
+    is no job to retry here: :meth:`wait` raises :class:`WorkerDied` naming it.
+    """
+
+    def __init__(self, size: int, server: ForkServer, *, in_flight: int = 1):
+        self.client: WorkerClient[socket.socket, Job] = WorkerClient(in_flight)
+        self._selector = selectors.DefaultSelector()
+        self._processes: dict[socket.socket, ForkedWorker] = {}
+        try:
+            for process, sock in start_workers(server, size):
+                self._processes[sock] = process
+                self.client.add(sock)
+                self._selector.register(sock, selectors.EVENT_READ)
+        except BaseException:
+            self.close()
+            raise
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Job:
+        """Run ``function(*args)`` in a worker as soon as one has room."""
+        job = Job()
+        self.client.submit(job, function, *args)
+        self._dispatch()
+        return job
+
+    def _dispatch(self) -> None:
+        for sock, job, frame in self.client.assign():
+            if isinstance(frame, Exception):
+                job.done, job._value = True, frame
+                continue
+            try:
+                sock.sendall(b"".join(frame))
+            except OSError as error:  # broken pipe, reset: the worker is gone
+                raise self._died(sock) from error
+
+    def wait(self) -> Job:
+        """Block until a worker answers; returns the job it answered."""
+        if not any(self.client.held.values()):
+            raise RuntimeError("no job in a worker to wait for")
+        while True:
+            for key, _ in self._selector.select():
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    message = read_message(sock)
+                except OSError as error:
+                    raise self._died(sock) from error
+                if message is None or not self.client.held[sock]:
+                    raise self._died(sock)
+                job, ok, value = self.client.answered(sock, message)
+                job.done, job._ok, job._value = True, ok, value
+                self._dispatch()
+                return job
+
+    def _died(self, sock: socket.socket) -> WorkerDied:
+        self.client.remove(sock)
+        process = self._processes[sock]
+        process.join(5)
+        return WorkerDied(f"extraction worker {process.pid} died (exit code {process.exitcode})")
+
+    def close(self) -> None:
+        """Close the workers' sockets (each reads the end and exits) and wait for them."""
+        for sock in self._processes:
+            self._selector.unregister(sock)
+            sock.close()
+        for process in self._processes.values():
+            process.join(10)
+        self._processes.clear()
+        self._selector.close()
