@@ -25,7 +25,7 @@ from scraper.archive.textrows import TEXT_ROW_FIELDS
 from scraper.archive.verify import verify_crawl
 from scraper.extract.model import extractor_name
 from scraper.tools.reextract import find_warcs, html_records, reextract
-from tests.support.crawl import CrawlResult, crawl_raw_site, run_scrapy
+from tests.support.crawl import ROOT, CrawlResult, crawl_raw_site, run_scrapy
 from tests.support.processes import children
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
 from tests.support.warcs import assert_rows_point_at_responses, read_text_rows, records
