@@ -20,8 +20,8 @@ from warcio.archiveiterator import ArchiveIterator
 from scraper.archive.codings import DecodeError, TooLarge, decode_body
 from scraper.archive.verify import verify_crawl
 from scraper.tools.reextract import reextract
-from tests.conftest import crawl_raw_site
-from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
+from tests.support.crawl import crawl_raw_site
+from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
 
 PAGES = ["/brotli", "/zstd", "/not-brotli", "/gzipped"]
 
