@@ -10,6 +10,8 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
 # --- Archive ------------------------------------------------------------------
+# Off: no archive at all (the WARC middleware and the text pipeline then refuse to run).
+ARCHIVE_ENABLED = True
 # Where crawls are stored: a local folder (default ./archive, relative to where the
 # crawl runs), file:///abs/path, or s3://bucket/prefix.
 ARCHIVE_URI = "./archive"

@@ -30,7 +30,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import mean
 from types import ModuleType
@@ -41,6 +41,7 @@ import trafilatura
 from sample_site.server import SampleSite
 from scraper.extract.extractor import extract_article, warm_up
 from scraper.extract.model import Article, ExtractionOptions
+from settings import ARCHIVE_MIN_TEXT_CHARS
 
 __all__ = [
     "ABLATIONS",
@@ -148,7 +149,7 @@ def _warm_worker() -> None:
     """Pool initializer: load models and caches before any page is timed."""
     warm_up()
     html = "<html><body><article><p>" + "Warm up text for the extractor. " * 30 + "</p></article></body></html>"
-    extract_article(html, "https://example.org/warm/up")
+    extract_article(html, "https://example.org/warm/up", OURS)
     plain_trafilatura(html, "https://example.org/warm/up")
 
 
@@ -210,12 +211,15 @@ def evaluate_benchmark(
     return result, runs
 
 
+#: The extractor with the project's ARCHIVE_MIN_TEXT_CHARS, its other options at their defaults.
+OURS = ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS)
+
 ABLATIONS: dict[str, ExtractionOptions] = {
-    "trafilatura precision mode alone": ExtractionOptions(ensemble=False, post_filter=False, favor_precision=True),
-    "+ witnesses and vote": ExtractionOptions(post_filter=False, favor_precision=True),
-    "+ line post-filter": ExtractionOptions(favor_precision=True),
-    "+ recall rescues (= ours)": ExtractionOptions(),
-    "ours without the vote": ExtractionOptions(ensemble=False),
+    "trafilatura precision mode alone": replace(OURS, ensemble=False, post_filter=False, favor_precision=True),
+    "+ witnesses and vote": replace(OURS, post_filter=False, favor_precision=True),
+    "+ line post-filter": replace(OURS, favor_precision=True),
+    "+ recall rescues (= ours)": OURS,
+    "ours without the vote": replace(OURS, ensemble=False),
 }
 
 
@@ -477,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--verbose", "-v", action="store_true", help="list every lost, leaked or wrong item")
     parser.add_argument("--ablation", action="store_true", help="also score the pipeline with steps switched off")
     args = parser.parse_args(argv)
-    options = ExtractionOptions()
+    options = OURS
     started = time.perf_counter()
     if (args.benchmark / "ground-truth.json").exists():
         result, _ = evaluate_benchmark(args.benchmark, options, args.workers)
@@ -493,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_sample("sample site, ours", ours, args.verbose)
         print_sample("sample site, plain trafilatura", theirs, verbose=False)
         if args.ablation:
-            unfiltered, _ = evaluate_sample_site(args.sample_site, ExtractionOptions(post_filter=False), args.workers)
+            unfiltered, _ = evaluate_sample_site(args.sample_site, replace(OURS, post_filter=False), args.workers)
             print_sample("sample site, ours without the line post-filter", unfiltered, verbose=False)
     else:
         print(f"sample site not found at {args.sample_site}: skipped")

@@ -40,6 +40,7 @@ from benchmarks.bench import (
     write_urls,
 )
 from benchmarks.site import DEFAULT_CORPUS, BenchSite
+from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 
 __all__ = ["Profile", "classify", "main", "read_folded"]
 
@@ -254,7 +255,7 @@ def component_costs(site: BenchSite, pages: int, passes: int = 2) -> list[tuple[
     exchanges = [_http_exchange(site, number, base_url) for number in range(pages)]
     bodies = [site.page(number) for number in range(pages)]
     htmls = [body.decode("utf-8") for body in bodies]
-    options = ExtractionOptions()
+    options = ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS)
     date = "2026-11-21T10:00:00.000000Z"
     timings: list[tuple[str, float, str]] = []
 
@@ -292,7 +293,7 @@ def component_costs(site: BenchSite, pages: int, passes: int = 2) -> list[tuple[
         size = sum(len(warc.gzip_member(record, level)) for record in records)
         timed(f"WARC: gzip at level {level}", lambda level=level: [warc.gzip_member(r, level) for r in records],
               f"{size / raw:.1%} of the records' size, {size / pages / 1000:.0f} kB a page")
-    members = [warc.gzip_member(record) for record in records]
+    members = [warc.gzip_member(record, ARCHIVE_GZIP_LEVEL) for record in records]
     with tempfile.TemporaryDirectory() as folder:
         segments = iter(range(passes))
 
@@ -308,7 +309,7 @@ def component_costs(site: BenchSite, pages: int, passes: int = 2) -> list[tuple[
              "canonical_url": a.canonical_url, "fetched_at": date, "warc_filename": "x.warc.gz",
              "warc_record_id": "<urn:uuid:x>", "warc_offset": 0, "payload_digest": "sha1:x", "extractor": "x"}
             for a, (url, _, _) in zip(articles, exchanges, strict=True) if a is not None]
-    timed("text rows: JSON + gzip member", lambda: [text_row_bytes(row) for row in rows])
+    timed("text rows: JSON + gzip member", lambda: [text_row_bytes(row, ARCHIVE_GZIP_LEVEL) for row in rows])
     timed("(for scale) sha1 of the response", lambda: [hashlib.sha1(response).digest()
                                                        for _, response, _ in exchanges])
     return timings

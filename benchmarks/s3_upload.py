@@ -37,6 +37,14 @@ if str(ROOT) not in sys.path:  # run as a script rather than with -m
     sys.path.insert(0, str(ROOT))
 
 from scraper.storage.s3 import MiB, S3ClientOptions, UploadPolicy, upload_verified  # noqa: E402
+from settings import (  # noqa: E402
+    ARCHIVE_S3_MAX_CONCURRENCY,
+    ARCHIVE_S3_MULTIPART_CHUNKSIZE,
+    ARCHIVE_S3_MULTIPART_THRESHOLD,
+    ARCHIVE_S3_RETRY_BACKOFF_BASE,
+    ARCHIVE_S3_RETRY_BACKOFF_MAX,
+    ARCHIVE_S3_RETRY_TIMES,
+)
 from tests.support.s3server import WeedServer  # noqa: E402
 
 POOL_RECORDS = 4000  # distinct records; the file repeats them in random order
@@ -96,8 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--size-mb", type=int, default=1024, help="size of the WARC file in MiB (default 1024)")
     parser.add_argument("--rounds", type=int, default=2, help="uploads of each kind; the best is printed")
-    parser.add_argument("--chunksize-mb", type=int, default=64, help="ARCHIVE_S3_MULTIPART_CHUNKSIZE in MiB")
-    parser.add_argument("--concurrency", type=int, default=8, help="ARCHIVE_S3_MAX_CONCURRENCY")
+    parser.add_argument("--chunksize-mb", type=int, default=ARCHIVE_S3_MULTIPART_CHUNKSIZE // MiB,
+                        help="ARCHIVE_S3_MULTIPART_CHUNKSIZE in MiB")
+    parser.add_argument("--concurrency", type=int, default=ARCHIVE_S3_MAX_CONCURRENCY,
+                        help="ARCHIVE_S3_MAX_CONCURRENCY")
     parser.add_argument("--workdir", type=Path, help="folder for the file and the server (default: a temp dir)")
     args = parser.parse_args(argv)
 
@@ -108,7 +118,9 @@ def main(argv: list[str] | None = None) -> None:
         sha256 = build_warc(path, args.size_mb * MiB)
         size = path.stat().st_size
         policy = UploadPolicy(
-            multipart_threshold=64 * MiB, multipart_chunksize=args.chunksize_mb * MiB, max_concurrency=args.concurrency
+            multipart_threshold=ARCHIVE_S3_MULTIPART_THRESHOLD, multipart_chunksize=args.chunksize_mb * MiB,
+            max_concurrency=args.concurrency, retry_times=ARCHIVE_S3_RETRY_TIMES,
+            backoff_base=ARCHIVE_S3_RETRY_BACKOFF_BASE, backoff_max=ARCHIVE_S3_RETRY_BACKOFF_MAX,
         )
         with WeedServer(workdir / "weed-data") as weed:
             options = S3ClientOptions(

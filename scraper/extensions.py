@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 import twisted
@@ -34,7 +33,7 @@ from scraper import __version__
 from scraper.archive import warc
 from scraper.archive.manifest import CompletedFile, completed_file
 from scraper.archive.segments import CrawlArchive, Deriver, ResponseLocation
-from scraper.storage.base import storage_class_for_uri
+from scraper.storage.base import ArchiveUri, storage_class_for_uri
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -89,14 +88,6 @@ def default_crawl_id(spider_name: str, moment: datetime | None = None) -> str:
     return f"{spider_name}-{moment.strftime('%Y%m%dT%H%M%SZ')}"
 
 
-def public_uri(uri: str) -> str:
-    """The archive URI without any user:password part."""
-    parts = urlsplit(uri)
-    if parts.password is None and parts.username is None:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
 def warcinfo_fields(
     crawl_id: str, settings: dict[str, Any], arguments: dict[str, str]
 ) -> list[tuple[str, str]]:
@@ -132,10 +123,10 @@ class ArchiveExtension:
         stats: StatsCollector,
         recorded_settings: dict[str, Any],
         max_warc_bytes: int,
-        gzip_level: int = warc.DEFAULT_GZIP_LEVEL,
-        progress_interval: float = 30.0,
-        derivers: list[Deriver] | None = None,
-        write_wet: bool = True,
+        gzip_level: int,
+        progress_interval: float,
+        derivers: list[Deriver],
+        write_wet: bool,
     ):
         self.storage = storage
         self.crawl_id = crawl_id
@@ -144,7 +135,7 @@ class ArchiveExtension:
         self.max_warc_bytes = max_warc_bytes
         self.gzip_level = gzip_level
         self.progress_interval = progress_interval
-        self.derivers = derivers or []
+        self.derivers = derivers
         self.write_wet = write_wet
         self.archive: CrawlArchive | None = None
         self.started_at: datetime | None = None
@@ -160,21 +151,31 @@ class ArchiveExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
         settings = crawler.settings
-        if not settings.getbool("ARCHIVE_ENABLED", True):
+        if settings.get("ARCHIVE_ENABLED") is None:
+            # Every default is in the project's settings.py: without it, unset settings would
+            # read as 0 or off (here: an archive silently switched off).
+            raise RuntimeError(
+                "ARCHIVE_ENABLED is not set: run from the project folder (scrapy.cfg names its "
+                "settings.py), or copy the ARCHIVE_* settings from it into your own"
+            )
+        if not settings.getbool("ARCHIVE_ENABLED"):
             raise NotConfigured("ARCHIVE_ENABLED is off")
-        uri = settings.get("ARCHIVE_URI") or "./archive"
+        uri = ArchiveUri.parse(settings.get("ARCHIVE_URI"))
+        if not uri.text:
+            raise ValueError("ARCHIVE_URI is empty: give a folder, file:///abs/path or s3://bucket/prefix")
         storage_cls = storage_class_for_uri(uri, settings.getdict("ARCHIVE_STORAGES"))
-        if hasattr(storage_cls, "from_crawler"):
-            storage = storage_cls.from_crawler(crawler, uri)
-        else:
-            storage = storage_cls.from_uri(uri, settings)
+        storage = build_from_crawler(storage_cls, crawler, uri)
         storage.check()  # bad folder, credentials or bucket: stop before fetching anything
         assert crawler.spidercls is not None
         crawl_id = settings.get("ARCHIVE_CRAWL_ID") or default_crawl_id(crawler.spidercls.name)
         if (storage.crawl_folder(crawl_id) / "manifest.json").exists():
             raise FileExistsError(f"crawl {crawl_id} is already complete at {storage.location(crawl_id)}")
+        derivers = [build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")]
+        # Derivers read finished files until the end (a WACZ packs every WARC): a storage
+        # that moves files elsewhere keeps its local copies until the manifest is published.
+        storage.open_crawl(crawl_id, keep_files_until_published=bool(derivers))
         recorded = {name: settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) is not None}
-        recorded["ARCHIVE_URI"] = public_uri(uri)
+        recorded["ARCHIVE_URI"] = uri.public()
         recorded["USER_AGENT_RESOLVED"] = settings.get("ARCHIVE_USER_AGENT", "").format(
             version=__version__, contact=settings.get("ARCHIVE_CONTACT", "")
         ) or settings.get("USER_AGENT")
@@ -183,11 +184,11 @@ class ArchiveExtension:
             crawl_id,
             stats=crawler.stats,
             recorded_settings=recorded,
-            max_warc_bytes=settings.getint("ARCHIVE_WARC_MAX_SIZE", 1_000_000_000),
-            gzip_level=warc.check_gzip_level(settings.getint("ARCHIVE_GZIP_LEVEL", warc.DEFAULT_GZIP_LEVEL)),
-            progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL", 30.0),
-            derivers=[build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")],
-            write_wet=settings.getbool("ARCHIVE_WET", True),
+            max_warc_bytes=settings.getint("ARCHIVE_WARC_MAX_SIZE"),
+            gzip_level=warc.check_gzip_level(settings.getint("ARCHIVE_GZIP_LEVEL")),
+            progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL"),
+            derivers=derivers,
+            write_wet=settings.getbool("ARCHIVE_WET"),
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

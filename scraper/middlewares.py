@@ -168,8 +168,8 @@ class RetryAfterMiddleware(RetryMiddleware):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler.settings)
         self.crawler = crawler
-        self.backoff_base = crawler.settings.getfloat("ARCHIVE_RETRY_BACKOFF_BASE", 1.0)
-        self.backoff_max = crawler.settings.getfloat("ARCHIVE_RETRY_BACKOFF_MAX", 120.0)
+        self.backoff_base = crawler.settings.getfloat("ARCHIVE_RETRY_BACKOFF_BASE")
+        self.backoff_max = crawler.settings.getfloat("ARCHIVE_RETRY_BACKOFF_MAX")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:

@@ -49,8 +49,8 @@ class ArticleTextPipeline:
         workers: int,
         options: dict[str, Any],
         *,
-        boilerplate_file: str = "",
-        boilerplate_min_pages: int = 3,
+        boilerplate_file: str,
+        boilerplate_min_pages: int,
     ):
         self.crawler = crawler
         self.stats = stats
@@ -66,16 +66,16 @@ class ArticleTextPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
         settings = crawler.settings
-        workers = settings.getint("ARCHIVE_EXTRACT_WORKERS", 0) or os.cpu_count() or 1
-        options = {"min_text_chars": settings.getint("ARCHIVE_MIN_TEXT_CHARS", 250)}  # ExtractionOptions fields
+        workers = settings.getint("ARCHIVE_EXTRACT_WORKERS") or os.cpu_count() or 1
+        options = {"min_text_chars": settings.getint("ARCHIVE_MIN_TEXT_CHARS")}  # ExtractionOptions fields
         assert crawler.stats is not None
         return cls(
             crawler,
             crawler.stats,
             workers,
             options,
-            boilerplate_file=settings.get("ARCHIVE_BOILERPLATE_FILE", ""),
-            boilerplate_min_pages=settings.getint("ARCHIVE_BOILERPLATE_MIN_PAGES", 3),
+            boilerplate_file=settings.get("ARCHIVE_BOILERPLATE_FILE"),
+            boilerplate_min_pages=settings.getint("ARCHIVE_BOILERPLATE_MIN_PAGES"),
         )
 
     def open_spider(self) -> None:

@@ -13,6 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import warc
 from scraper.archive.segments import CrawlArchive
+from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_WARC_MAX_SIZE
 
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -20,6 +21,9 @@ RESPONSE = (
 )
 REQUEST = b"GET /a?b=c HTTP/1.1\r\nHost: example.com\r\n\r\n"
 DATE = "2020-03-02T10:00:00.000000Z"
+
+#: A crawl's archive as the project's settings make it.
+DEFAULTS = {"max_warc_bytes": ARCHIVE_WARC_MAX_SIZE, "gzip_level": ARCHIVE_GZIP_LEVEL}
 
 
 def test_response_record_bytes_are_stable() -> None:
@@ -92,7 +96,7 @@ def test_segments_rotate_by_size_and_text_follows(tmp_path: Path) -> None:
 
 
 def test_open_file_is_readable_up_to_last_complete_record(tmp_path: Path) -> None:
-    archive = CrawlArchive(tmp_path / "crawl", "c1", warcinfo_fields=[("software", "test")])
+    archive = CrawlArchive(tmp_path / "crawl", "c1", warcinfo_fields=[("software", "test")], **DEFAULTS)
     locations = write_exchanges(archive, 4)
     # The process is "killed" here: nothing closed, the file still has its .open name.
     [open_file] = (tmp_path / "crawl" / "warc").glob("*.warc.gz.open")
@@ -112,7 +116,7 @@ def test_open_file_is_readable_up_to_last_complete_record(tmp_path: Path) -> Non
 
 
 def test_a_written_exchange_says_where_its_response_record_is(tmp_path: Path) -> None:
-    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[])
+    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[], **DEFAULTS)
     locations = write_exchanges(archive, 3)
     archive.close()
     path = tmp_path / "warc" / locations[1].warc_filename
@@ -125,7 +129,7 @@ def test_a_written_exchange_says_where_its_response_record_is(tmp_path: Path) ->
 
 def test_response_without_request_record_is_located(tmp_path: Path) -> None:
     # A response rebuilt from Scrapy's view may come without a request record.
-    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[])
+    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[], **DEFAULTS)
     response = b"HTTP/1.1 204 No Content\r\n\r\n"
     location = archive.write_exchange("http://example.com/x", response, None, date=DATE)
     archive.close()
@@ -138,7 +142,7 @@ def test_response_without_request_record_is_located(tmp_path: Path) -> None:
 
 def test_segment_with_a_post_is_left_for_cdxj_indexer(tmp_path: Path) -> None:
     # cdxj-indexer folds a POST body into the lookup key; that segment is indexed by it.
-    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[])
+    archive = CrawlArchive(tmp_path, "c1", warcinfo_fields=[], **DEFAULTS)
     response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     archive.write_exchange("http://example.com/a", response, REQUEST, date=DATE)
     post = b"POST /form HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\na=1"
@@ -163,13 +167,15 @@ def test_index_is_written_with_each_segment(tmp_path: Path) -> None:
 
 def test_a_gzip_level_outside_isa_ls_is_refused_before_writing(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="ISA-L's levels 0-3"):
-        CrawlArchive(tmp_path, "c1", warcinfo_fields=[], gzip_level=6)
+        CrawlArchive(tmp_path, "c1", warcinfo_fields=[], max_warc_bytes=ARCHIVE_WARC_MAX_SIZE, gzip_level=6)
     assert not any(tmp_path.iterdir())
 
 
 def test_every_level_writes_members_any_gzip_reader_reads(tmp_path: Path) -> None:
     for level in warc.GZIP_LEVELS:
-        archive = CrawlArchive(tmp_path / str(level), "c1", warcinfo_fields=[], gzip_level=level)
+        archive = CrawlArchive(
+            tmp_path / str(level), "c1", warcinfo_fields=[], max_warc_bytes=ARCHIVE_WARC_MAX_SIZE, gzip_level=level
+        )
         write_exchanges(archive, 2)
         archive.write_text_row({"url": "http://example.com/0", "text": "Zürich " * 50})
         files = archive.close()

@@ -19,7 +19,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive.codings import DecodeError, TooLarge, decode_body
 from scraper.archive.verify import verify_crawl
+from scraper.extract.model import ExtractionOptions
 from scraper.tools.reextract import reextract
+from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 from tests.support.crawl import crawl_raw_site
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
 
@@ -70,7 +72,10 @@ def test_br_and_zstd_pages_are_crawled_then_reextracted_and_verified(tmp_path: P
                           text=True, timeout=120)
     assert done.returncode == 0 and "OK: no faults" in done.stdout, done.stdout + done.stderr
 
-    again = reextract(result.crawl_dir, tmp_path / "again", workers=1)
+    again = reextract(
+        result.crawl_dir, tmp_path / "again", workers=1,
+        options=ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS), gzip_level=ARCHIVE_GZIP_LEVEL,
+    )
     counts = again.counts
     assert counts["articles"] == 3 and counts["decode_errors"] == 1, counts  # /not-brotli is not br
     assert not counts["files_cut"] and not counts["cut_records"]

@@ -117,7 +117,7 @@ def _read_all(f: BinaryIO) -> Iterator[tuple[StatusAndHeaders, bytes]]:
 
 def test_wet_records_read_back_with_warcio_each_its_own_gzip_member() -> None:
     out = io.BytesIO()
-    writer = WetWriter(out, "x.warc.wet.gz", wet_fields("crawl-1", "x.warc.gz", "test-extractor/1"))
+    writer = WetWriter(out, "x.warc.wet.gz", wet_fields("crawl-1", "x.warc.gz", "test-extractor/1"), gzip_level=2)
     row = {"url": "http://example.com/a?b=c", "title": "Title", "text": "First.\n\nSecond.", "language": "de",
            "fetched_at": "2020-03-02T10:00:00.000000Z", "warc_record_id": "<urn:uuid:1>"}
     record = writer.write_row(row)

@@ -36,12 +36,16 @@ from scraper.extract.boilerplate import (
 )
 from scraper.extract.extractor import clean_title, extract_article
 from scraper.extract.model import Article, ExtractionOptions
+from settings import ARCHIVE_BOILERPLATE_MIN_PAGES, ARCHIVE_MIN_TEXT_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "sample_site" / "site"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 BENCHMARK_DIR = ROOT.parent / "shared" / "benchmarks" / "aeb-dev"
 VARIANTS = ("contained", "bare")
+
+#: The extractor as the crawl runs it, with the project's settings.
+OPTIONS = ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS)
 
 
 # --------------------------------------------------------------------------- sample site
@@ -65,7 +69,7 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def extracted(site_dir: Path) -> list[tuple[SamplePage, Article | None]]:
     """Every sample-site HTML page (both variants) and what extract_article made of it."""
     pages = sample_pages(site_dir)
-    return [(page, extract_article(page.html, page.url, ExtractionOptions())) for page in pages]
+    return [(page, extract_article(page.html, page.url, OPTIONS)) for page in pages]
 
 
 def _articles(extracted: list[tuple[SamplePage, Article | None]], variant: str) -> Iterator[tuple[SamplePage, Article]]:
@@ -317,7 +321,7 @@ def test_site_learning_drops_a_repeated_line_and_keeps_a_quote_seen_twice() -> N
     texts: dict[int, str] = {}
     for number in range(1, 7):
         url, html, paragraphs = _synthetic_page(number, quote=number in (1, 2))
-        article = extract_article(html, url, site_boilerplate=learned.template_for(url))
+        article = extract_article(html, url, OPTIONS, site_boilerplate=learned.template_for(url))
         assert article is not None
         assert all(contains_text(plain(article.text), p) for p in paragraphs)
         texts[number] = article.text
@@ -337,7 +341,9 @@ def test_line_rules_strip_widgets_before_the_site_has_been_learned() -> None:
     url, html, paragraphs = _synthetic_page(1, quote=False)
     widgets = "<p>Read also: The river towns vote</p><p>3 min read</p>"
     html = html.replace("<p>" + TEMPLATE_LINE, widgets + "<p>" + TEMPLATE_LINE)
-    article = extract_article(html, url, site_boilerplate=SiteBoilerplate().template_for(url))
+    article = extract_article(
+        html, url, OPTIONS, site_boilerplate=SiteBoilerplate(min_pages=ARCHIVE_BOILERPLATE_MIN_PAGES).template_for(url)
+    )
     assert article is not None
     assert "Read also" not in article.text and "min read" not in article.text
     assert all(p in article.text for p in paragraphs)
@@ -403,7 +409,7 @@ def test_bad_settings_and_versions_are_refused() -> None:
     with pytest.raises(ValueError):
         SiteBoilerplate(min_pages=1)
     with pytest.raises(ValueError):
-        SiteBoilerplate(long_min_pages=1)
+        SiteBoilerplate(min_pages=ARCHIVE_BOILERPLATE_MIN_PAGES, long_min_pages=1)
     with pytest.raises(ValueError):
         SiteBoilerplate.from_json({"version": 99})
 
@@ -418,14 +424,14 @@ def test_benchmark_pages_are_all_articles() -> None:
     none = []
     for key in sorted(truth)[::4]:  # a quarter of the pages keeps the test fast
         html = gzip.decompress((BENCHMARK_DIR / "html" / f"{key}.html.gz").read_bytes()).decode("utf-8")
-        if extract_article(html, truth[key]["url"]) is None:
+        if extract_article(html, truth[key]["url"], OPTIONS) is None:
             none.append(key)
     assert none == []
 
 
 def test_the_text_row_holds_the_article_without_its_fingerprints() -> None:
     url, html, _ = _synthetic_page(7, quote=False)
-    article = extract_article(html, url)
+    article = extract_article(html, url, OPTIONS)
     assert article is not None and article.fingerprints
     row = article.as_dict()
     assert "fingerprints" not in row and row["text"] == article.text and row["language"] == "en"
@@ -558,8 +564,8 @@ def test_a_page_declared_english_in_another_language_is_still_detected() -> None
 def test_a_listing_url_decides_before_any_extraction() -> None:
     _url, html, _ = _synthetic_page(3, quote=False)
     declared = html.replace('<meta property="og:type" content="article">', "")
-    assert extract_article(declared, "https://courier.example/tag/river/") is None
-    assert extract_article(html, "https://courier.example/tag/river/") is not None  # article data wins
+    assert extract_article(declared, "https://courier.example/tag/river/", OPTIONS) is None
+    assert extract_article(html, "https://courier.example/tag/river/", OPTIONS) is not None  # article data wins
 
 
 # --------------------------------------------------------------------------- language model

@@ -23,8 +23,9 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.archive.textrows import TEXT_ROW_FIELDS
 from scraper.archive.verify import verify_crawl
-from scraper.extract.model import extractor_name
+from scraper.extract.model import ExtractionOptions, extractor_name
 from scraper.tools.reextract import find_warcs, html_records, reextract
+from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 from tests.support.crawl import ROOT, CrawlResult, crawl_raw_site, run_scrapy
 from tests.support.processes import children
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
@@ -32,6 +33,8 @@ from tests.support.warcs import assert_rows_point_at_responses, read_text_rows, 
 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf"]
 ARTICLES = {"/article?id=7&lang=en", "/gzipped", "/gzipped-chunked"}
+#: What ``scrapy reextract`` passes with the project's settings.
+PROJECT = {"options": ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS), "gzip_level": ARCHIVE_GZIP_LEVEL}
 
 
 def scrapy_reextract(source: Path, dest: Path) -> subprocess.CompletedProcess[str]:
@@ -78,10 +81,10 @@ def test_reextracting_a_crawl_gives_its_rows_again_pointing_at_the_same_records(
 
 def test_a_reextraction_never_overwrites_an_earlier_one(crawl, tmp_path: Path) -> None:
     _, result = crawl
-    reextract(result.crawl_dir, tmp_path / "once", workers=1)
+    reextract(result.crawl_dir, tmp_path / "once", workers=1, **PROJECT)
     before = {path: path.read_bytes() for path in (tmp_path / "once").rglob("*") if path.is_file()}
     with pytest.raises(FileExistsError):
-        reextract(result.crawl_dir, tmp_path / "once", workers=1)
+        reextract(result.crawl_dir, tmp_path / "once", workers=1, **PROJECT)
     after = {path: path.read_bytes() for path in (tmp_path / "once").rglob("*") if path.is_file()}
     assert after == before and tmp_path / "once" / "manifest.json" in after
 
@@ -100,7 +103,7 @@ def test_a_wget_warc_is_reextracted(tmp_path: Path) -> None:
         site.stop()
     warc_path = tmp_path / "wget-crawl.warc.gz"
     assert find_warcs(tmp_path) == [warc_path]
-    result = reextract(warc_path, tmp_path / "text-of-wget", workers=2)
+    result = reextract(warc_path, tmp_path / "text-of-wget", workers=2, **PROJECT)
     rows = read_text_rows(tmp_path / "text-of-wget")
     # wget follows the redirect to /gzipped and archives that response a second time
     assert sorted(r["url"] for r in rows) == sorted([base + p for p in ARTICLES] + [base + "/gzipped"])
@@ -162,7 +165,7 @@ def test_odd_records_are_counted_not_fatal(tmp_path: Path) -> None:
     source.mkdir()
     write_odd_warc(source / "odd.warc.gz")
     shutil.copy(source / "odd.warc.gz", source / "twin.warc.gz")
-    result = reextract(source, tmp_path / "out", workers=2)
+    result = reextract(source, tmp_path / "out", workers=2, **PROJECT)
     counts = result.counts
     assert counts["warc_files"] == 2
     per_file = {name: value // 2 for name, value in counts.items()}
@@ -184,7 +187,7 @@ def test_a_reextraction_of_a_crawl_verifies_its_pointers(crawl, tmp_path: Path) 
     """Rows made again point at the crawl's responses exactly as the crawl's own rows do."""
     _, result = crawl
     dest = tmp_path / "again"
-    reextract(result.crawl_dir, dest, workers=1)
+    reextract(result.crawl_dir, dest, workers=1, **PROJECT)
     assert_rows_point_at_responses(read_text_rows(dest), result.crawl_dir / "warc")
     assert verify_crawl(result.crawl_dir).ok
 
@@ -238,7 +241,7 @@ def test_a_worker_killed_mid_run_stops_it_with_its_exit_code(tmp_path: Path) -> 
     killer.start()
     try:
         with pytest.raises(RuntimeError, match=r"extraction worker (\d+) died \(exit code -9\)") as raised:
-            reextract(source, tmp_path / "out", workers=1)
+            reextract(source, tmp_path / "out", workers=1, **PROJECT)
     finally:
         killer.join()
     assert killed and str(killed[0]) in str(raised.value)

@@ -10,7 +10,7 @@ import pytest
 
 from scraper.archive.manifest import completed_file
 from scraper.files import write_atomically
-from scraper.storage.base import storage_class_for_uri
+from scraper.storage.base import ArchiveUri, storage_class_for_uri
 from scraper.storage.local import FileStorage
 from scraper.storage.s3 import S3Storage
 
@@ -82,9 +82,20 @@ def test_write_atomically_replaces_whole_files(tmp_path: Path) -> None:
     ],
 )
 def test_storage_is_chosen_by_scheme(uri: str, storage_class: type) -> None:
-    assert storage_class_for_uri(uri, STORAGES) is storage_class
+    assert storage_class_for_uri(ArchiveUri.parse(uri), STORAGES) is storage_class
 
 
 def test_an_unknown_scheme_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"no storage for scheme 'gs' \(known: \(path\), file, s3\)"):
-        storage_class_for_uri("gs://bucket/prefix", STORAGES)
+    with pytest.raises(ValueError, match=r"no storage for scheme 'gs' \(known: \(path\), file, s3\)") as raised:
+        storage_class_for_uri(ArchiveUri.parse("gs://KEY:SECRET@bucket/prefix"), STORAGES)
+    assert "SECRET" not in str(raised.value)
+
+
+def test_archive_uri_is_taken_apart_once_and_shown_without_credentials() -> None:
+    uri = ArchiveUri.parse("s3://KEY:SECRET@Bucket/some/prefix/")
+    parts = (uri.scheme, uri.host, uri.path, uri.username, uri.password)
+    assert parts == ("s3", "Bucket", "some/prefix", "KEY", "SECRET")
+    assert uri.public() == "s3://Bucket/some/prefix/"
+    assert "SECRET" not in repr(uri)
+    assert ArchiveUri.parse("C:/archive").path == "C:/archive"
+    assert ArchiveUri.parse("file:///srv/archive").path == "/srv/archive"

@@ -18,12 +18,14 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
 from sample_site.command import crawl_command, scrapy_command
@@ -48,6 +50,8 @@ from tests.support.s3server import WeedServer
 
 MiB = 1024 * 1024
 PREFIX = "crawls"
+PROJECT_SETTINGS = Settings()
+PROJECT_SETTINGS.setmodule("settings", priority="project")
 
 # --- a tiny news site whose late pages wait for the test --------------------------------
 
@@ -315,6 +319,11 @@ def manifest_for(crawl_id: str, files: list[CompletedFile]) -> bytes:
     return json.dumps({"crawl_id": crawl_id, "files": [f.manifest_entry() for f in files]}).encode() + b"\n"
 
 
+def upload_policy(**changes: Any) -> UploadPolicy:
+    """The project's ``ARCHIVE_S3_*`` upload policy (settings.py), with ``changes``."""
+    return replace(UploadPolicy.from_settings(PROJECT_SETTINGS), **changes)
+
+
 def make_storage(
     weed: WeedServer, spool: Path, policy: UploadPolicy, *, secret: str = "", upload_spool_at_start: bool = False
 ) -> S3Storage:
@@ -341,9 +350,8 @@ def left_in_spool(weed: WeedServer, spool: Path, crawl_id: str, data: bytes) -> 
 def test_the_next_crawl_first_uploads_what_earlier_crawls_left(weed: WeedServer, tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     earlier = left_in_spool(weed, spool, "earlier", b"fetched before the outage")
-    storage = make_storage(weed, spool, UploadPolicy(), upload_spool_at_start=True)
-    storage.spider_opened()
-    crawl_dir = storage.crawl_folder("next")
+    storage = make_storage(weed, spool, upload_policy(), upload_spool_at_start=True)
+    crawl_dir = storage.open_crawl("next", keep_files_until_published=False)
     completed = spooled_file(crawl_dir, "warc/b.warc.gz", b"fetched now")
     storage.file_completed("next", completed)
     storage.publish_manifest("next", manifest_for("next", [completed]))
@@ -363,7 +371,7 @@ def test_upload_with_refused_credentials_keeps_the_spool(
 ) -> None:
     spool = tmp_path / "spool"
     left_in_spool(weed, spool, "kept", b"still here")
-    uploader = make_storage(weed, spool, UploadPolicy(), secret="wrong-secret-0123").uploader
+    uploader = make_storage(weed, spool, upload_policy(), secret="wrong-secret-0123").uploader
     assert uploader.upload_spool(spool) == {"kept": False}
     uploader.close()
     assert "refused the credentials" in caplog.text and "wrong-secret-0123" not in caplog.text
@@ -373,9 +381,11 @@ def test_upload_with_refused_credentials_keeps_the_spool(
 
 
 def test_multipart_upload_is_verified_by_composite_checksum(weed: WeedServer, tmp_path: Path) -> None:
-    storage = make_storage(weed, tmp_path / "spool", UploadPolicy(5 * MiB, 5 * MiB, retry_times=0))
+    storage = make_storage(weed, tmp_path / "spool", upload_policy(
+        multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, retry_times=0
+    ))
     storage.check()
-    crawl_dir = storage.crawl_folder("multipart")
+    crawl_dir = storage.open_crawl("multipart", keep_files_until_published=False)
     big = spooled_file(crawl_dir, "warc/big.warc.gz", os.urandom(11 * MiB + 17))
     small = spooled_file(crawl_dir, "text/small.jsonl.gz", b"x" * 1000)
     composite = expected_checksum(big.path, big.sha256, 5 * MiB)
@@ -399,8 +409,10 @@ def test_multipart_upload_is_verified_by_composite_checksum(weed: WeedServer, tm
 
 
 def test_spool_file_that_changed_is_never_published(weed: WeedServer, tmp_path: Path) -> None:
-    storage = make_storage(weed, tmp_path / "spool", UploadPolicy(5 * MiB, 5 * MiB, retry_times=1, backoff_base=0.01))
-    crawl_dir = storage.crawl_folder("changed")
+    storage = make_storage(weed, tmp_path / "spool", upload_policy(
+        multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, retry_times=1, backoff_base=0.01
+    ))
+    crawl_dir = storage.open_crawl("changed", keep_files_until_published=False)
     single = spooled_file(crawl_dir, "warc/a.warc.gz", b"a" * 5000)
     multi = spooled_file(crawl_dir, "warc/b.warc.gz", b"b" * (6 * MiB))
     single.path.write_bytes(b"A" * 5000)  # same size, other bytes: a damaged spool
@@ -421,7 +433,7 @@ def test_a_running_crawl_is_left_alone_and_a_killed_one_never_published(weed: We
     running = SpoolCrawl.create(spool, "running", S3Destination(weed.bucket, "unit"), weed.endpoint_url)
     completed = spooled_file(running.folder, "warc/a.warc.gz", b"abc")
     running.add_file(completed.relpath, completed.size, completed.sha256)
-    uploader = make_storage(weed, spool, UploadPolicy()).uploader
+    uploader = make_storage(weed, spool, upload_policy()).uploader
     assert uploader.upload_spool(spool) == {}  # its crawl holds the lock
     with pytest.raises(FileExistsError, match="in use"):
         SpoolCrawl.create(spool, "running", S3Destination(weed.bucket, "unit"), weed.endpoint_url)
@@ -443,7 +455,7 @@ def stubbed() -> Iterator[tuple[SpoolUploader, Stubber]]:
     options = S3ClientOptions(endpoint_url="http://127.0.0.1:9", region_name="us-east-1",
                               access_key_id="AKIDEXAMPLE", secret_access_key="wJalrXUtnFEMI")
     client = options.make_client()
-    uploader = SpoolUploader(options, UploadPolicy(retry_times=0), client=client)
+    uploader = SpoolUploader(options, upload_policy(retry_times=0), upload_threads=1, client=client)
     with Stubber(client) as stubber:
         yield uploader, stubber
     uploader.close()
@@ -515,7 +527,7 @@ def test_the_expected_checksum_is_s3s_composite_of_the_parts_and_catches_a_chang
 
 
 def test_retries_back_off_up_to_a_cap_and_big_files_stay_within_10000_parts() -> None:
-    policy = UploadPolicy(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB, backoff_base=2, backoff_max=10)
+    policy = upload_policy(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB, backoff_base=2, backoff_max=10)
     assert [policy.backoff(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]
     assert policy.part_size(8 * MiB - 1) is None
     assert policy.part_size(8 * MiB) == 8 * MiB

@@ -50,7 +50,7 @@ def rewrite_record(warc_path: Path, offset: int, old: bytes, new: bytes) -> None
     record = decompressor.decompress(data[offset:])
     end = len(data) - len(decompressor.unused_data)
     assert old in record
-    warc_path.write_bytes(data[:offset] + warc.gzip_member(record.replace(old, new, 1)) + data[end:])
+    warc_path.write_bytes(data[:offset] + warc.gzip_member(record.replace(old, new, 1), 2) + data[end:])
 
 
 def test_a_good_crawl_passes(crawl: CrawlResult) -> None:

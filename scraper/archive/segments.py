@@ -105,8 +105,8 @@ class CrawlArchive:
         crawl_id: str,
         *,
         warcinfo_fields: list[tuple[str, str]],
-        max_warc_bytes: int = 1_000_000_000,
-        gzip_level: int = warc.DEFAULT_GZIP_LEVEL,
+        max_warc_bytes: int,
+        gzip_level: int,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
         write_wet: bool = True,
     ):

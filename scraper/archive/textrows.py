@@ -61,7 +61,7 @@ def text_row(url: str, article: Mapping[str, Any], response: ResponsePlace, extr
     return row
 
 
-def text_row_bytes(row: Mapping[str, Any], gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> bytes:
+def text_row_bytes(row: Mapping[str, Any], gzip_level: int) -> bytes:
     """One JSONL row as its own gzip member (a cut file keeps its whole rows)."""
     line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
     return warc.gzip_member(line.encode("utf-8"), gzip_level)

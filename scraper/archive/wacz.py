@@ -30,7 +30,7 @@ from cdxj_indexer.main import CompressedWriter
 from scraper.archive.cdxj import index_name, is_warc_name, merged_cdxj_lines, write_cdxj
 from scraper.archive.manifest import CompletedFile
 from scraper.archive.textrows import HTML_TYPES, read_text_rows
-from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
+from scraper.archive.warc import check_gzip_level
 from scraper.files import atomic_file, file_sha256
 
 if TYPE_CHECKING:
@@ -277,7 +277,7 @@ class WaczDeriver:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WaczDeriver:
         # Zip entries are deflated by zlib: the same level on its scale, at least 1 (0 stores).
-        level = crawler.settings.getint("ARCHIVE_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)
+        level = crawler.settings.getint("ARCHIVE_GZIP_LEVEL")
         return cls(crawler.stats, compress_level=max(1, check_gzip_level(level)))
 
     def file_completed(self, crawl_dir: Path, completed: CompletedFile) -> list[Path]:

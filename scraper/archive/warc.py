@@ -22,7 +22,6 @@ from isal import isal_zlib
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
 __all__ = [
-    "DEFAULT_GZIP_LEVEL",
     "GZIP_LEVELS",
     "Dechunker",
     "PayloadDigester",
@@ -383,10 +382,9 @@ def conversion_record(target_uri: str, text: bytes, *, date: str, refers_to: str
     return WarcRecord(headers, text)
 
 
-#: ISA-L's compression levels (igzip): 0 is fastest, 3 smallest. Level 2 makes members
-#: about as small as zlib's level 3 for far less CPU; any gzip reader reads them.
+#: ISA-L's compression levels (igzip): 0 is fastest, 3 smallest; any gzip reader reads
+#: what they make. The crawl's level is ``ARCHIVE_GZIP_LEVEL`` (settings.py says why).
 GZIP_LEVELS = range(isal_zlib.ISAL_BEST_SPEED, isal_zlib.ISAL_BEST_COMPRESSION + 1)
-DEFAULT_GZIP_LEVEL = 2
 
 
 def check_gzip_level(level: int) -> int:
@@ -396,7 +394,7 @@ def check_gzip_level(level: int) -> int:
     return level
 
 
-def gzip_member(data: bytes, level: int = DEFAULT_GZIP_LEVEL) -> bytes:
+def gzip_member(data: bytes, level: int) -> bytes:
     """``data`` as one complete gzip member (ISA-L's deflate; the GIL is released while it works)."""
     compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS | 16)
     return compressor.compress(data) + compressor.flush()

@@ -86,7 +86,7 @@ class WetWriter:
     """
 
     def __init__(self, out: _Writable, filename: str, fields: list[tuple[str, str]], *,
-                 gzip_level: int = warc.DEFAULT_GZIP_LEVEL):
+                 gzip_level: int):
         self.out = out
         self.gzip_level = gzip_level
         info = warc.warcinfo_record(filename, fields)

@@ -12,13 +12,12 @@ import gc
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from scraper.storage.base import FAILURE_STATS
+from scraper.storage.base import FAILURE_STATS, ArchiveUri
 
 if TYPE_CHECKING:
     import argparse
@@ -36,7 +35,7 @@ REDACTED = "***"
 def secret_values(settings: BaseSettings) -> list[str]:
     """Credentials present in the settings (AWS_* and user:password in ARCHIVE_URI)."""
     values = [settings.get(name) for name in SECRET_SETTINGS]
-    uri = urlsplit(str(settings.get("ARCHIVE_URI") or ""))
+    uri = ArchiveUri.parse(str(settings.get("ARCHIVE_URI") or ""))
     values += [uri.username, uri.password]
     return [str(value) for value in values if value]
 

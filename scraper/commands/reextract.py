@@ -51,7 +51,7 @@ class Command(ScrapyCommand):
             raise UsageError("give SRC and DEST")
         # Imported here, not at the top: Scrapy imports every command module to list them,
         # and the crawl's process must not load the extractor (its workers do).
-        from scraper.archive.warc import DEFAULT_GZIP_LEVEL, check_gzip_level
+        from scraper.archive.warc import check_gzip_level
         from scraper.extract.model import ExtractionOptions
         from scraper.tools.reextract import find_warcs, reextract
 
@@ -64,11 +64,11 @@ class Command(ScrapyCommand):
             raise UsageError(str(error)) from None
         if (dest / "manifest.json").exists():
             raise UsageError(f"{dest} already holds a re-extraction (manifest.json): give another DEST")
-        options = ExtractionOptions(min_text_chars=self.settings.getint("ARCHIVE_MIN_TEXT_CHARS", 250))
-        workers = opts.workers if opts.workers is not None else self.settings.getint("ARCHIVE_EXTRACT_WORKERS", 0)
+        options = ExtractionOptions(min_text_chars=self.settings.getint("ARCHIVE_MIN_TEXT_CHARS"))
+        workers = opts.workers if opts.workers is not None else self.settings.getint("ARCHIVE_EXTRACT_WORKERS")
         result = reextract(source, dest, options=options, workers=workers,
                            gzip_level=check_gzip_level(
-                               self.settings.getint("ARCHIVE_GZIP_LEVEL", DEFAULT_GZIP_LEVEL)))
+                               self.settings.getint("ARCHIVE_GZIP_LEVEL")))
         counts = result.counts
         logger.info(
             "Re-extracted %d articles from %d HTML records of %d WARC files in %.1f s (%.1f pages/s) -> %s",

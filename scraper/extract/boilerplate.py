@@ -475,7 +475,7 @@ class SiteBoilerplate:
 
     def __init__(
         self,
-        min_pages: int = 3,
+        min_pages: int,
         min_share: float = 0.02,
         long_min_pages: int | None = None,
         long_min_share: float = 0.2,

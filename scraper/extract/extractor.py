@@ -977,7 +977,7 @@ def warm_up() -> None:
 def extract_article(
     html: str | bytes | HtmlElement,
     url: str,
-    options: ExtractionOptions | None = None,
+    options: ExtractionOptions,
     site_boilerplate: frozenset[str] | None = None,
 ) -> Article | None:
     """Return the article on the page, or None when the page is not an article page.
@@ -987,7 +987,6 @@ def extract_article(
     paragraphs are dropped. The result's ``fingerprints`` are what to feed back.
     ``html`` may be a page :func:`parse_page` parsed already; that tree gets pruned.
     """
-    options = options or ExtractionOptions()
     tree = html if isinstance(html, HtmlElement) else parse_page(html)
     if tree is None:
         return None

@@ -19,7 +19,7 @@ __all__ = ["Article", "ExtractionOptions", "extractor_name"]
 class ExtractionOptions:
     """What the extractor is asked for. Built once, passed to every call."""
 
-    min_text_chars: int = 250  # shorter main text: not an article page
+    min_text_chars: int  # shorter main text: not an article page (ARCHIVE_MIN_TEXT_CHARS)
     favor_precision: bool = False  # True: no recall rescues (continuation of split bodies)
     target_language: str | None = None  # ISO 639-1: pages in another language give None
     post_filter: bool = True  # drop in-body boilerplate lines (scraper.extract.boilerplate)

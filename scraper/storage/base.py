@@ -10,16 +10,17 @@ folder (:mod:`scraper.storage.local`), S3 (:mod:`scraper.storage.s3`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from scrapy.utils.misc import load_object
 
 if TYPE_CHECKING:
     from scraper.archive.manifest import CompletedFile
 
-__all__ = ["FAILURE_STATS", "ArchiveStorage", "storage_class_for_uri"]
+__all__ = ["FAILURE_STATS", "ArchiveStorage", "ArchiveUri", "storage_class_for_uri"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +29,54 @@ logger = logging.getLogger(__name__)
 FAILURE_STATS = ("archive/upload/failed", "archive/upload/pending")
 
 
+@dataclass(frozen=True)
+class ArchiveUri:
+    """``ARCHIVE_URI`` taken apart, once: what every storage, log line and manifest reads.
+
+    ``scheme`` is ``""`` for a plain path (``./archive``, ``~/crawls``, ``C:\\crawls``), whose
+    ``path`` is then the text as given; ``file:///abs/path`` gives its ``path``;
+    ``s3://key:secret@bucket/prefix`` gives ``host`` (the bucket, case kept), ``path``
+    (``prefix``, slashes stripped) and the credentials, which :meth:`public` leaves out.
+    """
+
+    text: str = field(repr=False)
+    scheme: str
+    host: str
+    path: str
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, uri: str) -> ArchiveUri:
+        parts = urlsplit(uri)
+        if len(parts.scheme) <= 1:  # no scheme, or a Windows drive letter
+            return cls(uri, "", "", uri)
+        host = parts.netloc.rsplit("@", 1)[-1]  # not .hostname: that lowercases
+        path = parts.path if parts.scheme == "file" else parts.path.strip("/")
+        return cls(uri, parts.scheme, host, path, parts.username or None, parts.password or None)
+
+    def public(self) -> str:
+        """The URI without any user:password part (for logs, warcinfo records and manifests)."""
+        if self.username is None and self.password is None:
+            return self.text
+        parts = urlsplit(self.text)
+        return parts._replace(netloc=self.host).geturl()
+
+
 class ArchiveStorage(Protocol):
     """What the crawl needs from a storage backend."""
 
     def crawl_folder(self, crawl_id: str) -> Path:
         """The local folder the crawl's files are written into."""
+
+    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool) -> Path:
+        """Claim the crawl's local folder for this process and return it, before anything is fetched.
+
+        ``keep_files_until_published``: finished files are read again until the crawl ends
+        (derivers: a WACZ packs every WARC), so a storage that moves them elsewhere keeps its
+        local copies until :meth:`publish_manifest`. Raises ``FileExistsError`` if another
+        process holds the crawl.
+        """
 
     def check(self) -> None:
         """Raise with a clear message if the storage cannot be written (before fetching)."""
@@ -47,13 +91,12 @@ class ArchiveStorage(Protocol):
         """Where a reader finds the crawl, for logs and summaries."""
 
 
-def storage_class_for_uri(uri: str, storages: dict[str, str]) -> Any:
+def storage_class_for_uri(uri: ArchiveUri, storages: dict[str, str]) -> Any:
     """The storage class registered for the URI's scheme (no scheme: a local path)."""
-    scheme = urlparse(uri).scheme
-    if len(scheme) == 1:  # a Windows drive letter, not a scheme
-        scheme = ""
     try:
-        return load_object(storages[scheme])
+        return load_object(storages[uri.scheme])
     except KeyError:
         known = ", ".join(sorted(s or "(path)" for s in storages))
-        raise ValueError(f"ARCHIVE_URI {uri!r}: no storage for scheme {scheme!r} (known: {known})") from None
+        raise ValueError(
+            f"ARCHIVE_URI {uri.public()!r}: no storage for scheme {uri.scheme!r} (known: {known})"
+        ) from None

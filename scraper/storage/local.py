@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING
 
 from scraper.archive.manifest import MANIFEST_NAME
 from scraper.files import write_atomically
+from scraper.storage.base import ArchiveUri
 
 if TYPE_CHECKING:
     from scraper.archive.manifest import CompletedFile
+    from scraper.component import Crawler
 
 __all__ = ["FileStorage"]
 
@@ -26,13 +27,20 @@ class FileStorage:
         self.root = Path(root).expanduser().resolve()
 
     @classmethod
-    def from_uri(cls, uri: str, settings: Any = None) -> FileStorage:
-        parsed = urlparse(uri)
-        path = parsed.path if parsed.scheme == "file" else uri
-        return cls(path)
+    def from_crawler(cls, crawler: Crawler, uri: ArchiveUri) -> FileStorage:
+        """A plain path or ``file:///abs/path``; it reads no settings."""
+        return cls(uri.path)
+
+    @classmethod
+    def from_uri(cls, uri: str) -> FileStorage:
+        return cls(ArchiveUri.parse(uri).path)
 
     def crawl_folder(self, crawl_id: str) -> Path:
         return self.root / crawl_id
+
+    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool) -> Path:
+        """The crawl's folder; files are written in place and never moved, so nothing is kept apart."""
+        return self.crawl_folder(crawl_id)
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -23,10 +23,10 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from scraper.archive.manifest import MANIFEST_NAME
 from scraper.files import write_atomically
+from scraper.storage.base import ArchiveUri
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig
@@ -115,17 +115,11 @@ class S3Destination:
     prefix: str = ""
 
     @classmethod
-    def from_uri(cls, uri: str) -> S3Destination:
-        parts = urlsplit(uri)
-        bucket = parts.netloc.rsplit("@", 1)[-1]  # not .hostname: that lowercases
-        if parts.scheme != "s3" or not bucket:
-            raise ValueError(f"not an s3://bucket/prefix URI: {S3Destination._public(uri)!r}")
-        return cls(bucket, parts.path.strip("/"))
-
-    @staticmethod
-    def _public(uri: str) -> str:
-        parts = urlsplit(uri)
-        return uri if "@" not in parts.netloc else parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+    def from_uri(cls, uri: ArchiveUri | str) -> S3Destination:
+        parsed = uri if isinstance(uri, ArchiveUri) else ArchiveUri.parse(uri)
+        if parsed.scheme != "s3" or not parsed.host:
+            raise ValueError(f"not an s3://bucket/prefix URI: {parsed.public()!r}")
+        return cls(parsed.host, parsed.path)
 
     def key(self, crawl_id: str, relpath: str) -> str:
         return "/".join(part for part in (self.prefix, crawl_id, relpath) if part)
@@ -133,12 +127,6 @@ class S3Destination:
     def uri(self, crawl_id: str = "") -> str:
         path = "/".join(part for part in (self.prefix, crawl_id) if part)
         return f"s3://{self.bucket}/{path}" if path else f"s3://{self.bucket}"
-
-
-def uri_credentials(uri: str) -> tuple[str | None, str | None]:
-    """``s3://key:secret@bucket/...`` credentials, as Scrapy's feed storage accepts them."""
-    parts = urlsplit(uri)
-    return parts.username or None, parts.password or None
 
 
 def _verify_option(value: Any) -> bool | str | None:
@@ -170,9 +158,11 @@ class S3ClientOptions:
     max_pool_connections: int = 10
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings, uri: str = "") -> S3ClientOptions:
-        """Scrapy's own ``AWS_*`` setting names; credentials in the URI win, as in Scrapy."""
-        uri_key, uri_secret = uri_credentials(uri)
+    def from_settings(cls, settings: BaseSettings, uri: ArchiveUri | str = "") -> S3ClientOptions:
+        """Scrapy's own ``AWS_*`` setting names; credentials in the URI
+        (``s3://key:secret@bucket/...``) win, as in Scrapy's feed storage."""
+        parsed = uri if isinstance(uri, ArchiveUri) else ArchiveUri.parse(uri)
+        uri_key, uri_secret = parsed.username, parsed.password
         use_ssl = settings.get("AWS_USE_SSL")
         return cls(
             endpoint_url=settings.get("AWS_ENDPOINT_URL") or None,
@@ -214,24 +204,24 @@ class S3ClientOptions:
 
 @dataclass(frozen=True)
 class UploadPolicy:
-    """Multipart and retry tuning (``ARCHIVE_S3_*`` settings)."""
+    """Multipart and retry tuning (``ARCHIVE_S3_*`` settings: defaults and units in settings.py)."""
 
-    multipart_threshold: int = 64 * MiB
-    multipart_chunksize: int = 64 * MiB
-    max_concurrency: int = 8
-    retry_times: int = 5
-    backoff_base: float = 2.0
-    backoff_max: float = 60.0
+    multipart_threshold: int
+    multipart_chunksize: int
+    max_concurrency: int
+    retry_times: int
+    backoff_base: float
+    backoff_max: float
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> UploadPolicy:
         return cls(
-            multipart_threshold=settings.getint("ARCHIVE_S3_MULTIPART_THRESHOLD", 64 * MiB),
-            multipart_chunksize=settings.getint("ARCHIVE_S3_MULTIPART_CHUNKSIZE", 64 * MiB),
-            max_concurrency=settings.getint("ARCHIVE_S3_MAX_CONCURRENCY", 8),
-            retry_times=settings.getint("ARCHIVE_S3_RETRY_TIMES", 5),
-            backoff_base=settings.getfloat("ARCHIVE_S3_RETRY_BACKOFF_BASE", 2.0),
-            backoff_max=settings.getfloat("ARCHIVE_S3_RETRY_BACKOFF_MAX", 60.0),
+            multipart_threshold=settings.getint("ARCHIVE_S3_MULTIPART_THRESHOLD"),
+            multipart_chunksize=settings.getint("ARCHIVE_S3_MULTIPART_CHUNKSIZE"),
+            max_concurrency=settings.getint("ARCHIVE_S3_MAX_CONCURRENCY"),
+            retry_times=settings.getint("ARCHIVE_S3_RETRY_TIMES"),
+            backoff_base=settings.getfloat("ARCHIVE_S3_RETRY_BACKOFF_BASE"),
+            backoff_max=settings.getfloat("ARCHIVE_S3_RETRY_BACKOFF_MAX"),
         )
 
     def transfer_config(self) -> TransferConfig:
@@ -562,7 +552,7 @@ class SpoolUploader:
         client_options: S3ClientOptions,
         policy: UploadPolicy,
         *,
-        upload_threads: int = 2,
+        upload_threads: int,
         stats: StatsCollector | None = None,
         client: S3Client | None = None,
     ):
@@ -583,10 +573,10 @@ class SpoolUploader:
 
     @classmethod
     def from_settings(
-        cls, settings: BaseSettings, uri: str = "", *, stats: StatsCollector | None = None
+        cls, settings: BaseSettings, uri: ArchiveUri | str = "", *, stats: StatsCollector | None = None
     ) -> SpoolUploader:
         policy = UploadPolicy.from_settings(settings)
-        threads = settings.getint("ARCHIVE_S3_UPLOAD_THREADS", 2)
+        threads = settings.getint("ARCHIVE_S3_UPLOAD_THREADS")
         options = S3ClientOptions.from_settings(settings, uri)
         if not settings.getint("AWS_MAX_POOL_CONNECTIONS"):
             # Every part in flight needs its own connection, or urllib3 discards them.
@@ -860,8 +850,8 @@ class S3Storage:
     """``ARCHIVE_URI = s3://bucket/prefix``: a local spool, uploads while crawling, manifest last.
 
     A file is queued for upload the moment it is complete. Its spool copy is removed once
-    verified, or, when derivers may still read it (``keep_spool_until_end``), at the end,
-    when the manifest is published.
+    verified, or, when the crawl reads its files again (``keep_files_until_published`` of
+    :meth:`open_crawl`), at the end, when the manifest is published.
     """
 
     def __init__(
@@ -870,35 +860,27 @@ class S3Storage:
         spool_dir: Path | str,
         uploader: SpoolUploader,
         *,
-        upload_spool_at_start: bool = True,
-        keep_spool_until_end: bool = False,
+        upload_spool_at_start: bool,
     ):
         self.destination = destination
         self.spool_dir = Path(spool_dir).expanduser().resolve()
         self.uploader = uploader
         self.upload_spool_at_start = upload_spool_at_start
-        self.keep_spool_until_end = keep_spool_until_end
         self._crawls: dict[str, SpoolCrawl] = {}
+        self._keep_files: dict[str, bool] = {}  # crawl id -> spool copies stay until published
         self._uploads: list[Future[bool]] = []
         self._earlier_crawls: Future[dict[str, bool]] | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, uri: str) -> S3Storage:
-        from scrapy import signals
-
+    def from_crawler(cls, crawler: Crawler, uri: ArchiveUri) -> S3Storage:
         settings = crawler.settings
         quiet_aws_debug_logs()
-        storage = cls(
+        return cls(
             S3Destination.from_uri(uri),
             spool_dir_from_settings(settings),
             SpoolUploader.from_settings(settings, uri, stats=crawler.stats),
-            upload_spool_at_start=settings.getbool("ARCHIVE_S3_UPLOAD_SPOOL_AT_START", True),
-            # Derivers read finished files (an index per WARC, a WACZ of all of them at the
-            # end): with any configured, spool copies stay until the crawl has ended.
-            keep_spool_until_end=bool(settings.getlist("ARCHIVE_DERIVERS")),
+            upload_spool_at_start=settings.getbool("ARCHIVE_S3_UPLOAD_SPOOL_AT_START"),
         )
-        crawler.signals.connect(storage.spider_opened, signal=signals.spider_opened)
-        return storage
 
     def check(self) -> None:
         """Spool writable, bucket there and writable with these credentials.
@@ -911,32 +893,38 @@ class S3Storage:
             raise PermissionError(f"spool folder {self.spool_dir} (ARCHIVE_SPOOL_DIR) is not writable")
         self.uploader.check_destination(self.destination)
 
-    def spider_opened(self) -> None:
-        if self.upload_spool_at_start:
+    def crawl_folder(self, crawl_id: str) -> Path:
+        """The crawl's spool folder."""
+        return self.spool_dir / crawl_id
+
+    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool) -> Path:
+        """Claim the crawl's spool folder, then start uploading what earlier crawls left there
+        (``ARCHIVE_S3_UPLOAD_SPOOL_AT_START``) in a thread of its own."""
+        crawl = SpoolCrawl.create(self.spool_dir, crawl_id, self.destination, self.uploader.endpoint_url)
+        # The manifest waits until the end: a crawl that never gets there exits non-zero.
+        self.uploader.set_pending(1)
+        self._crawls[crawl_id] = crawl
+        self._keep_files[crawl_id] = keep_files_until_published
+        if self.upload_spool_at_start and self._earlier_crawls is None:
             # Its own thread: it waits for file uploads that run in the upload pool.
             runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-spool")
-            self._earlier_crawls = runner.submit(self.uploader.upload_spool, self.spool_dir, skip=self._crawls.keys())
+            self._earlier_crawls = runner.submit(
+                self.uploader.upload_spool, self.spool_dir, skip=frozenset(self._crawls)
+            )
             runner.shutdown(wait=False)
-
-    def crawl_folder(self, crawl_id: str) -> Path:
-        """The crawl's spool folder; the first call claims it for this process."""
-        crawl = self._crawls.get(crawl_id)
-        if crawl is None:
-            crawl = SpoolCrawl.create(self.spool_dir, crawl_id, self.destination, self.uploader.endpoint_url)
-            # The manifest waits until the end: a crawl that never gets there exits non-zero.
-            self.uploader.set_pending(1)
-            self._crawls[crawl_id] = crawl
         return crawl.folder
 
     def file_completed(self, crawl_id: str, completed: CompletedFile) -> None:
         """Record the file in the crawl's state and queue its upload (writer thread; returns at once)."""
         crawl = self._crawls[crawl_id]
         crawl.add_file(completed.relpath, completed.size, completed.sha256)
-        self._uploads.append(self.uploader.submit(crawl, completed.relpath, remove=not self.keep_spool_until_end))
+        remove = not self._keep_files[crawl_id]
+        self._uploads.append(self.uploader.submit(crawl, completed.relpath, remove=remove))
 
     def publish_manifest(self, crawl_id: str, manifest: bytes) -> None:
         """Wait for the uploads, then publish the manifest, or keep everything in the spool."""
         crawl = self._crawls.pop(crawl_id)
+        self._keep_files.pop(crawl_id)
         crawl.set_manifest(manifest)  # from now on `scrapy upload` can finish the crawl alone
         self.uploader.wait(self._uploads)
         if self._earlier_crawls is not None:

@@ -7,12 +7,28 @@ console scripts run the same functions with their own defaults (those of setting
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 __all__ = ["main"]
+
+#: The project's settings.py, beside the package in the checkout it is installed from.
+PROJECT_SETTINGS = Path(__file__).resolve().parents[2] / "settings.py"
+
+
+def project_settings() -> ModuleType:
+    """The project's settings.py, loaded by path: the one place defaults live (this script
+    runs from any folder, where ``import settings`` would find nothing or another module)."""
+    spec = importlib.util.spec_from_file_location("_news_archiver_settings", PROJECT_SETTINGS)
+    if spec is None or spec.loader is None or not PROJECT_SETTINGS.is_file():
+        raise SystemExit(f"news-archiver: the project's settings.py is not at {PROJECT_SETTINGS}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for relpath in report.damaged_files():
             print(f"DAMAGED {relpath}", file=sys.stderr)
         return 0 if report.ok else 1
+    from scraper.archive.warc import check_gzip_level
+    from scraper.extract.model import ExtractionOptions
     from scraper.tools.reextract import find_warcs, reextract
 
     try:
@@ -47,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     if (args.dest / "manifest.json").exists():
         parser.error(f"{args.dest} already holds a re-extraction (manifest.json): give another DEST")
-    result = reextract(args.source, args.dest, workers=args.workers)
+    defaults = project_settings()
+    result = reextract(
+        args.source, args.dest, workers=args.workers,
+        options=ExtractionOptions(min_text_chars=defaults.ARCHIVE_MIN_TEXT_CHARS),
+        gzip_level=check_gzip_level(defaults.ARCHIVE_GZIP_LEVEL),
+    )
     print(", ".join(f"{name} {count}" for name, count in sorted(result.counts.items())))
     return 0
 

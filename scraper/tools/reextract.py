@@ -342,10 +342,9 @@ def _reextract_file(path: Path, workers: BlockingPool, outputs: _Outputs, option
         write_done()
 
 
-def reextract(source: Path, dest: Path, *, options: ExtractionOptions | None = None, workers: int = 0,
-              gzip_level: int = warc.DEFAULT_GZIP_LEVEL) -> ReextractResult:
+def reextract(source: Path, dest: Path, *, options: ExtractionOptions, workers: int = 0,
+              gzip_level: int) -> ReextractResult:
     """Re-extract every WARC under ``source`` into ``dest`` (``text/``, ``wet/``, ``manifest.json``)."""
-    options = options or ExtractionOptions()
     warcs = find_warcs(source)
     if (dest / "manifest.json").exists():
         raise FileExistsError(f"{dest} already holds a re-extraction (manifest.json)")
