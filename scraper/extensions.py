@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+    from scraper import component
     from scraper.storage.base import ArchiveStorage
 
 __all__ = ["ArchiveExtension", "default_crawl_id", "deferred_from_future", "warcinfo_fields"]
@@ -164,6 +165,9 @@ class ArchiveExtension:
         if not uri.text:
             raise ValueError("ARCHIVE_URI is empty: give a folder, file:///abs/path or s3://bucket/prefix")
         storage_cls = storage_class_for_uri(uri, settings.getdict("ARCHIVE_STORAGES"))
+        # Storages and derivers see the crawler through scraper.component's Protocols; this
+        # annotation has mypy check that Scrapy's Crawler fits them.
+        _: component.Crawler = crawler
         storage = build_from_crawler(storage_cls, crawler, uri)
         storage.check()  # bad folder, credentials or bucket: stop before fetching anything
         assert crawler.spidercls is not None

@@ -26,10 +26,8 @@ from warcio.timeutils import iso_date_to_timestamp
 from scraper.files import atomic_file
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
-
     from scraper.archive.manifest import CompletedFile
+    from scraper.component import Crawler, Stats
 
 __all__ = [
     "CdxjIndexDeriver",
@@ -134,7 +132,7 @@ def merged_cdxj_lines(index_paths: list[Path]) -> Iterator[str]:
 class CdxjIndexDeriver:
     """Deriver: ``indexes/<stem>.cdxj`` for every completed WARC segment."""
 
-    def __init__(self, stats: StatsCollector | None = None):
+    def __init__(self, stats: Stats | None = None):
         self.stats = stats
 
     @classmethod

@@ -34,8 +34,7 @@ from scraper.archive.warc import check_gzip_level
 from scraper.files import atomic_file, file_sha256
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
+    from scraper.component import Crawler, Stats
 
 __all__ = ["WACZ_VERSION", "Page", "WaczDeriver", "article_pages", "html_pages", "write_wacz"]
 
@@ -270,7 +269,7 @@ def write_wacz(
 class WaczDeriver:
     """Deriver: ``<crawl_id>.wacz`` at crawl end, from the crawl's WARCs, indexes and text."""
 
-    def __init__(self, stats: StatsCollector | None = None, *, compress_level: int = 6):
+    def __init__(self, stats: Stats | None = None, *, compress_level: int = 6):
         self.stats = stats
         self.compress_level = compress_level
 

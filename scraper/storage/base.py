@@ -3,8 +3,9 @@
 A storage gives the crawl a local folder to write into, is told when each file is
 complete, and at the end publishes the manifest last. It knows nothing of WARC.
 Backends are listed in ``ARCHIVE_STORAGES`` (scheme -> class path), as Scrapy's
-``FEED_STORAGES`` are, and built with ``from_crawler`` or plain arguments: a local
-folder (:mod:`scraper.storage.local`), S3 (:mod:`scraper.storage.s3`).
+``FEED_STORAGES`` are, and built with ``from_crawler(crawler, uri)`` (typed against
+:mod:`scraper.component`, not Scrapy) or plain arguments: a local folder
+(:mod:`scraper.storage.local`), S3 (:mod:`scraper.storage.s3`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from pkgutil import resolve_name
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
-
-from scrapy.utils.misc import load_object
 
 if TYPE_CHECKING:
     from scraper.archive.manifest import CompletedFile
@@ -91,12 +91,13 @@ class ArchiveStorage(Protocol):
         """Where a reader finds the crawl, for logs and summaries."""
 
 
-def storage_class_for_uri(uri: ArchiveUri, storages: dict[str, str]) -> Any:
+def storage_class_for_uri(uri: ArchiveUri, storages: dict[str, Any]) -> Any:
     """The storage class registered for the URI's scheme (no scheme: a local path)."""
     try:
-        return load_object(storages[uri.scheme])
+        storage = storages[uri.scheme]
     except KeyError:
         known = ", ".join(sorted(s or "(path)" for s in storages))
         raise ValueError(
             f"ARCHIVE_URI {uri.public()!r}: no storage for scheme {uri.scheme!r} (known: {known})"
         ) from None
+    return resolve_name(storage) if isinstance(storage, str) else storage

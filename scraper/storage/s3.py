@@ -30,11 +30,9 @@ from scraper.storage.base import ArchiveUri
 
 if TYPE_CHECKING:
     from boto3.s3.transfer import TransferConfig
-    from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
-    from scrapy.statscollectors import StatsCollector
 
     from scraper.archive.manifest import CompletedFile
+    from scraper.component import Crawler, Settings, Stats
 
 __all__ = [
     "S3ClientOptions",
@@ -90,7 +88,7 @@ def default_spool_dir() -> Path:
     return Path(cache) / "news-archiver" / "spool"
 
 
-def spool_dir_from_settings(settings: BaseSettings) -> Path:
+def spool_dir_from_settings(settings: Settings) -> Path:
     value = settings.get("ARCHIVE_SPOOL_DIR") or ""
     return Path(value).expanduser().resolve() if value else default_spool_dir()
 
@@ -158,7 +156,7 @@ class S3ClientOptions:
     max_pool_connections: int = 10
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings, uri: ArchiveUri | str = "") -> S3ClientOptions:
+    def from_settings(cls, settings: Settings, uri: ArchiveUri | str = "") -> S3ClientOptions:
         """Scrapy's own ``AWS_*`` setting names; credentials in the URI
         (``s3://key:secret@bucket/...``) win, as in Scrapy's feed storage."""
         parsed = uri if isinstance(uri, ArchiveUri) else ArchiveUri.parse(uri)
@@ -214,7 +212,7 @@ class UploadPolicy:
     backoff_max: float
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings) -> UploadPolicy:
+    def from_settings(cls, settings: Settings) -> UploadPolicy:
         return cls(
             multipart_threshold=settings.getint("ARCHIVE_S3_MULTIPART_THRESHOLD"),
             multipart_chunksize=settings.getint("ARCHIVE_S3_MULTIPART_CHUNKSIZE"),
@@ -553,7 +551,7 @@ class SpoolUploader:
         policy: UploadPolicy,
         *,
         upload_threads: int,
-        stats: StatsCollector | None = None,
+        stats: Stats | None = None,
         client: S3Client | None = None,
     ):
         self.client_options = client_options
@@ -573,7 +571,7 @@ class SpoolUploader:
 
     @classmethod
     def from_settings(
-        cls, settings: BaseSettings, uri: ArchiveUri | str = "", *, stats: StatsCollector | None = None
+        cls, settings: Settings, uri: ArchiveUri | str = "", *, stats: Stats | None = None
     ) -> SpoolUploader:
         policy = UploadPolicy.from_settings(settings)
         threads = settings.getint("ARCHIVE_S3_UPLOAD_THREADS")
