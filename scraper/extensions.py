@@ -41,12 +41,13 @@ if TYPE_CHECKING:
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
     from scraper import component
     from scraper.storage.base import ArchiveStorage
 
-__all__ = ["ArchiveExtension", "default_crawl_id", "deferred_from_future", "warcinfo_fields"]
+__all__ = ["ArchiveExtension", "default_crawl_id", "deferred_from_future", "user_agent", "warcinfo_fields"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,6 +83,16 @@ def deferred_from_future(future: Future[T]) -> Deferred[T]:
 
     future.add_done_callback(done)
     return d
+
+
+def user_agent(settings: BaseSettings) -> str:
+    """The User-Agent the crawl sends and records: ``ARCHIVE_USER_AGENT`` with ``{version}``
+    and ``{contact}`` (``ARCHIVE_CONTACT``) filled in; Scrapy's ``USER_AGENT`` as it is when
+    ``ARCHIVE_USER_AGENT`` is empty."""
+    template = settings.get("ARCHIVE_USER_AGENT")
+    if not template:
+        return str(settings.get("USER_AGENT"))
+    return str(template).format(version=__version__, contact=settings.get("ARCHIVE_CONTACT") or "")
 
 
 def default_crawl_id(spider_name: str, moment: datetime | None = None) -> str:
@@ -180,9 +191,7 @@ class ArchiveExtension:
         storage.open_crawl(crawl_id, keep_files_until_published=bool(derivers))
         recorded = {name: settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) is not None}
         recorded["ARCHIVE_URI"] = uri.public()
-        recorded["USER_AGENT_RESOLVED"] = settings.get("ARCHIVE_USER_AGENT", "").format(
-            version=__version__, contact=settings.get("ARCHIVE_CONTACT", "")
-        ) or settings.get("USER_AGENT")
+        recorded["USER_AGENT_RESOLVED"] = user_agent(settings)
         ext = cls(
             storage,
             crawl_id,

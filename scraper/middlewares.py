@@ -22,11 +22,10 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
-from scraper import __version__
 from scraper.archive.segments import ResponseLocation
 from scraper.archive.warc import warc_date
 from scraper.downloadhandlers import TRUNCATED_META_KEY, WIRE_META_KEY, WireCapture
-from scraper.extensions import ArchiveExtension
+from scraper.extensions import ArchiveExtension, user_agent
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -214,10 +213,7 @@ class ArchiveUserAgentMiddleware(UserAgentMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveUserAgentMiddleware:
-        settings = crawler.settings
-        template = settings.get("ARCHIVE_USER_AGENT") or settings.get("USER_AGENT")
-        user_agent = template.format(version=__version__, contact=settings.get("ARCHIVE_CONTACT", ""))
-        return cls(user_agent)
+        return cls(user_agent(crawler.settings))
 
 
 class AcceptEncodingMiddleware:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from tests.support.crawl import crawl_raw_site
 from tests.support.rawsite import RawSite
@@ -58,6 +59,13 @@ def test_retry_after_is_honoured(tmp_path) -> None:
 
 @pytest.mark.parametrize("contact", ["mailto:ops@example.net"])
 def test_user_agent_names_project_and_contact(tmp_path, contact) -> None:
-    site, _, _ = crawl_raw_site(tmp_path / "archive", ["/teapot"], settings={"ARCHIVE_CONTACT": contact})
-    agents = [line for head in site.received for line in head.split(b"\r\n") if line.startswith(b"User-Agent:")]
-    assert agents and all(b"news-archiver/" in a and contact.encode() in a for a in agents)
+    site, _, result = crawl_raw_site(tmp_path / "archive", ["/teapot"], settings={"ARCHIVE_CONTACT": contact})
+    agents = {line for head in site.received for line in head.split(b"\r\n") if line.startswith(b"User-Agent:")}
+    assert len(agents) == 1
+    sent = agents.pop().split(b": ", 1)[1].decode()
+    assert "news-archiver/" in sent and contact in sent
+    # The warcinfo record names the User-Agent that was sent.
+    with open(result.warc_files()[0], "rb") as stream:
+        warcinfo = next(iter(ArchiveIterator(stream)))
+        fields = dict(line.split(": ", 1) for line in warcinfo.content_stream().read().decode().splitlines() if line)
+    assert fields["http-header-user-agent"] == sent
