@@ -3,6 +3,13 @@
 :class:`ArchiveExtension` owns the :class:`~scraper.archive.segments.CrawlArchive` and its one
 writer thread (records stay in order, gzip and disk I/O stay off the reactor), logs
 progress, and at the end writes the manifest through the storage backend.
+
+It leaves the reactor one way: Twisted's ``deferToThreadPool`` on a named one-thread
+:class:`~twisted.python.threadpool.ThreadPool`, awaited through Scrapy's
+``maybe_deferred_to_future``. One thread per pool keeps the order work was queued in:
+records in the WARC (``archive-writer``), derived files after the files they come from and
+the manifest after all of them (``archive-deriver``). Scrapy's ``run_in_thread`` would hand
+work to asyncio's shared executor, where no order is kept.
 """
 
 from __future__ import annotations
@@ -13,7 +20,6 @@ import platform
 import socket
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,7 +31,6 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import threads
-from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.python.threadpool import ThreadPool
 
@@ -47,7 +52,7 @@ if TYPE_CHECKING:
     from scraper import component
     from scraper.storage.base import ArchiveStorage
 
-__all__ = ["ArchiveExtension", "default_crawl_id", "deferred_from_future", "user_agent", "warcinfo_fields"]
+__all__ = ["ArchiveExtension", "default_crawl_id", "user_agent", "warcinfo_fields"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,23 +71,6 @@ RECORDED_SETTINGS = (
     "DOWNLOAD_TIMEOUT",
     "RETRY_TIMES",
 )
-
-
-def deferred_from_future(future: Future[T]) -> Deferred[T]:
-    """A Deferred fired on the reactor thread when a concurrent future completes."""
-    from twisted.internet import reactor
-
-    d: Deferred[T] = Deferred()
-
-    def done(f: Future[T]) -> None:
-        error = f.exception()
-        if error is not None:
-            reactor.callFromThread(d.errback, error)
-        else:
-            reactor.callFromThread(d.callback, f.result())
-
-    future.add_done_callback(done)
-    return d
 
 
 def user_agent(settings: BaseSettings) -> str:
@@ -153,8 +141,9 @@ class ArchiveExtension:
         self.started_at: datetime | None = None
         self.arguments: dict[str, str] = {}
         self._writer = ThreadPool(minthreads=1, maxthreads=1, name="archive-writer")
-        # Derived files (indexes, WET, packages) are made in a thread of their own, in order.
-        self._deriver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-deriver")
+        # Derived files (indexes, packages) are made in a thread of their own, in order; the
+        # manifest is published there last.
+        self._deriver = ThreadPool(minthreads=1, maxthreads=1, name="archive-deriver")
         self._files: list[CompletedFile] = []
         self._files_lock = threading.Lock()
         self._progress: LoopingCall | None = None
@@ -210,10 +199,14 @@ class ArchiveExtension:
     # -- the writer thread --------------------------------------------------------
 
     async def _in_writer(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._in_thread(self._writer, func, *args, **kwargs)
+
+    @staticmethod
+    async def _in_thread(pool: ThreadPool, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``func(*args, **kwargs)`` in ``pool``, after the work queued there before it."""
         from twisted.internet import reactor
 
-        d = threads.deferToThreadPool(reactor, self._writer, func, *args, **kwargs)
-        return await maybe_deferred_to_future(d)
+        return await maybe_deferred_to_future(threads.deferToThreadPool(reactor, pool, func, *args, **kwargs))
 
     def _register(self, completed: CompletedFile) -> None:
         # Writer or deriver thread; storage backends hand uploads to their own threads.
@@ -227,7 +220,7 @@ class ArchiveExtension:
     def _on_file_completed(self, completed: CompletedFile) -> None:
         self._register(completed)
         if self.derivers:
-            self._deriver.submit(self._derive_from, completed)
+            self._deriver.callInThread(self._derive_from, completed)  # thread-safe: from the writer
 
     def _derive_from(self, completed: CompletedFile) -> None:
         self._run_derivers(f"on {completed.relpath}", lambda d, folder: d.file_completed(folder, completed))
@@ -267,6 +260,7 @@ class ArchiveExtension:
             write_wet=self.write_wet,
         )
         self._writer.start()
+        self._deriver.start()
         self.stats.set_value("archive/crawl_id", self.crawl_id)
         logger.info("Archiving crawl %s to %s", self.crawl_id, self.storage.location(self.crawl_id))
         if self.progress_interval > 0:
@@ -281,17 +275,17 @@ class ArchiveExtension:
         if self.archive is None:
             return
         try:
-            await self._in_writer(self.archive.close)
+            try:
+                await self._in_writer(self.archive.close)
+            finally:
+                self._writer.stop()  # a live pool thread would keep the process from exiting
+            # Queued after every file_completed: runs once all derived files are made.
+            completed = await self._in_thread(self._deriver, self._derive_at_end)
+            finished_at = datetime.now(timezone.utc)
+            manifest = self.manifest(completed, finished_at, reason)
+            await self._in_thread(self._deriver, self.storage.publish_manifest, self.crawl_id, manifest)
         finally:
-            self._writer.stop()  # a live pool thread would keep the process from exiting
-        # Queued after every file_completed: runs once all derived files are made.
-        completed = await maybe_deferred_to_future(deferred_from_future(self._deriver.submit(self._derive_at_end)))
-        self._deriver.shutdown(wait=False)
-        finished_at = datetime.now(timezone.utc)
-        manifest = self.manifest(completed, finished_at, reason)
-        await maybe_deferred_to_future(
-            threads.deferToThread(self.storage.publish_manifest, self.crawl_id, manifest)
-        )
+            self._deriver.stop()
         self.log_summary(completed)
 
     # -- writing ---------------------------------------------------------------------
