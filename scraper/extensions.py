@@ -161,7 +161,7 @@ class ArchiveExtension:
             )
         if not settings.getbool("ARCHIVE_ENABLED"):
             raise NotConfigured("ARCHIVE_ENABLED is off")
-        uri = ArchiveUri.parse(settings.get("ARCHIVE_URI"))
+        uri = ArchiveUri.parse(str(settings.get("ARCHIVE_URI") or ""))
         if not uri.text:
             raise ValueError("ARCHIVE_URI is empty: give a folder, file:///abs/path or s3://bucket/prefix")
         storage_cls = storage_class_for_uri(uri, settings.getdict("ARCHIVE_STORAGES"))
@@ -172,7 +172,7 @@ class ArchiveExtension:
         storage.check()  # bad folder, credentials or bucket: stop before fetching anything
         assert crawler.spidercls is not None
         crawl_id = settings.get("ARCHIVE_CRAWL_ID") or default_crawl_id(crawler.spidercls.name)
-        if (storage.crawl_folder(crawl_id) / "manifest.json").exists():
+        if storage.is_complete(crawl_id):
             raise FileExistsError(f"crawl {crawl_id} is already complete at {storage.location(crawl_id)}")
         derivers = [build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")]
         # Derivers read finished files until the end (a WACZ packs every WARC): a storage

@@ -305,6 +305,24 @@ def test_unusable_bucket_stops_the_crawl_before_fetching(
     assert "not-the-secret-5ecr3t" not in log and weed.secret_key not in log
 
 
+def test_a_crawl_id_complete_in_the_bucket_is_refused(
+    weed: WeedServer, site: tuple[GatedSite, str], tmp_path: Path
+) -> None:
+    gated, base = site
+    gated.gate.set()
+    spool = tmp_path / "spool"
+    published = json.dumps({"crawl_id": "finished", "files": []}).encode()
+    weed.client().put_object(Bucket=weed.bucket, Key=f"{PREFIX}/finished/manifest.json", Body=published)
+
+    done = run(site_crawl_command(base, "finished", s3_settings(weed, spool)), process_env(weed))
+    log = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"crawl finished is already complete at s3://{weed.bucket}/{PREFIX}/finished" in log, log
+    assert gated.requests == []  # nothing fetched
+    assert not (spool / "finished").exists()  # nor a spool folder claimed
+    assert objects(weed, f"{PREFIX}/finished/") == {f"{PREFIX}/finished/manifest.json": published}
+
+
 # --- the storage on its own, against the server ------------------------------------------
 
 
@@ -364,6 +382,19 @@ def test_the_next_crawl_first_uploads_what_earlier_crawls_left(weed: WeedServer,
         assert json.loads(manifest)["crawl_id"] == crawl_id
     assert list(spool.iterdir()) == []
     assert storage.uploader.counts["failed"] == storage.uploader.counts["pending"] == 0
+
+
+def test_is_complete_asks_the_bucket_not_the_spool(weed: WeedServer, tmp_path: Path) -> None:
+    storage = make_storage(weed, tmp_path / "spool", upload_policy())
+    crawl_dir = storage.open_crawl("published", keep_files_until_published=False)
+    completed = spooled_file(crawl_dir, "warc/a.warc.gz", b"fetched")
+    storage.file_completed("published", completed)
+    assert not storage.is_complete("published")
+    storage.publish_manifest("published", manifest_for("published", [completed]))
+
+    assert storage.is_complete("published")  # though the spool holds nothing of it any more
+    assert not (tmp_path / "spool" / "published").exists()
+    assert not storage.is_complete("never-crawled")
 
 
 def test_upload_with_refused_credentials_keeps_the_spool(

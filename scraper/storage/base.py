@@ -81,6 +81,12 @@ class ArchiveStorage(Protocol):
     def check(self) -> None:
         """Raise with a clear message if the storage cannot be written (before fetching)."""
 
+    def is_complete(self, crawl_id: str) -> bool:
+        """Is a crawl of this id already complete where readers find it (its manifest published)?
+
+        Asked before a crawl starts, so a finished crawl id is never reused; blocking.
+        """
+
     def file_completed(self, crawl_id: str, completed: CompletedFile) -> None:
         """A file of the crawl is complete (called from the writer thread)."""
 

@@ -47,6 +47,10 @@ class FileStorage:
         if not os.access(self.root, os.W_OK):
             raise PermissionError(f"archive folder {self.root} is not writable")
 
+    def is_complete(self, crawl_id: str) -> bool:
+        """The crawl's folder has its manifest."""
+        return (self.crawl_folder(crawl_id) / MANIFEST_NAME).exists()
+
     def file_completed(self, crawl_id: str, completed: CompletedFile) -> None:
         logger.debug("Completed %s (%d bytes)", completed.relpath, completed.size)
 

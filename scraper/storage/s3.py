@@ -891,6 +891,22 @@ class S3Storage:
             raise PermissionError(f"spool folder {self.spool_dir} (ARCHIVE_SPOOL_DIR) is not writable")
         self.uploader.check_destination(self.destination)
 
+    def is_complete(self, crawl_id: str) -> bool:
+        """The crawl's manifest is in the bucket (a HeadObject of its key; the spool does not tell)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.destination.key(crawl_id, MANIFEST_NAME)
+        try:
+            self.uploader.client.head_object(Bucket=self.destination.bucket, Key=key)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404 or str(error.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey"):
+                return False
+            raise S3StorageError(f"cannot tell whether s3://{self.destination.bucket}/{key} exists: {error}") from None
+        except BotoCoreError as error:
+            raise S3StorageError(f"cannot tell whether s3://{self.destination.bucket}/{key} exists: {error}") from None
+        return True
+
     def crawl_folder(self, crawl_id: str) -> Path:
         """The crawl's spool folder."""
         return self.spool_dir / crawl_id
