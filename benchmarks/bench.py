@@ -566,7 +566,7 @@ def _timed_extract(html: str, url: str) -> _Extracted:
     """Extract as the pipeline does; say whether it is an article and what CPU it took."""
     from scraper.extract.extractor import extract_article
     from scraper.extract.model import ExtractionOptions
-    from settings import ARCHIVE_MIN_TEXT_CHARS
+    from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
     started = time.process_time()
     article = extract_article(html, url, ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS))

@@ -41,7 +41,7 @@ import trafilatura
 from sample_site.server import SampleSite
 from scraper.extract.extractor import extract_article, warm_up
 from scraper.extract.model import Article, ExtractionOptions
-from settings import ARCHIVE_MIN_TEXT_CHARS
+from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
 __all__ = [
     "ABLATIONS",

@@ -40,7 +40,7 @@ from benchmarks.bench import (
     write_urls,
 )
 from benchmarks.site import DEFAULT_CORPUS, BenchSite
-from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
+from scraper.settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 
 __all__ = ["Profile", "classify", "main", "read_folded"]
 

@@ -36,8 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script rather than with -m
     sys.path.insert(0, str(ROOT))
 
-from scraper.storage.s3 import MiB, S3ClientOptions, UploadPolicy, upload_verified  # noqa: E402
-from settings import (  # noqa: E402
+from scraper.settings import (  # noqa: E402
     ARCHIVE_S3_MAX_CONCURRENCY,
     ARCHIVE_S3_MULTIPART_CHUNKSIZE,
     ARCHIVE_S3_MULTIPART_THRESHOLD,
@@ -45,6 +44,7 @@ from settings import (  # noqa: E402
     ARCHIVE_S3_RETRY_BACKOFF_MAX,
     ARCHIVE_S3_RETRY_TIMES,
 )
+from scraper.storage.s3 import MiB, S3ClientOptions, UploadPolicy, upload_verified  # noqa: E402
 from tests.support.s3server import WeedServer  # noqa: E402
 
 POOL_RECORDS = 4000  # distinct records; the file repeats them in random order

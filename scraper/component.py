@@ -17,7 +17,7 @@ __all__ = ["Crawler", "Settings", "Stats"]
 
 
 class Settings(Protocol):
-    """Settings read by name (as Scrapy's ``BaseSettings``); defaults are in the project's settings.py."""
+    """Settings read by name (as Scrapy's ``BaseSettings``); defaults are in scraper/settings.py."""
 
     def get(self, name: str, default: Any = None) -> Any: ...
 

@@ -153,11 +153,12 @@ class ArchiveExtension:
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
         settings = crawler.settings
         if settings.get("ARCHIVE_ENABLED") is None:
-            # Every default is in the project's settings.py: without it, unset settings would
+            # Every default is in scraper/settings.py: without it, unset settings would
             # read as 0 or off (here: an archive silently switched off).
             raise RuntimeError(
-                "ARCHIVE_ENABLED is not set: run from the project folder (scrapy.cfg names its "
-                "settings.py), or copy the ARCHIVE_* settings from it into your own"
+                "ARCHIVE_ENABLED is not set: run from the project folder (its scrapy.cfg names "
+                "scraper.settings), set SCRAPY_SETTINGS_MODULE=scraper.settings, or copy the ARCHIVE_* "
+                "settings from scraper/settings.py into your own"
             )
         if not settings.getbool("ARCHIVE_ENABLED"):
             raise NotConfigured("ARCHIVE_ENABLED is off")

@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive import warc
 from scraper.archive.segments import CrawlArchive
-from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_WARC_MAX_SIZE
+from scraper.settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_WARC_MAX_SIZE
 
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"

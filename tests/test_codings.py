@@ -20,8 +20,8 @@ from warcio.archiveiterator import ArchiveIterator
 from scraper.archive.codings import DecodeError, TooLarge, decode_body
 from scraper.archive.verify import verify_crawl
 from scraper.extract.model import ExtractionOptions
+from scraper.settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 from scraper.tools.reextract import reextract
-from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 from tests.support.crawl import crawl_raw_site
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
 

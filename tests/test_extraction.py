@@ -36,7 +36,7 @@ from scraper.extract.boilerplate import (
 )
 from scraper.extract.extractor import clean_title, extract_article
 from scraper.extract.model import Article, ExtractionOptions
-from settings import ARCHIVE_BOILERPLATE_MIN_PAGES, ARCHIVE_MIN_TEXT_CHARS
+from scraper.settings import ARCHIVE_BOILERPLATE_MIN_PAGES, ARCHIVE_MIN_TEXT_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "sample_site" / "site"

@@ -24,8 +24,8 @@ from warcio.warcwriter import WARCWriter
 from scraper.archive.textrows import TEXT_ROW_FIELDS
 from scraper.archive.verify import verify_crawl
 from scraper.extract.model import ExtractionOptions, extractor_name
+from scraper.settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 from scraper.tools.reextract import find_warcs, html_records, reextract
-from settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 from tests.support.crawl import ROOT, CrawlResult, crawl_raw_site, run_scrapy
 from tests.support.processes import children
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite

@@ -51,7 +51,7 @@ from tests.support.s3server import WeedServer
 MiB = 1024 * 1024
 PREFIX = "crawls"
 PROJECT_SETTINGS = Settings()
-PROJECT_SETTINGS.setmodule("settings", priority="project")
+PROJECT_SETTINGS.setmodule("scraper.settings", priority="project")
 
 # --- a tiny news site whose late pages wait for the test --------------------------------
 

@@ -383,7 +383,7 @@ def conversion_record(target_uri: str, text: bytes, *, date: str, refers_to: str
 
 
 #: ISA-L's compression levels (igzip): 0 is fastest, 3 smallest; any gzip reader reads
-#: what they make. The crawl's level is ``ARCHIVE_GZIP_LEVEL`` (settings.py says why).
+#: what they make. The crawl's level is ``ARCHIVE_GZIP_LEVEL`` (scraper/settings.py says why).
 GZIP_LEVELS = range(isal_zlib.ISAL_BEST_SPEED, isal_zlib.ISAL_BEST_COMPRESSION + 1)
 
 

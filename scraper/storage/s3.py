@@ -202,7 +202,7 @@ class S3ClientOptions:
 
 @dataclass(frozen=True)
 class UploadPolicy:
-    """Multipart and retry tuning (``ARCHIVE_S3_*`` settings: defaults and units in settings.py)."""
+    """Multipart and retry tuning (``ARCHIVE_S3_*`` settings: defaults and units in scraper/settings.py)."""
 
     multipart_threshold: int
     multipart_chunksize: int

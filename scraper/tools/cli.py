@@ -1,35 +1,18 @@
 """``news-archiver verify PATH`` and ``news-archiver reextract SRC DEST``, from any folder.
 
 The Scrapy commands exist only inside the project folder (where ``scrapy.cfg`` is); these
-console scripts run the same functions with their own defaults (those of settings.py).
+console scripts run the same functions with the project's defaults (:mod:`scraper.settings`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 
 __all__ = ["main"]
-
-#: The project's settings.py, beside the package in the checkout it is installed from.
-PROJECT_SETTINGS = Path(__file__).resolve().parents[2] / "settings.py"
-
-
-def project_settings() -> ModuleType:
-    """The project's settings.py, loaded by path: the one place defaults live (this script
-    runs from any folder, where ``import settings`` would find nothing or another module)."""
-    spec = importlib.util.spec_from_file_location("_news_archiver_settings", PROJECT_SETTINGS)
-    if spec is None or spec.loader is None or not PROJECT_SETTINGS.is_file():
-        raise SystemExit(f"news-archiver: the project's settings.py is not at {PROJECT_SETTINGS}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; returns the exit status (1: faults found, 2: bad arguments)."""
@@ -65,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     if (args.dest / "manifest.json").exists():
         parser.error(f"{args.dest} already holds a re-extraction (manifest.json): give another DEST")
-    defaults = project_settings()
+    from scraper import settings as defaults
     result = reextract(
         args.source, args.dest, workers=args.workers,
         options=ExtractionOptions(min_text_chars=defaults.ARCHIVE_MIN_TEXT_CHARS),

@@ -1,0 +1,150 @@
+"""Settings of the news archiver (scrapy.cfg names this module). Every ARCHIVE_* setting is documented in the README.
+
+Override any of them per run with ``scrapy crawl articles -s NAME=VALUE``.
+"""
+
+from scrapy.settings import default_settings as _scrapy_defaults
+
+BOT_NAME = "news-archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- Archive ------------------------------------------------------------------
+# Off: no archive at all (the WARC middleware and the text pipeline then refuse to run).
+ARCHIVE_ENABLED = True
+# Where crawls are stored: a local folder (default ./archive, relative to where the
+# crawl runs), file:///abs/path, or s3://bucket/prefix.
+ARCHIVE_URI = "./archive"
+# Folder name of this crawl under ARCHIVE_URI; empty: "<spider>-<UTC timestamp>".
+ARCHIVE_CRAWL_ID = ""
+# Start a new WARC (and text) segment once the open WARC reaches this many bytes.
+ARCHIVE_WARC_MAX_SIZE = 1_000_000_000
+# Compression level of every gzip member written (WARC records, text rows, WET), 0-3:
+# ISA-L's levels. 2 is about as small as zlib's level 3 for far less CPU.
+ARCHIVE_GZIP_LEVEL = 2
+# Seconds between progress lines while crawling (0: none).
+ARCHIVE_PROGRESS_INTERVAL = 30
+# Extraction worker processes (0: one per CPU core).
+ARCHIVE_EXTRACT_WORKERS = 0
+# Pages whose main text is shorter than this are not articles.
+ARCHIVE_MIN_TEXT_CHARS = 250
+# Site template learned across pages and crawls (paragraphs repeated on many pages of a
+# host are dropped): where it is kept (empty: site-boilerplate.json beside the crawl
+# folders), and on how many pages of a host a short paragraph must recur to count.
+ARCHIVE_BOILERPLATE_FILE = ""
+ARCHIVE_BOILERPLATE_MIN_PAGES = 3
+# Storage backends by URI scheme ("" is a plain path).
+ARCHIVE_STORAGES = {
+    "": "scraper.storage.local.FileStorage",
+    "file": "scraper.storage.local.FileStorage",
+    "s3": "scraper.storage.s3.S3Storage",
+}
+# Files made from finished ones (indexes, packages): classes with
+# file_completed() and crawl_completed(), see scraper.archive.segments.Deriver.
+ARCHIVE_DERIVERS = ["scraper.archive.cdxj.CdxjIndexDeriver", "scraper.archive.wacz.WaczDeriver"]
+# Write each text row's WARC conversion record too (wet/<stem>.warc.wet.gz, as Common Crawl).
+ARCHIVE_WET = True
+# Who runs the crawl: put in the User-Agent and the warcinfo records.
+ARCHIVE_CONTACT = "https://example.org/news-archiver; archive@example.org"
+# User-Agent template: {version} and {contact} are filled in.
+ARCHIVE_USER_AGENT = "news-archiver/{version} (+{contact})"
+# The content codings asked of servers (Accept-Encoding). gzip and deflate, as Heritrix asks:
+# every replay and analysis tool decodes them. br and zstd save bandwidth, but warcio 1.8
+# (and so pywb and cdxj-indexer) cannot read them; our own readers can.
+ARCHIVE_ACCEPT_ENCODING = "gzip, deflate"
+# Retry backoff: seconds before the first retry (doubled each time), and the cap,
+# also applied to a server's Retry-After.
+ARCHIVE_RETRY_BACKOFF_BASE = 1.0
+ARCHIVE_RETRY_BACKOFF_MAX = 120.0
+
+# --- S3 storage (ARCHIVE_URI = s3://bucket/prefix) -----------------------------
+# Credentials, endpoint and region: Scrapy's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+# AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_REGION_NAME, AWS_USE_SSL, AWS_VERIFY; when unset,
+# boto3 finds them the standard way (AWS_* environment variables, AWS_PROFILE, ~/.aws).
+# Local folder the crawl writes into before upload; what could not be uploaded waits
+# there for `scrapy upload`. Empty: $XDG_CACHE_HOME/news-archiver/spool, else
+# ~/.cache/news-archiver/spool. Files are uploaded as soon as complete; their spool
+# copies go once verified, or at the end of the crawl if ARCHIVE_DERIVERS may still
+# read them (a WACZ needs every WARC): then the spool needs room for a whole crawl.
+ARCHIVE_SPOOL_DIR = ""
+# Files uploaded at the same time.
+ARCHIVE_S3_UPLOAD_THREADS = 2
+# Files of this size and more go up in parts of ARCHIVE_S3_MULTIPART_CHUNKSIZE bytes,
+# ARCHIVE_S3_MAX_CONCURRENCY parts at a time (boto3 TransferConfig).
+ARCHIVE_S3_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+ARCHIVE_S3_MULTIPART_CHUNKSIZE = 64 * 1024 * 1024
+ARCHIVE_S3_MAX_CONCURRENCY = 8
+# A failed upload is tried again this many times, after ARCHIVE_S3_RETRY_BACKOFF_BASE
+# seconds, doubled each time up to ARCHIVE_S3_RETRY_BACKOFF_MAX.
+ARCHIVE_S3_RETRY_TIMES = 5
+ARCHIVE_S3_RETRY_BACKOFF_BASE = 2.0
+ARCHIVE_S3_RETRY_BACKOFF_MAX = 60.0
+# A crawl starts by uploading what earlier crawls left in the spool.
+ARCHIVE_S3_UPLOAD_SPOOL_AT_START = True
+
+# --- Scrapy components --------------------------------------------------------
+# Project commands: `scrapy upload`, and `scrapy crawl` with a non-zero exit code when
+# the archive is incomplete.
+COMMANDS_MODULE = "scraper.commands"
+DOWNLOAD_HANDLERS = {
+    "http": "scraper.downloadhandlers.WireCaptureDownloadHandler",
+    "https": "scraper.downloadhandlers.WireCaptureDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Replaced by versions that fix or extend them (see scraper/middlewares.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.middlewares.ArchiveRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scraper.middlewares.ArchiveUserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scraper.middlewares.RetryAfterMiddleware": 550,
+    # Before Scrapy's HttpCompressionMiddleware (590), which would ask for br and zstd.
+    "scraper.middlewares.AcceptEncodingMiddleware": 580,
+    # Next to the downloader: sees every response before decompression and redirects.
+    "scraper.middlewares.WarcCaptureMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "scraper.pipelines.ArticleTextPipeline": 300,
+}
+EXTENSIONS = {
+    "scraper.extensions.ArchiveExtension": 100,
+}
+# Scrapy's own extensions, less the remote control (off: REMOTE_CONTROL_ENABLED below).
+# Scrapy imports every extension named here, even one set to None in EXTENSIONS, and
+# that module's import of aiohttp alone was a tenth of a second of the crawl's start-up.
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if path != "scrapy.extensions.remote_control.RemoteControl"
+}
+
+# --- Politeness -----------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "news-archiver"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+COOKIES_ENABLED = True
+# Bytes of responses the spider and pipelines hold at once (Scrapy's default is 5 MB).
+# Pages wait here for a free extraction worker. Much smaller, a few large pages (news
+# pages run from 100 kB to over 1 MB) fill it and the workers sit idle while new pages
+# are fetched; larger, the crawl holds more memory for no more speed (make bench-memory).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 4_000_000
+# Outputs of one response processed at once. Scrapy (2.19, asyncio reactor) starts that
+# many tasks for every response: at its default of 100 that is reactor CPU spent on
+# every page, for a spider that yields one item and a few requests a page.
+CONCURRENT_ITEMS = 8
+
+# --- Housekeeping ---------------------------------------------------------------
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 0  # the archive logs its own progress line
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port on crawl machines
+FEED_EXPORT_ENCODING = "utf-8"
