@@ -317,7 +317,7 @@ def _trafilatura_text(tree: HtmlElement, url: str, *, precision: bool, fast: boo
 @lru_cache(maxsize=2)
 def _extractor_template(precise: bool) -> Extractor:
     """trafilatura's options, built once (the constructor reads its configuration values
-    one by one: 40 µs): those of ``bare_extraction`` in precision and fast mode, or the
+    one by one, for every page otherwise): those of ``bare_extraction`` in precision and fast mode, or the
     defaults (for sanitising readability's output). Comments excluded."""
     if precise:
         return Extractor(output_format="python", fast=True, precision=True, comments=False)
@@ -695,7 +695,7 @@ def page_language(signals: PageSignals, text: str, min_confidence: float = 0.9) 
     if declared and len(text) < 200:
         return declared
     if declared in (None, "en") and clearly_english(text[:_SAMPLE_CHARS]):
-        return "en"  # what the detection says of such a text; it would cost a millisecond
+        return "en"  # what the detection says of such a text, without its cost
     detected, prob = detect_language(text)
     if declared and (detected is None or detected == declared or prob < min_confidence):
         return declared
@@ -711,7 +711,7 @@ _ENGLISH_SHARE = 0.1  # English prose: 0.1-0.3 of its words (benchmark); other l
 def clearly_english(sample: str, min_words: int = 30) -> bool:
     """True when ``sample`` is plainly English prose: ``_ENGLISH_SHARE`` of its words are English function words.
 
-    py3langid's model is 28 MB: a call costs about a millisecond, mostly cache misses.
+    py3langid's model is large, and a call spends most of its time in cache misses.
     Most pages are English and say so, and then the detection only confirms it.
     """
     words = _WORD.findall(sample.lower())
@@ -731,7 +731,7 @@ def page_metadata(tree: HtmlElement, url: str, extensive: bool) -> Document:
     """trafilatura's metadata of the page (``extract_metadata``), less what the row does not use.
 
     The same steps in the same order, without categories, tags, licence and hostname
-    (about 2 ms a page of XPath searches) and without the author search in the page
+    (XPath searches over the whole tree whose results no row holds) and without the author search in the page
     body: that one copies and prunes the whole tree, so :func:`author_from_body` runs
     it once the page is known to be an article, on the tree no one needs any more.
     ``extensive`` is htmldate's extensive search.
@@ -899,7 +899,7 @@ def _html_parser() -> HTMLParser:
 
     lxml.html's own parser picks the class of every element proxy in Python code (it
     special-cases form, input, select, textarea and label), and the passes over a page
-    create hundreds of thousands of proxies: about a tenth of the extraction's time.
+    create hundreds of thousands of proxies, each one a Python call otherwise.
     This lookup gives every element the plain ``HtmlElement`` class (nothing here or in
     trafilatura uses lxml's form helpers) with no Python call.
     """
@@ -929,7 +929,7 @@ _INVALID_XML_CHARS = "".join(map(chr, (*range(0, 9), 11, 12, *range(14, 32), 0xF
 
 def _repair(text: str, beginning: str) -> str:
     """trafilatura's ``repair_faulty_html``, without its regex pass over the whole page when
-    the page has no control characters to delete (the pass costs 0.6 ms a page, the check a third).
+    the page has no control characters to delete (the check is cheaper than the pass it spares).
     """
     if any(char in text for char in _INVALID_XML_CHARS):
         return repair_faulty_html(text, beginning)
@@ -1002,7 +1002,7 @@ def extract_article(
     paragraphs = main_paragraphs(tree, url, options, meta.description)
     if options.post_filter:
         titles = [t for t in (title, meta.title, signals.og_title, signals.html_title) if t]
-        paragraphs, _ = filter_paragraphs(paragraphs, titles)
+        paragraphs = filter_paragraphs(paragraphs, titles)
     prints = tuple(fingerprint(p) for p in paragraphs)
     if site_boilerplate:
         paragraphs = [p for p, fp in zip(paragraphs, prints, strict=True) if fp not in site_boilerplate]
