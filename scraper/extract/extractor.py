@@ -89,6 +89,7 @@ from trafilatura.xpaths import (
 from scraper.extract.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
 from scraper.extract.language import language_identifier
 from scraper.extract.model import Article, ExtractionOptions
+from scraper.extract.rights import page_access, page_rights
 
 __all__ = [
     "PageSignals",
@@ -309,16 +310,24 @@ def _form_if_long(text: str, min_chars: int) -> str | None:
     return " ".join(_WORD.findall(low))
 
 
+_PROSE_CELL_WORDS = 40  # a table cell of more words holds running text: the table lays out a page
+
+
+def _data_row(line: str) -> bool:
+    """True for a line of trafilatura's table output whose cells are data, not running text."""
+    return line.startswith("|") and all(_words(cell) <= _PROSE_CELL_WORDS for cell in line.split("|"))
+
+
 def _paragraphs(text: str | None) -> list[str]:
-    """Non-empty stripped lines of an extractor's text output; the rows of a table
-    (lines starting with ``|``) stay together, one block with a row on each line."""
+    """Non-empty stripped lines of an extractor's text output; the rows of a data table
+    stay together, one block with a row on each line (a layout table's rows stay lines)."""
     out: list[str] = []
     in_table = False
     for line in (text or "").splitlines():
         line = line.strip()
         if not line:
             continue
-        row = line.startswith("|")
+        row = _data_row(line)
         if row and in_table:
             out[-1] += "\n" + line
         else:
@@ -328,13 +337,16 @@ def _paragraphs(text: str | None) -> list[str]:
 
 
 def is_table_block(paragraph: str) -> bool:
-    """True for a paragraph that is a table (:func:`_paragraphs` keeps its rows together)."""
-    return paragraph.startswith("|")
+    """True for a paragraph that is a data table (:func:`_paragraphs` keeps its rows together)."""
+    return _data_row(paragraph.split("\n", 1)[0])
 
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CELL_LISTS = ("ul", "ol", "dl", "table")
-_CELL_BREAKS = frozenset({"li", "dt", "dd", "tr", "p", "br", "div"})
+_CELL_BREAKS = frozenset({"li", "dt", "dd", "tr", "br"})
+# A cell holding these is page layout (old sites lay pages out in tables), not data.
+_LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "article", "section", "form",
+                  "nav", "img", "iframe")
 
 
 def prepare_tree(tree: HtmlElement) -> None:
@@ -343,9 +355,10 @@ def prepare_tree(tree: HtmlElement) -> None:
     * scripts (but JSON-LD, read as declarations), styles, templates and hidden elements
       (``hidden``, ``display: none``; not those holding paragraphs) go: none of them is text a reader sees, and a date
       found in them (a consent-renewal date in a script) is not the page's;
-    * a list or a table inside a table cell becomes the cell's text, items separated by
-      ``"; "``: trafilatura's table handling keeps no lists or tables in a cell, and the
-      cell came out empty.
+    * a list or a table inside a data cell (one that holds no paragraphs, divisions,
+      headings or images: those make a layout table) becomes the cell's text, items
+      separated by ``"; "``: trafilatura's table handling keeps no lists or tables in a
+      cell, and the cell came out empty.
     """
     doomed = [
         el for el in tree.iter("script", "style", "template")
@@ -358,10 +371,14 @@ def prepare_tree(tree: HtmlElement) -> None:
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
-    cells = [cell for cell in tree.iter("td", "th") if any(cell.iterfind(f".//{tag}") for tag in _CELL_LISTS)]
+    cells = [
+        cell for cell in tree.iter("td", "th")
+        if any(cell.iterfind(f".//{tag}") for tag in _CELL_LISTS)
+        and next(cell.iterdescendants(*_LAYOUT_BLOCKS), None) is None
+    ]
     for cell in cells:
-        if cell.getparent() is None or any(a.tag in ("td", "th") for a in cell.iterancestors()):
-            continue  # inside a cell flattened already
+        if any(a.tag in ("td", "th") for a in cell.iterancestors()):
+            continue  # a cell inside a data cell: flattened with it
         for el in cell.iterdescendants():
             if el.tag in _CELL_BREAKS:
                 el.tail = "; " + (el.tail or "")
@@ -1227,6 +1244,7 @@ def extract_article(
     signals = page_signals(tree)
     if says_not_article(signals, url) or _error_page(signals, None):
         return None  # no text can change the decision: spare the extraction
+    access, rights = page_access(tree), page_rights(tree, url)  # before prepare_tree: hidden markers count
     prepare_tree(tree)
     # htmldate's extensive search only matters when the page declares no publication date
     meta = page_metadata(tree, url, extensive=not signals.published)
@@ -1259,5 +1277,7 @@ def extract_article(
         description=meta.description,
         canonical_url=urljoin(url, canonical) if canonical else (meta.url or url),
         fingerprints=prints,
+        access=access,
+        rights=rights,
     )
 
