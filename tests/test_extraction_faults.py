@@ -9,13 +9,16 @@ from __future__ import annotations
 import pytest
 
 from scraper.extract.extractor import extract_article, is_listing_path
-from scraper.extract.model import Article
+from scraper.extract.model import Article, ExtractionOptions
+from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
 URL = "https://news.example/2024/05/01/library-hours/"
 UNDATED_URL = "https://news.example/local/library-hours"
 FIRST = "The council met on Tuesday to discuss the new opening hours of the city library and its branches. " * 3
 SECOND = "Members agreed that the library should stay open later on weekdays, as the budget allows it this year. " * 3
 THIRD = "The mayor said the change would cost little and that the branches would hire two more librarians. " * 3
+
+OPTIONS = ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS)
 
 
 def page(body: str, head: str = "", title: str = "Library hours open later | City News") -> str:
@@ -28,7 +31,7 @@ def page(body: str, head: str = "", title: str = "Library hours open later | Cit
 
 
 def extract(html: str, url: str = URL) -> Article:
-    article = extract_article(html, url)
+    article = extract_article(html, url, OPTIONS)
     assert article is not None
     return article
 
@@ -77,7 +80,7 @@ def test_a_page_that_is_mostly_a_data_table_is_not_an_article() -> None:
         "<html><head><title>Timetable line 4</title></head><body><main><h1>Timetable</h1>"
         f"<p>Valid from June.</p><table>{rows}</table></main></body></html>"
     )
-    assert extract_article(html, "https://transit.example/lines/4/timetable") is None
+    assert extract_article(html, "https://transit.example/lines/4/timetable", OPTIONS) is None
 
 
 def test_a_page_that_is_a_list_of_links_is_not_an_article() -> None:
@@ -86,7 +89,7 @@ def test_a_page_that_is_a_list_of_links_is_not_an_article() -> None:
         for n in range(30)
     )
     html = f"<html><head><title>Reports</title></head><body><main><h1>Reports</h1>{links}</main></body></html>"
-    assert extract_article(html, "https://harbour.example/about/reports") is None
+    assert extract_article(html, "https://harbour.example/about/reports", OPTIONS) is None
 
 
 # --------------------------------------------------------------------------- text directly in a div
@@ -218,7 +221,7 @@ def test_og_site_name_wins_over_the_title() -> None:
 )
 def test_an_article_filed_under_a_listing_word_is_still_an_article(url: str) -> None:
     assert not is_listing_path(url)
-    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>"), url) is not None
+    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>"), url, OPTIONS) is not None
 
 
 @pytest.mark.parametrize(
@@ -240,17 +243,17 @@ def test_home_and_listing_urls_are_listings(url: str) -> None:
     "title", ["Erfurt: Thorwirth überrascht auf 1.500 Meter-Distanz", "Top 500 companies of the year", "Runde 4.404"]
 )
 def test_a_number_in_a_headline_is_not_an_error_page(title: str) -> None:
-    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>", title=title), URL) is not None
+    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>", title=title), URL, OPTIONS) is not None
 
 
 @pytest.mark.parametrize("title", ["404 - Page not found", "Error 404", "Fehler 500", "410 Gone | City News"])
 def test_an_error_title_is_no_article(title: str) -> None:
-    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>", title=title), URL) is None
+    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>", title=title), URL, OPTIONS) is None
 
 
 def test_a_short_article_that_declares_itself_one_is_kept() -> None:
     head = '<meta property="og:type" content="article">'
     short = "The library opens an hour later on Mondays from June."
-    article = extract_article(page(f"<p>{short}</p>", head=head), URL)
+    article = extract_article(page(f"<p>{short}</p>", head=head), URL, OPTIONS)
     assert article is not None and short in article.text.split("\n\n")
-    assert extract_article(page(f"<p>{short}</p>"), URL) is None  # undeclared: under the floor
+    assert extract_article(page(f"<p>{short}</p>"), URL, OPTIONS) is None  # undeclared: under the floor

@@ -7,11 +7,15 @@ import json
 import pytest
 
 from scraper.extract.extractor import extract_article
+from scraper.extract.model import ExtractionOptions
 from scraper.extract.rights import merge_rights
+from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
 URL = "https://news.example/2024/05/01/library-hours/"
 FIRST = "The council met on Tuesday to discuss the new opening hours of the city library and its branches. " * 3
 SECOND = "Members agreed that the library should stay open later on weekdays, as the budget allows it this year. " * 3
+
+OPTIONS = ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS)
 
 
 def page(body: str, head: str = "") -> str:
@@ -21,7 +25,7 @@ def page(body: str, head: str = "") -> str:
 
 
 def _article_of(head: str = "", body: str = "") -> tuple[str, dict]:
-    article = extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>{body}", head=head), URL)
+    article = extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>{body}", head=head), URL, OPTIONS)
     assert article is not None
     return article.access, article.rights
 
