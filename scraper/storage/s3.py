@@ -436,7 +436,8 @@ class SpoolCrawl:
 
     @classmethod
     def create(cls, spool_dir: Path, crawl_id: str, destination: S3Destination, endpoint_url: str) -> SpoolCrawl:
-        """Claim the spool folder of a new crawl (it must hold no earlier crawl of that id)."""
+        """Claim the spool folder of a crawl: a new one, or one whose earlier run stopped before
+        its end (resumed); one that ended and waits for upload is refused (`scrapy upload`)."""
         folder = spool_dir / crawl_id
         folder.mkdir(parents=True, exist_ok=True)
         fd = cls._lock(folder)
@@ -444,6 +445,12 @@ class SpoolCrawl:
             raise FileExistsError(f"crawl {crawl_id} is in use by another process (spool {folder})")
         if (folder / STATE_NAME).exists():
             os.close(fd)
+            earlier = cls.open(folder)
+            if earlier is not None and earlier.manifest is None and earlier.destination == destination:
+                logger.info("Resuming crawl %s from its spool folder %s", crawl_id, folder)
+                return earlier  # a run that was stopped or killed before its end: go on with it
+            if earlier is not None:
+                earlier.release()
             raise FileExistsError(
                 f"crawl {crawl_id} already has files waiting in the spool at {folder}: "
                 "run `scrapy upload` or choose another ARCHIVE_CRAWL_ID"
@@ -931,6 +938,9 @@ class S3Storage:
     def file_completed(self, crawl_id: str, completed: CompletedFile) -> None:
         """Record the file in the crawl's state and queue its upload (writer thread; returns at once)."""
         crawl = self._crawls[crawl_id]
+        known = crawl.files.get(completed.relpath)
+        if known is not None and known.sha256 == completed.sha256 and known.stored:
+            return  # a resumed crawl's file its earlier run stored already
         crawl.add_file(completed.relpath, completed.size, completed.sha256)
         remove = not self._keep_files[crawl_id]
         self._uploads.append(self.uploader.submit(crawl, completed.relpath, remove=remove))
