@@ -1,14 +1,17 @@
 """Measure the extractor: ``python -m benchmarks.evaluate`` (the ``make eval`` command).
 
 Prints, side by side for our :func:`scraper.extract.extractor.extract_article` and for plain
-trafilatura (same metadata settings, comments excluded):
+trafilatura run in the same process (same metadata settings, comments excluded), on
+every set: F1, precision and recall, milliseconds of extraction per page and their ratio.
 
-* F1, precision, recall and accuracy on the article-extraction benchmark
-  (``shared/benchmarks/aeb-dev``), scored by the benchmark's own scorer;
-* milliseconds of extraction per page, and the ratio of the two;
-* on the sample site (``sample_site/site``, both variants): per kind, how many
-  boilerplate strings leak into the text, how many article paragraphs are kept,
-  and how many metadata fields are right.
+* the article-extraction benchmark (``shared/benchmarks/aeb-dev``), scored by the
+  benchmark's own scorer (4-word shingles, averaged per page);
+* trafilatura's evaluation set (``shared/benchmarks/trafilatura-eval``), scored as
+  trafilatura scores itself: snippets that must and must not appear;
+* the sample site (``sample_site/site``, both variants), scored the same way: each
+  article paragraph is a snippet that must appear, each boilerplate string one that
+  must not, and a non-article page that gives text is one false positive (none: one
+  true negative). Per kind, the leaks, kept paragraphs and right metadata fields too.
 
 Pages are spread over a process pool; each worker times both extractors on the
 same page, alternately and twice (the faster run counts), so the ratio compares
@@ -45,15 +48,17 @@ from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
 __all__ = [
     "ABLATIONS",
-    "BenchmarkResult",
     "SamplePage",
     "SampleReport",
+    "SetResult",
+    "SnippetCounts",
     "baseline_article",
     "contains_text",
     "decode_html",
     "evaluate_ablations",
     "evaluate_benchmark",
     "evaluate_sample_site",
+    "evaluate_snippet_set",
     "expected_metadata",
     "leaked",
     "load_scorer",
@@ -63,11 +68,15 @@ __all__ = [
     "plain_trafilatura",
     "sample_pages",
     "score_sample_page",
+    "score_snippets",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BENCHMARK = Path(os.environ.get("AEB_DIR", ROOT.parent / "shared" / "benchmarks" / "aeb-dev"))
 DEFAULT_SAMPLE_SITE = ROOT / "sample_site" / "site"
+DEFAULT_TRAFILATURA_EVAL = Path(
+    os.environ.get("TRAFILATURA_EVAL_DIR", ROOT.parent / "shared" / "benchmarks" / "trafilatura-eval")
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -162,23 +171,74 @@ def run_pages(tasks: Sequence[Task], workers: int, func: Callable[[Task], PageRu
         return list(pool.map(func, tasks, chunksize=4))
 
 
-# --------------------------------------------------------------------------- benchmark
+# --------------------------------------------------------------------------- scores
+
+
+@dataclass
+class SnippetCounts:
+    """Snippets found and missed, the way trafilatura scores its evaluation set.
+
+    A snippet that must appear counts as a true positive when found, a false negative
+    when missing; one that must not appear counts as a false positive when found, a
+    true negative when absent.
+    """
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, found_with: Sequence[bool], found_without: Sequence[bool]) -> None:
+        """Count one page: for each snippet that must (not) appear, whether it was found."""
+        self.tp += sum(found_with)
+        self.fn += len(found_with) - sum(found_with)
+        self.fp += sum(found_without)
+        self.tn += len(found_without) - sum(found_without)
+
+    def scores(self) -> dict[str, float]:
+        """Precision, recall, F1 and accuracy over all snippets counted."""
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        total = self.tp + self.fp + self.fn + self.tn
+        accuracy = (self.tp + self.tn) / total if total else 0.0
+        return {"f1": f1, "precision": precision, "recall": recall, "accuracy": accuracy}
 
 
 @dataclass(frozen=True)
-class BenchmarkResult:
-    """Scores and timing of both extractors on the benchmark."""
+class SetResult:
+    """Scores and timing of both extractors on one evaluation set."""
 
+    name: str
     ours: dict[str, float]
     theirs: dict[str, float]
     ours_ms: float
     theirs_ms: float
     pages: int
     ours_none: int
+    theirs_none: int
 
     @property
     def ratio(self) -> float:
+        """Our milliseconds a page over trafilatura's."""
         return self.ours_ms / self.theirs_ms if self.theirs_ms else float("nan")
+
+
+def _set_result(name: str, runs: Sequence[PageRun], ours: dict[str, float], theirs: dict[str, float]) -> SetResult:
+    """A :class:`SetResult` of ``runs`` scored as ``ours`` and ``theirs``."""
+    return SetResult(
+        name=name,
+        ours=ours,
+        theirs=theirs,
+        ours_ms=mean(r.ours_ms for r in runs) if runs else 0.0,
+        theirs_ms=mean(r.theirs_ms for r in runs) if runs else 0.0,
+        pages=len(runs),
+        ours_none=sum(r.ours is None for r in runs),
+        theirs_none=sum(not (r.theirs or {}).get("text") for r in runs),
+    )
+
+
+# --------------------------------------------------------------------------- article-extraction benchmark
 
 
 def benchmark_tasks(benchmark_dir: Path, options: ExtractionOptions) -> list[Task]:
@@ -193,22 +253,60 @@ def benchmark_tasks(benchmark_dir: Path, options: ExtractionOptions) -> list[Tas
 
 def evaluate_benchmark(
     benchmark_dir: Path, options: ExtractionOptions, workers: int
-) -> tuple[BenchmarkResult, list[PageRun]]:
+) -> tuple[SetResult, list[PageRun]]:
     """Score both extractors on the benchmark with its own scorer."""
     scorer = load_scorer(benchmark_dir)
     truth = json.loads((benchmark_dir / "ground-truth.json").read_text(encoding="utf-8"))
     runs = run_pages(benchmark_tasks(benchmark_dir, options), workers)
     ours = {r.key: {"articleBody": r.ours.text if r.ours else ""} for r in runs}
     theirs = {r.key: {"articleBody": (r.theirs or {}).get("text") or ""} for r in runs}
-    result = BenchmarkResult(
-        ours=scorer.score(truth, ours),
-        theirs=scorer.score(truth, theirs),
-        ours_ms=mean(r.ours_ms for r in runs),
-        theirs_ms=mean(r.theirs_ms for r in runs),
-        pages=len(runs),
-        ours_none=sum(r.ours is None for r in runs),
+    name = f"article-extraction benchmark ({benchmark_dir.name})"
+    return _set_result(name, runs, scorer.score(truth, ours), scorer.score(truth, theirs)), runs
+
+
+# --------------------------------------------------------------------------- trafilatura's evaluation set
+
+
+def _spaced(text: str) -> str:
+    """``text`` with every run of whitespace one space (both sides of a snippet match)."""
+    return " ".join(text.split())
+
+
+def snippet_tasks(eval_dir: Path, options: ExtractionOptions) -> list[Task]:
+    """One task per page of trafilatura's evaluation set: (file name, html bytes, url, options).
+
+    Placeholder URLs (``hard::...``) name no page: both extractors get none.
+    """
+    data = json.loads((eval_dir / "evaldata.json").read_text(encoding="utf-8"))
+    tasks: list[Task] = []
+    for key in sorted(data):
+        html = gzip.decompress((eval_dir / "html" / f"{key}.gz").read_bytes())
+        url = data[key].get("url") or ""
+        tasks.append((key, html, "" if url.startswith("hard::") else url, options))
+    return tasks
+
+
+def score_snippets(text: str, entry: dict[str, Any], counts: SnippetCounts) -> None:
+    """Count one page's ``with`` and ``without`` snippets against ``text``, whitespace normalised."""
+    spaced = _spaced(text)
+    counts.add(
+        [_spaced(s) in spaced for s in entry.get("with", [])],
+        [_spaced(s) in spaced for s in entry.get("without", [])],
     )
-    return result, runs
+
+
+def evaluate_snippet_set(
+    eval_dir: Path, options: ExtractionOptions, workers: int
+) -> tuple[SetResult, list[PageRun]]:
+    """Score both extractors on trafilatura's evaluation set, the way trafilatura scores it."""
+    data = json.loads((eval_dir / "evaldata.json").read_text(encoding="utf-8"))
+    runs = run_pages(snippet_tasks(eval_dir, options), workers)
+    ours, theirs = SnippetCounts(), SnippetCounts()
+    for run in runs:
+        score_snippets(run.ours.text if run.ours else "", data[run.key], ours)
+        score_snippets((run.theirs or {}).get("text") or "", data[run.key], theirs)
+    name = f"trafilatura's evaluation set ({eval_dir.name})"
+    return _set_result(name, runs, ours.scores(), theirs.scores()), runs
 
 
 #: The extractor with the project's ARCHIVE_MIN_TEXT_CHARS, its other options at their defaults.
@@ -303,6 +401,7 @@ class SampleReport:
     decisions_right: Counter[str] = field(default_factory=Counter)
     decisions_total: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    snippets: SnippetCounts = field(default_factory=SnippetCounts)  # all variants: what F1 is computed from
 
 
 def plain(text: str) -> str:
@@ -376,6 +475,7 @@ def score_sample_page(page: SamplePage, article: Article | None, report: SampleR
     report.decisions_total[variant] += 1
     report.decisions_right[variant] += (article is not None) == (entry is not None)
     if entry is None:
+        report.snippets.add([], [article is not None])
         if article is not None:
             report.failures.append(f"[{variant}] {page.path}: not an article, but got text")
         return
@@ -384,17 +484,21 @@ def score_sample_page(page: SamplePage, article: Article | None, report: SampleR
     text = article.text if article else ""
     text_norm = plain(text)
     paragraphs = entry.get("paragraphs", [])
+    found_with, found_without = [], []
     for paragraph in paragraphs:
         report.paragraphs[variant] += 1
-        if contains_text(text_norm, paragraph):
+        found_with.append(contains_text(text_norm, paragraph))
+        if found_with[-1]:
             report.kept[variant] += 1
         else:
             report.failures.append(f"[{variant}] {page.path}: lost paragraph {paragraph[:60]!r}")
     for item in entry.get("boilerplate", []):
         report.boilerplate[variant][item["kind"]] += 1
-        if leaked(text, item["text"], paragraphs):
+        found_without.append(leaked(text, item["text"], paragraphs))
+        if found_without[-1]:
             report.leaks[variant][item["kind"]] += 1
             report.failures.append(f"[{variant}] {page.path}: leaked {item['kind']} {item['text'][:60]!r}")
+    report.snippets.add(found_with, found_without)
     base_url = page.url[: len(page.url) - len(page.path)]
     for name, want in expected_metadata(entry, base_url).items():
         report.meta_total[variant][name] += 1
@@ -423,7 +527,7 @@ def baseline_article(doc: dict[str, Any] | None) -> Article | None:
 
 def evaluate_sample_site(
     site_dir: Path, options: ExtractionOptions, workers: int
-) -> tuple[SampleReport, SampleReport]:
+) -> tuple[SetResult, SampleReport, SampleReport]:
     """Run ours and plain trafilatura on every sample-site HTML page; score both against expected.json."""
     pages = sample_pages(site_dir)
     runs = run_pages([(p.path, p.html, p.url, options) for p in pages], workers)
@@ -431,7 +535,8 @@ def evaluate_sample_site(
     for page, run in zip(pages, runs, strict=True):
         score_sample_page(page, run.ours, ours)
         score_sample_page(page, baseline_article(run.theirs), theirs)
-    return ours, theirs
+    result = _set_result("sample site (both variants)", runs, ours.snippets.scores(), theirs.snippets.scores())
+    return result, ours, theirs
 
 
 # --------------------------------------------------------------------------- printing
@@ -442,12 +547,14 @@ def _fmt_scores(scores: dict[str, float]) -> str:
     return "F1 {f1:.4f}  P {precision:.4f}  R {recall:.4f}  acc {accuracy:.3f}".format(**scores)
 
 
-def print_benchmark(result: BenchmarkResult, out: Any = sys.stdout) -> None:
-    """The benchmark table."""
-    print(f"article-extraction benchmark ({result.pages} pages)", file=out)
-    print(f"  ours        {_fmt_scores(result.ours)}  {result.ours_ms:6.1f} ms/page", file=out)
-    print(f"  trafilatura {_fmt_scores(result.theirs)}  {result.theirs_ms:6.1f} ms/page", file=out)
-    print(f"  cost ratio  {result.ratio:.2f}x  (pages ours judged non-article: {result.ours_none})", file=out)
+def print_set(result: SetResult, out: Any = sys.stdout) -> None:
+    """One set's table: both extractors' scores and ms/page, the F1 gain and the cost ratio."""
+    print(f"{result.name}: {result.pages} pages", file=out)
+    print(f"  ours        {_fmt_scores(result.ours)}  {result.ours_ms:6.1f} ms/page  "
+          f"(no text: {result.ours_none})", file=out)
+    print(f"  trafilatura {_fmt_scores(result.theirs)}  {result.theirs_ms:6.1f} ms/page  "
+          f"(no text: {result.theirs_none})", file=out)
+    print(f"  F1 gain {result.ours['f1'] - result.theirs['f1']:+.4f}   cost ratio {result.ratio:.2f}x", file=out)
 
 
 def print_sample(heading: str, report: SampleReport, verbose: bool, out: Any = sys.stdout) -> None:
@@ -477,30 +584,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--benchmark", type=Path, default=DEFAULT_BENCHMARK)
     parser.add_argument("--sample-site", type=Path, default=DEFAULT_SAMPLE_SITE)
+    parser.add_argument("--trafilatura-eval", type=Path, default=DEFAULT_TRAFILATURA_EVAL)
+    parser.add_argument("--only", choices=("benchmark", "trafilatura-eval", "sample-site"), action="append",
+                        help="run only this set (repeatable)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--verbose", "-v", action="store_true", help="list every lost, leaked or wrong item")
     parser.add_argument("--ablation", action="store_true", help="also score the pipeline with steps switched off")
     args = parser.parse_args(argv)
     options = OURS
+    wanted = set(args.only or ("benchmark", "trafilatura-eval", "sample-site"))
     started = time.perf_counter()
-    if (args.benchmark / "ground-truth.json").exists():
+    results: list[SetResult] = []
+    if "benchmark" in wanted and (args.benchmark / "ground-truth.json").exists():
         result, _ = evaluate_benchmark(args.benchmark, options, args.workers)
-        print_benchmark(result)
+        print_set(result)
+        results.append(result)
         if args.ablation:
             print("ablation (benchmark)")
             for name, (scores, ms) in evaluate_ablations(args.benchmark, args.workers).items():
                 print(f"  {name:34s} {_fmt_scores(scores)}  {ms:6.1f} ms/page")
-    else:
+    elif "benchmark" in wanted:
         print(f"benchmark not found at {args.benchmark}: skipped")
-    if (args.sample_site / "expected.json").exists():
-        ours, theirs = evaluate_sample_site(args.sample_site, options, args.workers)
+    if "trafilatura-eval" in wanted and (args.trafilatura_eval / "evaldata.json").exists():
+        result, runs = evaluate_snippet_set(args.trafilatura_eval, options, args.workers)
+        print_set(result)
+        results.append(result)
+        if args.verbose:
+            for run in runs:
+                if run.ours is None and (run.theirs or {}).get("text"):
+                    print(f"    ! no text from ours, trafilatura has some: {run.key}")
+    elif "trafilatura-eval" in wanted:
+        print(f"trafilatura's evaluation set not found at {args.trafilatura_eval}: skipped")
+    if "sample-site" in wanted and (args.sample_site / "expected.json").exists():
+        result, ours, theirs = evaluate_sample_site(args.sample_site, options, args.workers)
+        print_set(result)
+        results.append(result)
         print_sample("sample site, ours", ours, args.verbose)
         print_sample("sample site, plain trafilatura", theirs, verbose=False)
         if args.ablation:
-            unfiltered, _ = evaluate_sample_site(args.sample_site, replace(OURS, post_filter=False), args.workers)
+            _, unfiltered, _ = evaluate_sample_site(args.sample_site, replace(OURS, post_filter=False), args.workers)
             print_sample("sample site, ours without the line post-filter", unfiltered, verbose=False)
-    else:
+    elif "sample-site" in wanted:
         print(f"sample site not found at {args.sample_site}: skipped")
+    if results:
+        print("summary: F1 ours - trafilatura, ms/page ours / trafilatura")
+        for result in results:
+            print(f"  {result.name:55s} {result.ours['f1'] - result.theirs['f1']:+.4f}  "
+                  f"{result.ours_ms:6.1f} / {result.theirs_ms:6.1f} ms ({result.ratio:.2f}x)")
     print(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -8,8 +8,19 @@ from typing import Any
 from twisted.internet.defer import Deferred
 
 from scraper.archive.segments import ResponseLocation
+from scraper.extract.rights import RIGHTS_HEADERS
 
-__all__ = ["ArticleCandidate", "PageDiscovery"]
+__all__ = ["ArticleCandidate", "PageDiscovery", "rights_headers"]
+
+
+def rights_headers(headers: Any) -> dict[str, str]:
+    """The :data:`RIGHTS_HEADERS` a response sent (Scrapy ``Headers``), repeated ones joined by commas."""
+    found = {}
+    for name in RIGHTS_HEADERS:
+        values = headers.getlist(name)
+        if values:
+            found[name] = ", ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in values)
+    return found
 
 
 @dataclass
@@ -39,3 +50,5 @@ class ArticleCandidate:
     html: str  # decoded with the page's own charset (HTTP header, BOM or meta tag)
     record: ResponseLocation
     discovery: PageDiscovery | None = None
+    # The response's rights headers (X-Robots-Tag, tdm-reservation, tdm-policy), by name
+    rights_headers: dict[str, str] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from scraper.extensions import ArchiveExtension
 from scraper.extract.boilerplate import SiteBoilerplate
 from scraper.extract.job import extract_page
 from scraper.extract.model import extractor_name
+from scraper.extract.rights import merge_rights
 from scraper.items import ArticleCandidate
 from scraper.workers.forkserver import start_extraction_server
 from scraper.workers.pool import ExtractionPool, WorkerDied
@@ -51,6 +52,7 @@ class ArticleTextPipeline:
         *,
         boilerplate_file: str,
         boilerplate_min_pages: int,
+        honor_noarchive: bool,
     ):
         self.crawler = crawler
         self.stats = stats
@@ -58,6 +60,7 @@ class ArticleTextPipeline:
         self.options = options
         self.extractor = extractor_name()
         self.boilerplate_file = boilerplate_file
+        self.honor_noarchive = honor_noarchive
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
         self._boilerplate_path: Path | None = None
         self._pool: ExtractionPool | None = None
@@ -76,6 +79,7 @@ class ArticleTextPipeline:
             options,
             boilerplate_file=settings.get("ARCHIVE_BOILERPLATE_FILE"),
             boilerplate_min_pages=settings.getint("ARCHIVE_BOILERPLATE_MIN_PAGES"),
+            honor_noarchive=settings.getbool("ARCHIVE_HONOR_NOARCHIVE"),
         )
 
     def open_spider(self) -> None:
@@ -158,6 +162,10 @@ class ArticleTextPipeline:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
         self.site_boilerplate.observe(item.url, article.pop("fingerprints"))
+        article["rights"] = merge_rights(article["rights"], item.rights_headers)
         row = text_row(item.url, article, item.record, self.extractor)
+        if self.honor_noarchive and "noarchive" in row["rights"]["robots"]:
+            self.stats.inc_value("archive/text/noarchive")
+            raise DropItem(f"the page says noarchive: {item.url}", log_level="DEBUG")
         await self._archive.write_text_row(row)
         return row

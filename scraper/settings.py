@@ -28,6 +28,9 @@ ARCHIVE_PROGRESS_INTERVAL = 30
 ARCHIVE_EXTRACT_WORKERS = 0
 # Pages whose main text is shorter than this are not articles.
 ARCHIVE_MIN_TEXT_CHARS = 250
+# True: no text row for a page whose robots meta or X-Robots-Tag says noarchive (its WARC
+# records are kept). Off by default: the archivist decides, the row's "rights" records it.
+ARCHIVE_HONOR_NOARCHIVE = False
 # Site template learned across pages and crawls (paragraphs repeated on many pages of a
 # host are dropped): where it is kept (empty: site-boilerplate.json beside the crawl
 # folders), and on how many pages of a host a short paragraph must recur to count.

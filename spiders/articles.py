@@ -24,7 +24,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from scraper.archive import textrows
-from scraper.items import ArticleCandidate, PageDiscovery
+from scraper.items import ArticleCandidate, PageDiscovery, rights_headers
 from scraper.middlewares import RECORD_META_KEY
 
 if TYPE_CHECKING:
@@ -203,7 +203,8 @@ class ArticlesSpider(Spider):
         if self.discover_in_workers and record is not None and (self.fetch_requisites or wants_links):
             discovery = PageDiscovery(self.fetch_requisites, wants_links, response.encoding)
         if record is not None:
-            yield ArticleCandidate(url=response.url, html=response.text, record=record, discovery=discovery)
+            yield ArticleCandidate(url=response.url, html=response.text, record=record, discovery=discovery,
+                                   rights_headers=rights_headers(response.headers))
         if discovery is not None:
             try:
                 requisites, links = await maybe_deferred_to_future(discovery.found)

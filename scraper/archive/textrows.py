@@ -24,7 +24,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 #: What the extractor gives, in row order.
 ARTICLE_FIELDS = ("title", "text", "authors", "published", "language", "site_name", "description",
-                  "canonical_url")
+                  "canonical_url", "access", "rights")
 #: Every field of a row, in order.
 TEXT_ROW_FIELDS = ("url", *ARTICLE_FIELDS, "fetched_at", "warc_filename", "warc_record_id", "warc_offset",
                    "payload_digest", "extractor")

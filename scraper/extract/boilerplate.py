@@ -33,7 +33,6 @@ from urllib.parse import urlsplit
 from scraper.files import write_atomically
 
 __all__ = [
-    "BoilerplateHit",
     "SiteBoilerplate",
     "comparable",
     "filter_paragraphs",
@@ -43,7 +42,7 @@ __all__ = [
     "normalise",
 ]
 
-# Kinds of boilerplate, as reported by filter_paragraphs.
+# Kinds of boilerplate, as line_kind names them.
 DONATION = "donation_widget"
 NUMBERS = "widget_numbers"
 CTA = "call_to_action"
@@ -57,12 +56,11 @@ CREDIT = "photo_credit"
 DATE_LINE = "date_line"
 COPYRIGHT = "copyright"
 TITLE = "title_repeat"
-SITE = "site_template"
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: 20x faster than str.translate
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # a regex: str.translate is slower here
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
@@ -249,14 +247,6 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b")
 
 
-@dataclass(frozen=True)
-class BoilerplateHit:
-    """A paragraph that :func:`filter_paragraphs` dropped, and why."""
-
-    kind: str
-    text: str
-
-
 def normalise(text: str) -> str:
     """The comparable form of a paragraph: NFKC, lower case, words only, digits as 0."""
     if not text.isascii():  # NFKC and the zero-width characters leave ASCII alone
@@ -407,35 +397,24 @@ def _numeric_runs(lines: Sequence[str]) -> set[int]:
 def filter_paragraphs(
     paragraphs: Sequence[str],
     titles: str | Iterable[str] | None = None,
-    site_boilerplate: frozenset[str] | None = None,
     thread_cut_chars: int = 250,
-) -> tuple[list[str], list[BoilerplateHit]]:
-    """Split ``paragraphs`` into the kept ones and the dropped boilerplate (with its kind).
+) -> list[str]:
+    """The ``paragraphs`` that are not boilerplate by their own shape (:func:`line_kind`).
 
-    ``titles`` are the page's titles (a paragraph repeating one is dropped).
-    ``site_boilerplate`` holds fingerprints learned for the page's site: those paragraphs
-    go too. A comment-thread header found after ``thread_cut_chars`` characters of text
-    cuts off the rest of the text.
+    ``titles`` are the page's titles (a paragraph repeating one is dropped). A
+    comment-thread header found after ``thread_cut_chars`` characters of text cuts off
+    the rest of the text; letterless numbers in a run (a counter widget) go too.
     """
     lines = [p for p in paragraphs if p.strip()]
     cleaned = [_clean(p) for p in lines]
     cut = _thread_cut(cleaned, thread_cut_chars)
     runs = _numeric_runs(cleaned)
     title_forms = _title_forms(titles)
-    kept: list[str] = []
-    dropped: list[BoilerplateHit] = []
-    for i, (line, text) in enumerate(zip(lines, cleaned, strict=True)):
-        if i >= cut:
-            dropped.append(BoilerplateHit(COMMENTS, line))
-            continue
-        kind = DONATION if i in runs else _line_kind(text, len(text.split()), title_forms)
-        if kind is None and site_boilerplate and fingerprint(line) in site_boilerplate:
-            kind = SITE
-        if kind is None:
-            kept.append(line)
-        else:
-            dropped.append(BoilerplateHit(kind, line))
-    return kept, dropped
+    return [
+        line
+        for i, (line, text) in enumerate(zip(lines[:cut], cleaned[:cut], strict=True))
+        if i not in runs and _line_kind(text, len(text.split()), title_forms) is None
+    ]
 
 
 # --------------------------------------------------------------------------- site learning
@@ -513,11 +492,6 @@ class SiteBoilerplate:
             stats.counts = {fp: n for fp, n in stats.counts.items() if n > 1}  # keeps every frequent one
         self._cache.pop(host, None)
 
-    def is_template(self, url: str, fp: str) -> bool:
-        """True when fingerprint ``fp`` counts as template on ``url``'s host."""
-        stats = self._hosts.get(host_of(url))
-        return stats is not None and self._passes(stats, fp, stats.counts.get(fp, 0))
-
     def _passes(self, stats: _HostStats, fp: str, count: int) -> bool:
         """True when ``fp`` seen on ``count`` pages passes the thresholds of its length class."""
         pages = len(stats.pages)
@@ -543,11 +517,6 @@ class SiteBoilerplate:
             )
         self._cache[host] = learned
         return learned
-
-    def pages_seen(self, url: str) -> int:
-        """How many distinct pages of ``url``'s host were observed."""
-        stats = self._hosts.get(host_of(url))
-        return len(stats.pages) if stats else 0
 
     def hosts(self) -> list[str]:
         """The hosts observed so far."""

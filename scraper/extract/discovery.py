@@ -1,10 +1,10 @@
 """What a page leads to: its requisites (images, stylesheets, scripts, icons) and links.
 
 Pure functions over a parsed page. They run in the extraction workers, on the tree the
-extractor parses anyway, before it prunes it: finding a page's requisites and links on
-the crawl's reactor thread cost 3 to 9 ms of CPU a page, most of it parsing the page a
-second time. They give what the spider's selectors and Scrapy's ``LinkExtractor`` give on
-the same page (``tests/test_discovery.py`` compares them on real pages):
+extractor parses anyway, before it prunes it: on the crawl's reactor thread the same
+work blocked the reactor, most of it parsing the page a second time. They give what the
+spider's selectors and Scrapy's ``LinkExtractor`` give on the same page
+(``tests/test_discovery.py`` compares them on real pages):
 
 - the base URL is the page's ``<base href>`` if it is in the first 4,096 characters, as
   Scrapy's ``get_base_url``; relative URLs are joined to it;

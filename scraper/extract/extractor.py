@@ -89,6 +89,7 @@ from trafilatura.xpaths import (
 from scraper.extract.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
 from scraper.extract.language import language_identifier
 from scraper.extract.model import Article, ExtractionOptions
+from scraper.extract.rights import page_access, page_rights
 
 __all__ = [
     "PageSignals",
@@ -129,18 +130,28 @@ _ARTICLE_TYPES = frozenset(
 )
 _LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
 _SEARCH_KEYS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
+# A status code counts as a word of its own, never as part of a number ("1.500 Meter"); 500
+# is a common count, so it needs an error word beside it.
 _ERROR_TITLE = re.compile(
-    r"(?:^|\W)(?:404|410|500)(?:\W|$)|page not found|not found|error 404|file not found|"
+    r"(?<![\w.,])(?:404|410)(?![\w]|[.,]\d)|(?:error|fehler|erreur|internal server)\W{0,3}500(?![\w.,])|"
+    r"page not found|not found|error 404|file not found|"
     r"страница не найдена|ошибка 404|seite nicht gefunden|page introuvable|erreur 404|"
     r"página no encontrada|pagina no encontrada|página não encontrada|pagina non trovata|"
     r"الصفحة غير موجودة|الصفحة المطلوبة غير موجودة|خطأ 404",
     re.IGNORECASE,
 )
+# A taxonomy page is named by its keyword and at most one term after it (/tag/river/,
+# /news/category/world/), then perhaps a page number; a longer path under such a
+# keyword is a page filed there (/themen/strom/an-article-slug). /page/N is a listing's
+# later page wherever it comes.
 _LISTING_PATH = re.compile(
-    r"^/(?:[\w-]+/)?(?:tags?|category|categories|topics?|section|archive|archives|author|authors|search|"
-    r"page|rubric|rubrika|tema|thema|themen|sujet|etiqueta|categoria|وسم|تصنيف)(?:/|$)|/page/\d+/?$",
+    r"/(?:tags?|category|categories|topics?|section|archive|archives|author|authors|search|"
+    r"rubric|rubrika|tema|thema|themen|sujet|etiqueta|categoria|وسم|تصنيف)(?:/[^/]+)?/?(?:page/\d+/?)?$"
+    r"|/page/\d+/?$",
     re.IGNORECASE,
 )
+# A query naming one post or page of a CMS (WordPress ?p=N, ?page_id=N): that post, not the home page.
+_POST_KEYS = frozenset({"p", "page_id", "post", "id", "article", "story"})
 
 
 @dataclass(frozen=True)
@@ -299,9 +310,85 @@ def _form_if_long(text: str, min_chars: int) -> str | None:
     return " ".join(_WORD.findall(low))
 
 
+_PROSE_CELL_WORDS = 40  # a table cell of more words holds running text: the table lays out a page
+
+
+def _data_row(line: str) -> bool:
+    """True for a line of trafilatura's table output whose cells are data, not running text."""
+    return line.startswith("|") and all(_words(cell) <= _PROSE_CELL_WORDS for cell in line.split("|"))
+
+
 def _paragraphs(text: str | None) -> list[str]:
-    """Non-empty stripped lines of an extractor's text output."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+    """Non-empty stripped lines of an extractor's text output; the rows of a data table
+    stay together, one block with a row on each line (a layout table's rows stay lines)."""
+    out: list[str] = []
+    in_table = False
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        row = _data_row(line)
+        if row and in_table:
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+        in_table = row
+    return out
+
+
+def is_table_block(paragraph: str) -> bool:
+    """True for a paragraph that is a data table (:func:`_paragraphs` keeps its rows together)."""
+    return _data_row(paragraph.split("\n", 1)[0])
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_CELL_LISTS = ("ul", "ol", "dl", "table")
+_CELL_BREAKS = frozenset({"li", "dt", "dd", "tr", "br"})
+# A cell holding these is page layout (old sites lay pages out in tables), not data.
+_LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "article", "section", "form",
+                  "nav", "img", "iframe")
+
+
+def prepare_tree(tree: HtmlElement) -> None:
+    """Make the parsed page what every extractor and the metadata should see, in place.
+
+    * scripts (but JSON-LD, read as declarations), styles, templates and hidden elements
+      (``hidden``, ``display: none``; not those holding paragraphs) go: none of them is text a reader sees, and a date
+      found in them (a consent-renewal date in a script) is not the page's;
+    * a list or a table inside a data cell (one that holds no paragraphs, divisions,
+      headings or images: those make a layout table) becomes the cell's text, items
+      separated by ``"; "``: trafilatura's table handling keeps no lists or tables in a
+      cell, and the cell came out empty.
+    """
+    doomed = [
+        el for el in tree.iter("script", "style", "template")
+        if el.tag != "script" or (el.get("type") or "").strip().lower() != "application/ld+json"
+    ]
+    doomed += [
+        el for el in tree.xpath("//*[@hidden or @style][not(.//p)]")  # a hidden body shown by a script stays
+        if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")
+    ]
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()
+    cells = [
+        cell for cell in tree.iter("td", "th")
+        if any(cell.iterfind(f".//{tag}") for tag in _CELL_LISTS)
+        and next(cell.iterdescendants(*_LAYOUT_BLOCKS), None) is None
+    ]
+    for cell in cells:
+        if any(a.tag in ("td", "th") for a in cell.iterancestors()):
+            continue  # a cell inside a data cell: flattened with it
+        for el in cell.iterdescendants():
+            if el.tag in _CELL_BREAKS:
+                el.tail = "; " + (el.tail or "")
+            elif el.tag in ("td", "th"):
+                el.tail = " " + (el.tail or "")
+        items = [" ".join(part.split()) for part in cell.text_content().split(";")]
+        text = "; ".join(item for item in items if item)
+        for child in list(cell):
+            cell.remove(child)
+        cell.text = text
 
 
 def _trafilatura_text(tree: HtmlElement, url: str, *, precision: bool, fast: bool) -> str:
@@ -317,7 +404,7 @@ def _trafilatura_text(tree: HtmlElement, url: str, *, precision: bool, fast: boo
 @lru_cache(maxsize=2)
 def _extractor_template(precise: bool) -> Extractor:
     """trafilatura's options, built once (the constructor reads its configuration values
-    one by one: 40 µs): those of ``bare_extraction`` in precision and fast mode, or the
+    one by one, for every page otherwise): those of ``bare_extraction`` in precision and fast mode, or the
     defaults (for sanitising readability's output). Comments excluded."""
     if precise:
         return Extractor(output_format="python", fast=True, precision=True, comments=False)
@@ -431,11 +518,15 @@ def choose_candidate(
 
 
 def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float = _KEEP_SHARE) -> list[str]:
-    """The paragraphs the ``witness`` text also contains, unless fewer than ``keep_share`` of the words remain."""
+    """The paragraphs the ``witness`` text also contains, unless fewer than ``keep_share`` of the words remain.
+
+    Tables are not voted on: readability, the usual witness, drops small tables
+    whole, and a table trafilatura found inside the article's container is its data.
+    """
     reference = comparable(witness)
     if not reference:
         return list(paragraphs)
-    keep = [_form(p) in reference for p in paragraphs]
+    keep = [is_table_block(p) or _form(p) in reference for p in paragraphs]
     counts = list(map(_paragraph_words, paragraphs))
     if sum(c for c, k in zip(counts, keep, strict=True) if k) >= keep_share * sum(counts):
         return [p for p, k in zip(paragraphs, keep, strict=True) if k]
@@ -475,6 +566,112 @@ def continuation_paragraphs(tree: HtmlElement, paragraphs: Sequence[str], min_wo
                 seen.add(norm)
                 extra.append(text)
     return extra if sum(map(_words, extra)) >= min_words else []
+
+
+# Containers of page furniture by their class or id, never article text between paragraphs.
+_FURNITURE = re.compile(
+    r"\bad\b|ads\b|advert|banner|promo|sponsor|related|share|social|newsletter|subscribe|caption|credit|"
+    r"byline|author|meta|tags?\b|comment|widget|sidebar|nav|footer|cookie|consent|paywall|signup",
+    re.IGNORECASE,
+)
+_BLOCKS = ("p", "div", "section", "article", "aside", "ul", "ol", "dl", "table", "figure", "form", "nav",
+           "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "iframe", "img")
+
+
+def _prose_text(el: HtmlElement | None, text: str | None = None) -> str | None:
+    """The text of ``el`` (or ``text``) when it reads as a line of article prose, else None.
+
+    Prose: words (two or more), at most 30 % of its characters in links, not page
+    furniture by its container's class or by its own shape (:func:`filter_paragraphs`).
+    """
+    if el is not None:
+        if _FURNITURE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            return None
+        text = el.text_content()
+        link_chars = sum(len(a.text_content()) for a in el.iter("a"))
+        if link_chars > 0.3 * len(text):
+            return None
+    text = " ".join((text or "").split())
+    if _words(text) < 2 or not filter_paragraphs([text]):
+        return None
+    return text
+
+
+def _matched_elements(tree: HtmlElement, paragraphs: Sequence[str]) -> dict[str, HtmlElement]:
+    """The form of each extracted paragraph -> the first <p> of the page that reads like it."""
+    known = {_form(p) for p in paragraphs} - {""}
+    if not known:
+        return {}
+    shortest = min(map(len, known))
+    found: dict[str, HtmlElement] = {}
+    for el in tree.iter("p"):
+        norm = _form_if_long(el.text_content(), shortest)
+        if norm in known and norm not in found:
+            found[norm] = el
+    return found
+
+
+def gap_paragraphs(tree: HtmlElement, paragraphs: Sequence[str]) -> list[str]:
+    """``paragraphs`` with the text lying between two of them in the page put back.
+
+    Between two extracted paragraphs of one container, a ``div`` or ``span`` of
+    running text (no blocks inside) or text placed directly in the container is part of
+    the body: a notice, a one-line aside. The extractors drop such lines as they are not
+    in a <p>; page furniture between paragraphs is told by its class and shape.
+    """
+    elements = _matched_elements(tree, paragraphs)
+    if len(elements) < 2:
+        return list(paragraphs)
+    known = {_form(p) for p in paragraphs}
+    out: list[str] = []
+    for i, paragraph in enumerate(paragraphs):
+        out.append(paragraph)
+        here = elements.get(_form(paragraph))
+        after = elements.get(_form(paragraphs[i + 1])) if i + 1 < len(paragraphs) else None
+        if here is None or after is None or here.getparent() is not after.getparent():
+            continue
+        gap: list[str] = []
+        node: HtmlElement | None = here
+        while node is not None and node is not after:
+            text = None
+            if node is not here and node.tag in ("div", "span") and next(node.iterdescendants(*_BLOCKS), None) is None:
+                text = _prose_text(node)
+            tail = _prose_text(None, node.tail)
+            gap += [t for t in (text, tail) if t and _form(t) not in known]
+            node = node.getnext()
+        out += gap
+    return out
+
+
+def lead_container_paragraphs(tree: HtmlElement, paragraphs: Sequence[str]) -> list[str]:
+    """The lead paragraphs in a container of their own just before the body's container.
+
+    Templates set the lead (standfirst, teaser) apart in a ``div`` of its own before the
+    body's; extractors that pick the body's container (by its class, or dropping
+    'teaser' classes as furniture) lose it. The element before the body's container (or
+    before one of its ancestors, up to the article or main element) counts when it holds
+    <p> prose only and lies outside the headline block.
+    """
+    first = _matched_elements(tree, paragraphs[:1]).get(_form(paragraphs[0])) if paragraphs else None
+    node = first.getparent() if first is not None else None
+    known = {_form(p) for p in paragraphs}
+    while node is not None and node.tag not in ("article", "main", "body", "html"):
+        before = node.getprevious()
+        while before is not None and not before.text_content().strip() and before.tag != "p":
+            before = before.getprevious()  # empty elements (an anchor, a spacer) between the two
+        if before is None:
+            node = node.getparent()
+            continue
+        if before.tag not in ("div", "section") or _in_headline_block(before, node.getparent()):
+            return []
+        ps = list(before.iter("p"))
+        if not ps or any(el.tag in _BLOCKS[1:] for el in before.iterdescendants() if el.tag not in ("p", "div")):
+            return []
+        texts = [_prose_text(el) for el in ps]
+        if any(t is None for t in texts):
+            return []
+        return [t for t in texts if t and _form(t) not in known]
+    return []
 
 
 def lead_paragraphs(tree: HtmlElement, paragraphs: Sequence[str], description: str | None) -> list[str]:
@@ -559,8 +756,16 @@ def main_paragraphs(
         best, second = choose_candidate(candidates, [precise_shingles, None, witness_shingles])
         chosen, witness = candidates[best], candidates[second]
     paragraphs = vote_paragraphs(_paragraphs(chosen), witness, _KEEP_SHARE)
+    if sum(map(len, paragraphs)) < options.min_text_chars:
+        # all three read the page's layout wrong, or the article is short: trafilatura's
+        # full run (its fallback extractors included) has the last word
+        fallback = _paragraphs(_trafilatura_text(tree, url, precision=False, fast=False))
+        if sum(map(len, fallback)) > sum(map(len, paragraphs)):
+            paragraphs = fallback
     if not options.favor_precision:
+        paragraphs = gap_paragraphs(tree, paragraphs)
         paragraphs = lead_paragraphs(tree, paragraphs, description) + paragraphs
+        paragraphs = lead_container_paragraphs(tree, paragraphs) + paragraphs
         paragraphs += continuation_paragraphs(tree, paragraphs)
     return paragraphs
 
@@ -593,6 +798,37 @@ def _is_site_label(segment: str, site_name: str | None, host: str) -> bool:
         if len(name) >= 4 and (name in seg or (len(bare) >= 4 and bare in name)):
             return True
     return False
+
+
+def site_name_from_title(title: str | None, url: str, max_words: int = 5) -> str | None:
+    """The site's name as the page's ``<title>`` gives it after (or before) a separator, or None.
+
+    'Library hours | City News' -> 'City News'. The end that names the host counts
+    first; else the last segment when it is short (a name, not a sentence) and shorter
+    than the rest of the title.
+    """
+    if not title:
+        return None
+    title = " ".join(title.split())
+    parts = [part.strip() for part in _TITLE_SEPARATOR.split(title)]
+    if len(parts) < 2 or not all(parts):
+        return None
+    host = host_of(url)
+    for segment in (parts[-1], parts[0]):
+        if _is_site_label(segment, None, host):
+            return segment
+    last, rest = parts[-1], title[: -len(parts[-1])]
+    if _words(last) <= max_words and _words(last) < _words(rest):
+        return last
+    return None
+
+
+def _site_name(meta: Document, signals: PageSignals, url: str) -> str | None:
+    """trafilatura's site name, unless it is only the URL's host: then the one the title gives."""
+    match = META_URL.match(meta.url or url or "")
+    if meta.sitename and not (match and meta.sitename == match[1]):
+        return meta.sitename
+    return site_name_from_title(signals.html_title, url) or meta.sitename
 
 
 def clean_title(title: str | None, site_name: str | None, url: str) -> str | None:
@@ -695,7 +931,7 @@ def page_language(signals: PageSignals, text: str, min_confidence: float = 0.9) 
     if declared and len(text) < 200:
         return declared
     if declared in (None, "en") and clearly_english(text[:_SAMPLE_CHARS]):
-        return "en"  # what the detection says of such a text; it would cost a millisecond
+        return "en"  # what the detection says of such a text, without its cost
     detected, prob = detect_language(text)
     if declared and (detected is None or detected == declared or prob < min_confidence):
         return declared
@@ -711,7 +947,7 @@ _ENGLISH_SHARE = 0.1  # English prose: 0.1-0.3 of its words (benchmark); other l
 def clearly_english(sample: str, min_words: int = 30) -> bool:
     """True when ``sample`` is plainly English prose: ``_ENGLISH_SHARE`` of its words are English function words.
 
-    py3langid's model is 28 MB: a call costs about a millisecond, mostly cache misses.
+    py3langid's model is large, and a call spends most of its time in cache misses.
     Most pages are English and say so, and then the detection only confirms it.
     """
     words = _WORD.findall(sample.lower())
@@ -731,7 +967,7 @@ def page_metadata(tree: HtmlElement, url: str, extensive: bool) -> Document:
     """trafilatura's metadata of the page (``extract_metadata``), less what the row does not use.
 
     The same steps in the same order, without categories, tags, licence and hostname
-    (about 2 ms a page of XPath searches) and without the author search in the page
+    (XPath searches over the whole tree whose results no row holds) and without the author search in the page
     body: that one copies and prunes the whole tree, so :func:`author_from_body` runs
     it once the page is known to be an article, on the tree no one needs any more.
     ``extensive`` is htmldate's extensive search.
@@ -807,12 +1043,21 @@ _LANGUAGE_HOME = re.compile(r"/[a-z]{2}(?:-[a-z]{2})?/?")  # /en/, /pt-br
 
 
 def is_listing_path(url: str) -> bool:
-    """True for a home page or a typical listing path (tag, category, search, author, page N)."""
+    """True for a home page or a typical listing path (tag, category, search, author, page N).
+
+    A URL without a host says nothing, and a home path whose query names one post
+    (``/?p=123``) is that post.
+    """
     parts = urlsplit(url)
+    if not parts.hostname:
+        return False
     path = parts.path or "/"
-    if path in ("/", "/index.html", "/index.php") or _LANGUAGE_HOME.fullmatch(path):
+    query = parse_qs(parts.query)
+    if _SEARCH_KEYS & query.keys():
         return True
-    return bool(_LISTING_PATH.search(path)) or bool(_SEARCH_KEYS & parse_qs(parts.query).keys())
+    if path in ("/", "/index.html", "/index.php") or _LANGUAGE_HOME.fullmatch(path):
+        return not _POST_KEYS & query.keys()
+    return bool(_LISTING_PATH.search(path))
 
 
 def teaser_cards(tree: HtmlElement) -> list[HtmlElement]:
@@ -869,14 +1114,19 @@ def is_article_page(
 ) -> bool:
     """Decide whether the page is an article from its main text and its declarations.
 
-    * too little main text (``min_text_chars``): not an article;
+    * too little main text (``min_text_chars``): not an article, unless the page declares
+      one (a short news item or a blog post of two sentences is still one);
     * a main text made mostly of teasers (headline-linked cards) or of link texts: a listing;
+    * a main text made mostly of tables, on a page that declares no article: a data page (a
+      timetable, a price list);
     * structured data (og:type article, a JSON-LD article type): an article;
     * structured data of a listing (CollectionPage, ItemList, SearchResultsPage), or a home
       or listing URL (tag, category, search, author, page N) without article data: not one.
     """
     text_chars = sum(len(p) for p in paragraphs)
-    if text_chars < min_text_chars or says_not_article(signals, url):
+    if text_chars < (1 if signals.says_article else min_text_chars) or says_not_article(signals, url):
+        return False
+    if not signals.says_article and 2 * sum(len(p) for p in paragraphs if is_table_block(p)) > text_chars:
         return False
     return teaser_share(tree, paragraphs) < 0.5 and _link_share(tree, paragraphs) < 0.4
 
@@ -899,7 +1149,7 @@ def _html_parser() -> HTMLParser:
 
     lxml.html's own parser picks the class of every element proxy in Python code (it
     special-cases form, input, select, textarea and label), and the passes over a page
-    create hundreds of thousands of proxies: about a tenth of the extraction's time.
+    create hundreds of thousands of proxies, each one a Python call otherwise.
     This lookup gives every element the plain ``HtmlElement`` class (nothing here or in
     trafilatura uses lxml's form helpers) with no Python call.
     """
@@ -929,7 +1179,7 @@ _INVALID_XML_CHARS = "".join(map(chr, (*range(0, 9), 11, 12, *range(14, 32), 0xF
 
 def _repair(text: str, beginning: str) -> str:
     """trafilatura's ``repair_faulty_html``, without its regex pass over the whole page when
-    the page has no control characters to delete (the pass costs 0.6 ms a page, the check a third).
+    the page has no control characters to delete (the check is cheaper than the pass it spares).
     """
     if any(char in text for char in _INVALID_XML_CHARS):
         return repair_faulty_html(text, beginning)
@@ -993,15 +1243,18 @@ def extract_article(
     signals = page_signals(tree)
     if says_not_article(signals, url) or _error_page(signals, None):
         return None  # no text can change the decision: spare the extraction
+    access, rights = page_access(tree), page_rights(tree, url)  # before prepare_tree: hidden markers count
+    prepare_tree(tree)
     # htmldate's extensive search only matters when the page declares no publication date
     meta = page_metadata(tree, url, extensive=not signals.published)
     if _error_page(signals, meta.title):
         return None
-    title = clean_title(meta.title, meta.sitename, url)
+    site_name = _site_name(meta, signals, url)
+    title = clean_title(meta.title, site_name, url)
     paragraphs = main_paragraphs(tree, url, options, meta.description)
     if options.post_filter:
         titles = [t for t in (title, meta.title, signals.og_title, signals.html_title) if t]
-        paragraphs, _ = filter_paragraphs(paragraphs, titles)
+        paragraphs = filter_paragraphs(paragraphs, titles)
     prints = tuple(fingerprint(p) for p in paragraphs)
     if site_boilerplate:
         paragraphs = [p for p, fp in zip(paragraphs, prints, strict=True) if fp not in site_boilerplate]
@@ -1019,9 +1272,11 @@ def extract_article(
         authors=_split_authors(author, signals.ld_authors),
         published=published_date(signals, meta.date),
         language=language,
-        site_name=meta.sitename,
+        site_name=site_name,
         description=meta.description,
         canonical_url=urljoin(url, canonical) if canonical else (meta.url or url),
         fingerprints=prints,
+        access=access,
+        rights=rights,
     )
 

@@ -1,11 +1,11 @@
-"""py3langid's language identifier, loaded in milliseconds instead of half a second.
+"""py3langid's language identifier, memory-mapped instead of decompressed in every process.
 
-py3langid ships its model as an LZMA-compressed npz (68 MB unpacked). Loading it takes
-about 0.5 s, nearly all of it decompression, in every process that starts the extractor:
+py3langid ships its model as an LZMA-compressed npz. Loading it is nearly all
+decompression, in every process that starts the extractor:
 the extraction pool's fork server (so the first page of every crawl waits for it) and
 ``scrapy reextract``. The unpacked arrays are kept once in the user's cache folder,
 ``$XDG_CACHE_HOME/news-archiver/py3langid-<version>-<model size>/`` (else ``~/.cache``),
-and memory-mapped from there: 30 ms, pages shared by every process that maps them.
+and memory-mapped from there, pages shared by every process that maps them.
 Without a usable cache the model loads as py3langid loads it.
 """
 

@@ -38,6 +38,10 @@ class Article:
     site_name: str | None = None
     description: str | None = None
     canonical_url: str | None = None
+    access: str = "unknown"  # free, paywalled or unknown (scraper.extract.rights.page_access)
+    # What the page itself says of its rights (scraper.extract.rights.page_rights); the row
+    # merges the response's headers in.
+    rights: dict[str, Any] = field(default_factory=dict)
     # Fingerprints of the text's paragraphs before the site-template filter: what the
     # crawl feeds to scraper.extract.boilerplate.SiteBoilerplate.observe. Not part of the row.
     fingerprints: tuple[str, ...] = field(default=(), repr=False)

@@ -34,6 +34,7 @@ from scraper.archive.textrows import HTML_TYPES, text_row, text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions, extractor_name
+from scraper.extract.rights import RIGHTS_HEADERS, merge_rights
 from scraper.files import write_atomically
 from scraper.workers.client import BlockingPool, Job
 from scraper.workers.forkserver import start_extraction_server
@@ -63,6 +64,7 @@ class HtmlRecord:
     warc_record_id: str
     warc_date: str
     payload_digest: str
+    rights_headers: dict[str, str] = field(default_factory=dict)  # as scraper.items.ArticleCandidate's
 
 
 @dataclass
@@ -192,7 +194,21 @@ def _html_record(item: ReadRecord, reader: ArchiveReader, warc_name: str, counts
         warc_record_id=headers.get_header("WARC-Record-ID") or "",
         warc_date=headers.get_header("WARC-Date") or "",
         payload_digest=payload_digest,
+        rights_headers=_rights_headers(record),
     )
+
+
+def _rights_headers(record: ArcWarcRecord) -> dict[str, str]:
+    """The response's rights headers (``RIGHTS_HEADERS``), repeats joined."""
+    if record.http_headers is None:
+        return {}
+    found: dict[str, str] = {}
+    wanted = {name.lower(): name for name in RIGHTS_HEADERS}
+    for key, value in record.http_headers.headers:
+        name = wanted.get(key.lower())
+        if name is not None:
+            found[name] = f"{found[name]}, {value}" if name in found else value
+    return found
 
 
 def html_records(path: Path, counts: Counter[str]) -> Iterator[HtmlRecord]:
@@ -318,7 +334,9 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
         counts["not_article"] += 1
     else:
         counts["articles"] += 1
-        outputs.write(text_row(job.url, result.as_dict(), job, extractor))
+        article = result.as_dict()
+        article["rights"] = merge_rights(article["rights"], job.rights_headers)
+        outputs.write(text_row(job.url, article, job, extractor))
 
 
 def _reextract_file(path: Path, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,

@@ -11,6 +11,8 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
+from tests.support.textrow_schema import assert_valid_text_rows
+
 
 def records(paths: Iterable[Path], rec_type: str | None = None, **options: Any) -> Iterator[ArcWarcRecord]:
     """Every record of the WARC files, in order (only ``rec_type`` records if given).
@@ -38,6 +40,7 @@ def read_text_rows(folder: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for path in sorted((folder / "text").glob("*.jsonl.gz")):
         rows += read_jsonl_gz(path)
+    assert_valid_text_rows(rows)  # every row a test reads back meets the published schema
     return rows
 
 

@@ -1,0 +1,256 @@
+"""Fault kinds reported against the extractor, each as a kind: small pages built the ways sites build them.
+
+Every page is an article of two long paragraphs around the markup under test; the test
+names what a reader of the text row relies on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper.extract.extractor import extract_article, is_listing_path
+from scraper.extract.model import Article
+
+URL = "https://news.example/2024/05/01/library-hours/"
+UNDATED_URL = "https://news.example/local/library-hours"
+FIRST = "The council met on Tuesday to discuss the new opening hours of the city library and its branches. " * 3
+SECOND = "Members agreed that the library should stay open later on weekdays, as the budget allows it this year. " * 3
+THIRD = "The mayor said the change would cost little and that the branches would hire two more librarians. " * 3
+
+
+def page(body: str, head: str = "", title: str = "Library hours open later | City News") -> str:
+    """An article page: the title, then ``body`` in an <article>."""
+    return (
+        f"<html><head><title>{title}</title>{head}</head>"
+        f"<body><nav><a href='/'>Home</a></nav><article><h1>Library hours open later</h1>{body}</article>"
+        "<footer>Contact us</footer></body></html>"
+    )
+
+
+def extract(html: str, url: str = URL) -> Article:
+    article = extract_article(html, url)
+    assert article is not None
+    return article
+
+
+def _rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("|")]
+
+
+# --------------------------------------------------------------------------- lists and tables in table cells
+
+
+@pytest.mark.parametrize(
+    ("cell", "want"),
+    [
+        ("<ul><li>09:30 to 19:45</li></ul>", "| Monday | 09:30 to 19:45 |"),
+        ("<ol><li>10:00 to 12:00</li><li>14:00 to 18:00</li></ol>", "| Monday | 10:00 to 12:00; 14:00 to 18:00 |"),
+        ("<dl><dt>Morning</dt><dd>09:30</dd></dl>", "| Monday | Morning; 09:30 |"),
+        ("<table><tr><td>09:30</td><td>19:45</td></tr></table>", "| Monday | 09:30 19:45 |"),
+        ("Open: <ul><li>09:30</li></ul>", "| Monday | Open: 09:30 |"),
+    ],
+)
+def test_a_list_or_table_in_a_table_cell_keeps_its_text(cell: str, want: str) -> None:
+    table = f"<table><tr><th>Day</th><th>Hours</th></tr><tr><td>Monday</td><td>{cell}</td></tr></table>"
+    article = extract(page(f"<p>{FIRST}</p>{table}<p>{SECOND}</p>"))
+    assert want in _rows(article.text)
+
+
+def test_a_table_is_one_readable_block_with_a_row_on_each_line() -> None:
+    table = (
+        "<table><tr><th>Branch</th><th>Opens</th><th>Closes</th></tr>"
+        "<tr><td>Central</td><td>09:00</td><td>20:00</td></tr>"
+        "<tr><td>Harbour</td><td>10:00</td><td>18:00</td></tr></table>"
+    )
+    article = extract(page(f"<p>{FIRST}</p>{table}<p>{SECOND}</p>"))
+    blocks = article.text.split("\n\n")
+    table_blocks = [b for b in blocks if b.startswith("|")]
+    assert len(table_blocks) == 1
+    lines = table_blocks[0].splitlines()
+    assert "| Central | 09:00 | 20:00 |" in lines and "| Harbour | 10:00 | 18:00 |" in lines
+    assert blocks[0] == FIRST.strip() and blocks[-1] == SECOND.strip()
+
+
+def test_a_page_that_is_mostly_a_data_table_is_not_an_article() -> None:
+    rows = "".join(f"<tr><td>Stop {n}</td><td>0{n % 10}:15</td><td>Platform {n % 4}</td></tr>" for n in range(40))
+    html = (
+        "<html><head><title>Timetable line 4</title></head><body><main><h1>Timetable</h1>"
+        f"<p>Valid from June.</p><table>{rows}</table></main></body></html>"
+    )
+    assert extract_article(html, "https://transit.example/lines/4/timetable") is None
+
+
+def test_a_page_that_is_a_list_of_links_is_not_an_article() -> None:
+    links = "".join(
+        f"<p><a href='/reports/{n}'>Annual report of the harbour authority for the year {1990 + n}</a></p>"
+        for n in range(30)
+    )
+    html = f"<html><head><title>Reports</title></head><body><main><h1>Reports</h1>{links}</main></body></html>"
+    assert extract_article(html, "https://harbour.example/about/reports") is None
+
+
+# --------------------------------------------------------------------------- text directly in a div
+
+
+@pytest.mark.parametrize(
+    ("between", "line"),
+    [
+        ("<div>The library will be closed on public holidays.</div>", "The library will be closed on public holidays."),
+        ("<div class='notice'>Update: the vote moved to <b>Thursday</b>.</div>", "Update: the vote moved to Thursday."),
+        ("<span>The branches keep their summer hours.</span>", "The branches keep their summer hours."),
+        ("The library will be closed on public holidays.", "The library will be closed on public holidays."),
+    ],
+)
+def test_text_directly_in_a_div_between_paragraphs_is_kept(between: str, line: str) -> None:
+    article = extract(page(f"<p>{FIRST}</p>{between}<p>{SECOND}</p>"))
+    assert article.text.split("\n\n") == [FIRST.strip(), line, SECOND.strip()]
+
+
+@pytest.mark.parametrize(
+    "between",
+    [
+        "<div class='ad-slot'>Advertisement</div>",
+        "<div class='share-buttons'>Share this article with your friends</div>",
+        "<div>Read also: <a href='/x'>Council approves the budget</a></div>",
+        "<div><a href='/x'>Council approves the budget for the coming year</a></div>",
+    ],
+)
+def test_page_furniture_between_paragraphs_stays_out(between: str) -> None:
+    article = extract(page(f"<p>{FIRST}</p>{between}<p>{SECOND}</p>"))
+    assert article.text.split("\n\n") == [FIRST.strip(), SECOND.strip()]
+
+
+# --------------------------------------------------------------------------- lead containers
+
+
+LEAD = ["The library will open longer from June, the council decided on Tuesday.", "Readers had asked for years."]
+
+
+@pytest.mark.parametrize(
+    ("lead_class", "body_class"),
+    [
+        ("teaser-content", "article-body"),
+        ("teaser", "entry-content"),
+        ("lead", "article-body"),
+        ("intro", "story-text"),
+    ],
+)
+def test_lead_paragraphs_in_a_container_before_the_body_are_kept(lead_class: str, body_class: str) -> None:
+    lead = "".join(f"<p>{p}</p>" for p in LEAD)
+    body = f"<p>{FIRST}</p><p>{SECOND}</p><p>{THIRD}</p>"
+    article = extract(page(f'<div class="{lead_class}">{lead}</div><div class="{body_class}">{body}</div>'))
+    assert article.text.split("\n\n") == [*LEAD, FIRST.strip(), SECOND.strip(), THIRD.strip()]
+
+
+def test_a_headline_block_before_the_body_is_not_taken_for_a_lead() -> None:
+    dek = "<div class='article-header'><p>A subtitle under the headline, shown in large type.</p></div>"
+    body = f"<div class='article-body'><p>{FIRST}</p><p>{SECOND}</p><p>{THIRD}</p></div>"
+    article = extract(page(dek + body))
+    assert "subtitle" not in article.text
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("head", "body"),
+    [
+        ('<script>var consent = {"renewal": "2023-04-12", "expires": "2024-04-12"};</script>', ""),
+        ('<script type="text/javascript">window.cfg={updated:"2021-11-03T10:00:00Z"}</script>', ""),
+        ("<style>/* build 2022-02-02 */ .x{}</style>", ""),
+        ("", '<span style="display:none">2022-01-02</span>'),
+        ("", '<div hidden>Last updated 2022-01-02</div>'),
+        ("", "<template><time datetime='2020-06-01'>1 June 2020</time></template>"),
+    ],
+)
+def test_a_page_that_declares_no_date_gets_none_from_scripts_or_hidden_markup(head: str, body: str) -> None:
+    article = extract(page(f"<p>{FIRST}</p>{body}<p>{SECOND}</p>", head=head), UNDATED_URL)
+    assert article.published is None
+
+
+def test_a_declared_date_and_a_visible_date_still_count() -> None:
+    declared = '<meta property="article:published_time" content="2024-05-01T08:00:00+02:00">'
+    declared_page = page(f"<p>{FIRST}</p><p>{SECOND}</p>", head=declared)
+    assert extract(declared_page, UNDATED_URL).published == "2024-05-01T08:00:00+02:00"
+    visible = extract(page(f"<p class='date'>Published 3 March 2021</p><p>{FIRST}</p><p>{SECOND}</p>"), UNDATED_URL)
+    assert visible.published == "2021-03-03"
+
+
+# --------------------------------------------------------------------------- site name from the title
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "site_name", "clean"),
+    [
+        ("Library hours open later | City News", "http://127.0.0.1:8080/2024/library/", "City News",
+         "Library hours open later"),
+        ("Library hours open later \u2013 Westbury Gazette", "http://localhost:5000/a/", "Westbury Gazette",
+         "Library hours open later"),
+        ("Courier Online - Library hours open later", "https://courier-online.example:8443/a/", "Courier Online",
+         "Library hours open later"),
+    ],
+)
+def test_site_name_comes_from_the_title_when_no_og_site_name(title: str, url: str, site_name: str, clean: str) -> None:
+    article = extract(page(f"<p>{FIRST}</p><p>{SECOND}</p>", title=title), url)
+    assert (article.site_name, article.title) == (site_name, clean)
+
+
+def test_og_site_name_wins_over_the_title() -> None:
+    head = '<meta property="og:site_name" content="The City News">'
+    article = extract(page(f"<p>{FIRST}</p><p>{SECOND}</p>", head=head), "http://127.0.0.1:8080/a/")
+    assert article.site_name == "The City News"
+
+
+# --------------------------------------------------------------------------- the article decision
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://news.example/themen/strom/umfrage-zur-strompreisbremse/",
+        "https://news.example/de/thema/umwelt/woher-kommt-die-dicke-luft",
+        "https://news.example/topics/climate/2021-11-19/what-the-summit-agreed",
+        "https://blog.example/?p=2895",
+        "https://blog.example/index.php?page_id=12",
+        "https://news.example/page/about-the-project",
+        "",  # no address known: no URL rule applies
+    ],
+)
+def test_an_article_filed_under_a_listing_word_is_still_an_article(url: str) -> None:
+    assert not is_listing_path(url)
+    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>"), url) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://news.example/",
+        "https://news.example/tag/river/",
+        "https://news.example/news/category/world/page/3/",
+        "https://news.example/themen/laien",
+        "https://news.example/search?q=library",
+        "https://news.example/2024/page/2/",
+    ],
+)
+def test_home_and_listing_urls_are_listings(url: str) -> None:
+    assert is_listing_path(url)
+
+
+@pytest.mark.parametrize(
+    "title", ["Erfurt: Thorwirth überrascht auf 1.500 Meter-Distanz", "Top 500 companies of the year", "Runde 4.404"]
+)
+def test_a_number_in_a_headline_is_not_an_error_page(title: str) -> None:
+    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>", title=title), URL) is not None
+
+
+@pytest.mark.parametrize("title", ["404 - Page not found", "Error 404", "Fehler 500", "410 Gone | City News"])
+def test_an_error_title_is_no_article(title: str) -> None:
+    assert extract_article(page(f"<p>{FIRST}</p><p>{SECOND}</p>", title=title), URL) is None
+
+
+def test_a_short_article_that_declares_itself_one_is_kept() -> None:
+    head = '<meta property="og:type" content="article">'
+    short = "The library opens an hour later on Mondays from June."
+    article = extract_article(page(f"<p>{short}</p>", head=head), URL)
+    assert article is not None and short in article.text.split("\n\n")
+    assert extract_article(page(f"<p>{short}</p>"), URL) is None  # undeclared: under the floor
