@@ -37,6 +37,7 @@ from twisted.python.threadpool import ThreadPool
 from scraper import __version__
 from scraper.archive import warc
 from scraper.archive.manifest import CompletedFile, completed_file
+from scraper.archive.recovery import ArchivedResponse, ResumeState
 from scraper.archive.segments import CrawlArchive, Deriver, ResponseLocation
 from scraper.storage.base import ArchiveUri, storage_class_for_uri
 
@@ -57,6 +58,8 @@ __all__ = ["ArchiveExtension", "default_crawl_id", "user_agent", "warcinfo_field
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: Close reasons of a crawl stopped before its end: it gets no manifest, and resumes.
+UNFINISHED_REASONS = frozenset({"shutdown"})
 #: Settings recorded in every warcinfo record and manifest: what an operator tunes.
 #: Never credentials (AWS_*), never anything not listed here.
 RECORDED_SETTINGS = (
@@ -127,6 +130,7 @@ class ArchiveExtension:
         progress_interval: float,
         derivers: list[Deriver],
         write_wet: bool,
+        resume: ResumeState | None = None,
     ):
         self.storage = storage
         self.crawl_id = crawl_id
@@ -137,6 +141,7 @@ class ArchiveExtension:
         self.progress_interval = progress_interval
         self.derivers = derivers
         self.write_wet = write_wet
+        self.resume = resume  # what an earlier, unfinished run of this crawl left
         self.archive: CrawlArchive | None = None
         self.started_at: datetime | None = None
         self.arguments: dict[str, str] = {}
@@ -178,7 +183,10 @@ class ArchiveExtension:
         derivers = [build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")]
         # Derivers read finished files until the end (a WACZ packs every WARC): a storage
         # that moves files elsewhere keeps its local copies until the manifest is published.
-        storage.open_crawl(crawl_id, keep_files_until_published=bool(derivers))
+        crawl_dir = storage.open_crawl(crawl_id, keep_files_until_published=bool(derivers))
+        # A crawl id whose earlier run stopped or was killed goes on where it was: its open
+        # files are sealed now, before anything is fetched (reading its WARCs once).
+        resume = ResumeState.prepare(crawl_dir)
         recorded = {name: settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) is not None}
         recorded["ARCHIVE_URI"] = uri.public()
         recorded["USER_AGENT_RESOLVED"] = user_agent(settings)
@@ -192,6 +200,7 @@ class ArchiveExtension:
             progress_interval=settings.getfloat("ARCHIVE_PROGRESS_INTERVAL"),
             derivers=derivers,
             write_wet=settings.getbool("ARCHIVE_WET"),
+            resume=resume,
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -259,15 +268,40 @@ class ArchiveExtension:
             gzip_level=self.gzip_level,
             on_file_completed=self._on_file_completed,
             write_wet=self.write_wet,
+            first_serial=self.resume.first_serial if self.resume else 1,
         )
         self._writer.start()
         self._deriver.start()
+        if self.resume is not None:
+            self._resume_files(self.resume)
         self.stats.set_value("archive/crawl_id", self.crawl_id)
         logger.info("Archiving crawl %s to %s", self.crawl_id, self.storage.location(self.crawl_id))
         if self.progress_interval > 0:
             self._progress_last = (time.monotonic(), 0)
             self._progress = LoopingCall(self.log_progress)
             self._progress.start(self.progress_interval, now=False)
+
+    def _resume_files(self, resume: ResumeState) -> None:
+        """The earlier runs' files belong to this crawl: counted, stored, derived from, listed."""
+        crawl_dir = self.storage.crawl_folder(self.crawl_id)
+        for path in resume.earlier_files:
+            self._on_file_completed(completed_file(crawl_dir, path))
+        cut = sum(s.cut_bytes for s in resume.sealed)
+        self.stats.set_value("archive/resume/sealed_files", len(resume.sealed))
+        self.stats.set_value("archive/resume/cut_bytes", cut)
+        logger.info(
+            "Resuming crawl %s: %d files of earlier runs (%d sealed, %d bytes of torn records cut off), "
+            "%d responses and %d text rows archived already",
+            self.crawl_id, len(resume.earlier_files), len(resume.sealed), cut, len(resume.responses),
+            len(resume.rows),
+        )
+
+    def archived_response(self, url: str) -> ArchivedResponse | None:
+        """The final response an earlier run of this crawl archived for ``url`` (once: a second
+        request for it, a retry or a redirect back, is fetched); None for a new crawl."""
+        if self.resume is None:
+            return None
+        return self.resume.responses.pop(url, None)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._progress is not None and self._progress.running:
@@ -280,6 +314,13 @@ class ArchiveExtension:
                 await self._in_writer(self.archive.close)
             finally:
                 self._writer.stop()  # a live pool thread would keep the process from exiting
+            if reason in UNFINISHED_REASONS:
+                # Stopped before its end (Ctrl-C, SIGTERM): its files are whole, but no
+                # manifest, so the same command resumes it; the exit status says so.
+                self.stats.set_value("archive/crawl/unfinished", 1)
+                logger.warning("Crawl %s stopped before its end (%s): its files are kept; run the same "
+                               "command again to resume it", self.crawl_id, reason)
+                return
             # Queued after every file_completed: runs once all derived files are made.
             completed = await self._in_thread(self._deriver, self._derive_at_end)
             finished_at = datetime.now(timezone.utc)
@@ -309,6 +350,9 @@ class ArchiveExtension:
 
     async def write_text_row(self, row: dict[str, Any]) -> None:
         assert self.archive is not None, "the archive opens with the spider"
+        if self.resume is not None and row["warc_record_id"] in self.resume.rows:
+            self.stats.inc_value("archive/resume/rows_kept")  # an earlier run wrote it: one row an article
+            return
         await self._in_writer(self.archive.write_text_row, row)
         self.stats.inc_value("archive/text/articles")
         if self.write_wet:

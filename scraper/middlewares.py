@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
 from scraper.archive.segments import ResponseLocation
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: request.meta key where the :class:`ResponseLocation` of the archived response is left.
 RECORD_META_KEY = "archive_record"
+#: ``request.meta`` flag of a response a resumed crawl took from its own archive.
+REPLAYED_META_KEY = "archive_replayed"
 
 
 def http_response_head(response: Response) -> bytes:
@@ -110,8 +115,8 @@ class WarcCaptureMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         wire: WireCapture | None = request.meta.pop(WIRE_META_KEY, None)
-        if urlparse_cached(request).scheme not in ("http", "https"):
-            return response
+        if urlparse_cached(request).scheme not in ("http", "https") or request.meta.get(REPLAYED_META_KEY):
+            return response  # a resumed crawl's response from its own archive is archived already
         latency = float(request.meta.get("download_latency") or 0.0)
         date = warc_date(datetime.now(timezone.utc) - timedelta(seconds=latency))
         if wire is not None and wire.response_chunks:
@@ -126,6 +131,41 @@ class WarcCaptureMiddleware:
         )
         request.meta[RECORD_META_KEY] = location
         return response
+
+
+class ResumeReplayMiddleware:
+    """A resumed crawl takes what its earlier runs archived from its own WARCs, not the web.
+
+    Next to the downloader (above the capture middleware's order): a GET whose final
+    response the crawl archived before its stop or kill is answered from that record, with
+    the record's location for the text pipeline, so the spider finds the same links and
+    requisites again, nothing is fetched twice, and an article whose row was not yet
+    written gets it. Everything else is fetched. Off in a crawl that is not resumed.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ResumeReplayMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> Response | None:
+        archive = self.crawler.get_extension(ArchiveExtension)
+        if archive is None or archive.resume is None or request.method != "GET":
+            return None
+        archived = archive.archived_response(request.url)
+        if archived is None:
+            return None
+        head, body = await maybe_deferred_to_future(threads.deferToThread(archived.read))
+        headers = Headers([(name, value) for name, value in head.headers
+                           if name.lower() not in ("transfer-encoding", "content-length")])
+        response_class = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        request.meta[RECORD_META_KEY] = archived.location
+        request.meta[REPLAYED_META_KEY] = True
+        self.crawler.stats.inc_value("archive/resume/replayed")
+        return response_class(url=request.url, status=archived.status, headers=headers, body=body,
+                              request=request, flags=["archived"])
 
 
 class ArchiveRobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -105,6 +105,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.AcceptEncodingMiddleware": 580,
     # Next to the downloader: sees every response before decompression and redirects.
     "scraper.middlewares.WarcCaptureMiddleware": 950,
+    # A resumed crawl answers what it archived before from its own WARCs (below the capture).
+    "scraper.middlewares.ResumeReplayMiddleware": 960,
 }
 ITEM_PIPELINES = {
     "scraper.pipelines.ArticleTextPipeline": 300,

@@ -282,6 +282,50 @@ def test_storage_outage_mid_crawl_loses_nothing(site: tuple[GatedSite, str], tmp
         weed.stop()
 
 
+def test_storage_down_when_the_crawl_starts_costs_no_page(site: tuple[GatedSite, str], tmp_path: Path) -> None:
+    """A cron job starting during an S3 outage crawls into the spool, exits non-zero with the
+    uploads pending, and `scrapy upload` delivers every page once S3 is back."""
+    gated, base = site
+    gated.gate.set()
+    spool = tmp_path / "spool"
+    weed = WeedServer(tmp_path / "weed-data")  # its port chosen, nothing listening yet: connection refused
+    env = process_env(weed)
+    done = run(site_crawl_command(base, "down-at-start", s3_settings(weed, spool)), env, timeout=180)
+    log = done.stdout + done.stderr
+    (tmp_path / "crawl.log").write_text(log)
+    assert done.returncode != 0, log
+    assert "crawling into the spool" in log and "`scrapy upload` delivers them" in log
+    assert len(gated.requests) == 9  # robots.txt and every page fetched: the outage stopped nothing
+    state = json.loads((spool / "down-at-start" / ".upload-state.json").read_text())
+    assert json.loads(state["manifest"])["crawl_id"] == "down-at-start"
+    assert all(entry["stored"] is None for entry in state["files"].values())
+
+    weed.start()
+    try:
+        upload = run(scrapy_command("upload", "-s", f"ARCHIVE_SPOOL_DIR={spool}",
+                                    "-s", f"AWS_ENDPOINT_URL={weed.endpoint_url}"), env)
+        (tmp_path / "upload.log").write_text(upload.stdout + upload.stderr)
+        assert upload.returncode == 0, upload.stdout + upload.stderr
+        check_crawl_in_bucket(weed, "down-at-start", gated, base)  # every page fetched is in the bucket
+    finally:
+        weed.stop()
+
+
+def test_a_wrong_endpoint_is_told_from_an_outage() -> None:
+    """Refused connections and 5xx are outages (crawl into the spool); 4xx are configuration."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from scraper.storage.s3 import is_outage
+
+    assert is_outage(EndpointConnectionError(endpoint_url="http://127.0.0.1:1", error=ConnectionRefusedError()))
+    assert is_outage(ClientError({"Error": {"Code": "ServiceUnavailable"},
+                                  "ResponseMetadata": {"HTTPStatusCode": 503}}, "ListObjectsV2"))
+    assert not is_outage(ClientError({"Error": {"Code": "InvalidAccessKeyId"},
+                                      "ResponseMetadata": {"HTTPStatusCode": 403}}, "ListObjectsV2"))
+    assert not is_outage(EndpointConnectionError(endpoint_url="http://no-such-host.example",
+                                                 error=OSError("[Errno -2] Name or service not known")))
+
+
 @pytest.mark.parametrize(
     ("problem", "message"),
     [("bad-credentials", "refused the credentials"), ("missing-bucket", "does not exist")],
@@ -499,7 +543,7 @@ def stubbed() -> Iterator[tuple[SpoolUploader, Stubber]]:
         ("InvalidAccessKeyId", 403, "refused the credentials"),
         ("SignatureDoesNotMatch", 403, "refused the credentials"),
         ("AccessDenied", 403, "access denied"),
-        ("SlowDown", 503, "cannot use"),
+        ("SlowDown", 503, "cannot serve now"),  # an outage (S3Unreachable): the crawl goes on into the spool
     ],
 )
 def test_an_unusable_bucket_is_explained_without_the_secret(

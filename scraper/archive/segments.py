@@ -97,7 +97,10 @@ class SegmentFile:
 
 
 class CrawlArchive:
-    """WARC and text segments of one crawl, rotated together by WARC size."""
+    """WARC and text segments of one crawl, rotated together by WARC size.
+
+    ``first_serial`` numbers the first segment (a resumed crawl starts after the segments
+    its earlier run left, :func:`scraper.archive.recovery.last_serial`)."""
 
     def __init__(
         self,
@@ -109,6 +112,7 @@ class CrawlArchive:
         gzip_level: int,
         on_file_completed: Callable[[CompletedFile], None] | None = None,
         write_wet: bool = True,
+        first_serial: int = 1,
     ):
         self.crawl_dir = crawl_dir
         self.crawl_id = crawl_id
@@ -120,7 +124,7 @@ class CrawlArchive:
         # record needs what only cdxj-indexer does (a POST or PUT), so it indexes the file.
         self._index_lines: list[str] | None = None  # started by _open_warc
         self.completed: list[CompletedFile] = []
-        self._serial = 0
+        self._serial = first_serial - 1  # a resumed crawl goes on after its last segment
         self._warc: SegmentFile | None = None
         self._warcinfo_id: str | None = None
         self._text: SegmentFile | None = None

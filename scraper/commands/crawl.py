@@ -2,8 +2,8 @@
 
 Scrapy's own command exits 0 whenever the spider ran. This one also exits 1 when the
 storage reports files it could not store (any of :data:`scraper.storage.base.FAILURE_STATS`
-above zero), and keeps credentials given as settings out of Scrapy's "Overridden
-settings" log line.
+above zero) or the crawl was stopped before its end (it resumes when run again), and
+keeps credentials given as settings out of Scrapy's "Overridden settings" log line.
 """
 
 from __future__ import annotations
@@ -58,9 +58,14 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+#: What makes the command exit 1: the storage's failures, and a crawl stopped before its
+#: end (no manifest yet: a scheduler that retries the job resumes it).
+EXIT_1_STATS = (*FAILURE_STATS, "archive/crawl/unfinished")
+
+
 def archive_failures(stats: dict[str, object]) -> dict[str, object]:
     """The failure stats of a finished crawl that are above zero."""
-    return {name: stats[name] for name in FAILURE_STATS if isinstance(stats.get(name), int) and stats[name]}
+    return {name: stats[name] for name in EXIT_1_STATS if isinstance(stats.get(name), int) and stats[name]}
 
 
 def _freeze_heap(**_: object) -> None:

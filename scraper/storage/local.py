@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from pathlib import Path
@@ -25,6 +26,7 @@ class FileStorage:
 
     def __init__(self, root: Path | str):
         self.root = Path(root).expanduser().resolve()
+        self._locks: dict[str, int] = {}  # crawl id -> the descriptor holding its lock
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, uri: ArchiveUri) -> FileStorage:
@@ -39,7 +41,24 @@ class FileStorage:
         return self.root / crawl_id
 
     def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool) -> Path:
-        """The crawl's folder; files are written in place and never moved, so nothing is kept apart."""
+        """Claim the crawl's folder for this process (a lock beside it, ``.<crawl_id>.lock``,
+        released when the process ends however it ends); files are written in place and never
+        moved, so nothing is kept apart. Raises ``FileExistsError`` if another process holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock_path = self.root / f".{crawl_id}.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise FileExistsError(
+                f"crawl {crawl_id} is running: {lock_path} is held by process {holder}; "
+                "a second start with the same ARCHIVE_CRAWL_ID is refused"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        self._locks[crawl_id] = fd
         return self.crawl_folder(crawl_id)
 
     def check(self) -> None:
@@ -56,6 +75,10 @@ class FileStorage:
 
     def publish_manifest(self, crawl_id: str, manifest: bytes) -> None:
         write_atomically(self.crawl_folder(crawl_id) / MANIFEST_NAME, manifest)
+        fd = self._locks.pop(crawl_id, None)
+        if fd is not None:
+            (self.root / f".{crawl_id}.lock").unlink(missing_ok=True)
+            os.close(fd)
 
     def location(self, crawl_id: str) -> str:
         return str(self.crawl_folder(crawl_id))

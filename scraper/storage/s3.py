@@ -74,6 +74,40 @@ class S3StorageError(RuntimeError):
     """The bucket cannot be used (missing, credentials refused, unreachable)."""
 
 
+class S3Unreachable(S3StorageError):
+    """S3 did not answer, or answered that it cannot serve now (5xx): a passing outage, not a
+    wrong configuration. The crawl goes on into the spool; `scrapy upload` delivers it later."""
+
+
+#: S3 error codes that say "not now" (a 5xx), as opposed to "never" (credentials, bucket).
+OUTAGE_CODES = frozenset({"ServiceUnavailable", "SlowDown", "InternalError", "RequestTimeout", "503", "500"})
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a botocore error is a passing outage: the endpoint refused the connection or did
+    not answer in time, or answered 5xx. A host name that does not resolve is a configuration
+    error (a typo does not heal), and so is every 4xx."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or str(error.response.get("Error", {}).get("Code", "")) in OUTAGE_CODES
+    if isinstance(error, (ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)):
+        return True
+    if isinstance(error, EndpointConnectionError):
+        cause = error.kwargs.get("error")
+        text = f"{cause!r} {error}"
+        return not any(word in text for word in ("NameResolution", "gaierror", "Name or service not known",
+                                                 "nodename nor servname", "Temporary failure in name resolution"))
+    return False
+
+
 class VerificationError(S3StorageError):
     """A stored object does not match the local file (size or checksum): upload again."""
 
@@ -436,7 +470,8 @@ class SpoolCrawl:
 
     @classmethod
     def create(cls, spool_dir: Path, crawl_id: str, destination: S3Destination, endpoint_url: str) -> SpoolCrawl:
-        """Claim the spool folder of a new crawl (it must hold no earlier crawl of that id)."""
+        """Claim the spool folder of a crawl: a new one, or one whose earlier run stopped before
+        its end (resumed); one that ended and waits for upload is refused (`scrapy upload`)."""
         folder = spool_dir / crawl_id
         folder.mkdir(parents=True, exist_ok=True)
         fd = cls._lock(folder)
@@ -444,6 +479,12 @@ class SpoolCrawl:
             raise FileExistsError(f"crawl {crawl_id} is in use by another process (spool {folder})")
         if (folder / STATE_NAME).exists():
             os.close(fd)
+            earlier = cls.open(folder)
+            if earlier is not None and earlier.manifest is None and earlier.destination == destination:
+                logger.info("Resuming crawl %s from its spool folder %s", crawl_id, folder)
+                return earlier  # a run that was stopped or killed before its end: go on with it
+            if earlier is not None:
+                earlier.release()
             raise FileExistsError(
                 f"crawl {crawl_id} already has files waiting in the spool at {folder}: "
                 "run `scrapy upload` or choose another ARCHIVE_CRAWL_ID"
@@ -627,6 +668,8 @@ class SpoolUploader:
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if is_outage(error):
+                raise S3Unreachable(f"S3 at {where} cannot serve now ({code or status})") from None
             if code in ("NoSuchBucket", "404") or status == 404:
                 raise S3StorageError(f"bucket {destination.bucket!r} does not exist ({where})") from None
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"):
@@ -640,6 +683,8 @@ class SpoolUploader:
                 ) from None
             raise S3StorageError(f"cannot use {where}: {error}") from None
         except BotoCoreError as error:
+            if is_outage(error):
+                raise S3Unreachable(f"cannot reach {where}: {error}") from None
             raise S3StorageError(f"cannot reach {where}: {error}") from None
 
     # -- uploads ------------------------------------------------------------------------
@@ -868,6 +913,7 @@ class S3Storage:
         self._keep_files: dict[str, bool] = {}  # crawl id -> spool copies stay until published
         self._uploads: list[Future[bool]] = []
         self._earlier_crawls: Future[dict[str, bool]] | None = None
+        self.offline = False  # S3 unreachable when the crawl started: everything waits in the spool
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, uri: ArchiveUri) -> S3Storage:
@@ -889,11 +935,25 @@ class S3Storage:
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         if not os.access(self.spool_dir, os.W_OK):
             raise PermissionError(f"spool folder {self.spool_dir} (ARCHIVE_SPOOL_DIR) is not writable")
-        self.uploader.check_destination(self.destination)
+        try:
+            self.uploader.check_destination(self.destination)
+        except S3Unreachable as error:
+            # A passing outage must not cost the night's crawl: it goes into the spool, the
+            # exit status says uploads are pending, and `scrapy upload` delivers them.
+            self.offline = True
+            logger.warning("%s: crawling into the spool at %s; its files wait there for `scrapy upload` "
+                           "(or the next crawl)", error, self.spool_dir)
 
     def is_complete(self, crawl_id: str) -> bool:
-        """The crawl's manifest is in the bucket (a HeadObject of its key; the spool does not tell)."""
+        """The crawl's manifest is in the bucket (a HeadObject of its key; the spool does not tell).
+
+        With S3 unreachable since the start, False: the spool says nothing of the bucket,
+        and `scrapy upload` will not publish over a complete crawl."""
         from botocore.exceptions import BotoCoreError, ClientError
+
+        if self.offline:
+            logger.warning("S3 is unreachable: cannot tell whether crawl %s is complete there", crawl_id)
+            return False
 
         key = self.destination.key(crawl_id, MANIFEST_NAME)
         try:
@@ -919,7 +979,7 @@ class S3Storage:
         self.uploader.set_pending(1)
         self._crawls[crawl_id] = crawl
         self._keep_files[crawl_id] = keep_files_until_published
-        if self.upload_spool_at_start and self._earlier_crawls is None:
+        if self.upload_spool_at_start and self._earlier_crawls is None and not self.offline:
             # Its own thread: it waits for file uploads that run in the upload pool.
             runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-spool")
             self._earlier_crawls = runner.submit(
@@ -931,7 +991,12 @@ class S3Storage:
     def file_completed(self, crawl_id: str, completed: CompletedFile) -> None:
         """Record the file in the crawl's state and queue its upload (writer thread; returns at once)."""
         crawl = self._crawls[crawl_id]
+        known = crawl.files.get(completed.relpath)
+        if known is not None and known.sha256 == completed.sha256 and known.stored:
+            return  # a resumed crawl's file its earlier run stored already
         crawl.add_file(completed.relpath, completed.size, completed.sha256)
+        if self.offline:
+            return  # kept in the spool for `scrapy upload`
         remove = not self._keep_files[crawl_id]
         self._uploads.append(self.uploader.submit(crawl, completed.relpath, remove=remove))
 
@@ -940,6 +1005,14 @@ class S3Storage:
         crawl = self._crawls.pop(crawl_id)
         self._keep_files.pop(crawl_id)
         crawl.set_manifest(manifest)  # from now on `scrapy upload` can finish the crawl alone
+        if self.offline:
+            pending = len(crawl.unstored()) + 1  # + the manifest
+            self.uploader.set_pending(pending)
+            crawl.release()
+            self.uploader.close()
+            logger.warning("S3 was unreachable when crawl %s started: %d files and its manifest wait in the spool "
+                           "at %s; `scrapy upload` delivers them", crawl_id, pending - 1, crawl.folder)
+            return
         self.uploader.wait(self._uploads)
         if self._earlier_crawls is not None:
             self._report_earlier_crawls(self._earlier_crawls)

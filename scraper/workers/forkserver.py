@@ -44,7 +44,10 @@ def serve(control_fd: int, preload: Sequence[str]) -> None:
     exit when the crawl closes its end."""
     from scraper.workers.protocol import worker_main
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl; it closes our socket
+    # Ctrl-C, and a service manager's SIGTERM to the whole group, are for the crawl: it
+    # stops gracefully and closes our socket.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
     for name in preload:
         importlib.import_module(name)

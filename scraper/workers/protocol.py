@@ -62,9 +62,11 @@ def _run(message: memoryview) -> bytes:
 
 def worker_main(sock: socket.socket) -> None:
     """Run jobs from ``sock`` until it closes: ``(function, args)`` in, ``(ok, value)`` out."""
-    # Ctrl-C reaches the whole process group; the crawl shuts down gracefully and still
-    # needs its workers for the pages in hand. It closes the socket when done.
+    # Ctrl-C reaches the whole process group, and so does systemd's SIGTERM; the crawl
+    # shuts down gracefully and still needs its workers for the pages in hand. It closes
+    # the socket when done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     header = bytearray(FRAME_HEADER.size)
     buffer = bytearray(1 << 20)  # reused: a page's job is read into it, not into a new object
     while _receive_into(sock, memoryview(header)):
