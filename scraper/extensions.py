@@ -22,7 +22,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import scrapy
 import twisted
@@ -272,6 +272,11 @@ class ArchiveExtension:
         )
         self._writer.start()
         self._deriver.start()
+        # The pools' threads keep the process alive: if the spider never gets its close (a
+        # SIGTERM while the engine starts), they are stopped when the reactor stops.
+        from twisted.internet import reactor
+
+        cast(Any, reactor).addSystemEventTrigger("after", "shutdown", self._stop_threads)
         if self.resume is not None:
             self._resume_files(self.resume)
         self.stats.set_value("archive/crawl_id", self.crawl_id)
@@ -280,6 +285,11 @@ class ArchiveExtension:
             self._progress_last = (time.monotonic(), 0)
             self._progress = LoopingCall(self.log_progress)
             self._progress.start(self.progress_interval, now=False)
+
+    def _stop_threads(self) -> None:
+        for pool in (self._writer, self._deriver):
+            if pool.started and not pool.joined:
+                pool.stop()
 
     def _resume_files(self, resume: ResumeState) -> None:
         """The earlier runs' files belong to this crawl: counted, stored, derived from, listed."""
