@@ -106,3 +106,16 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+
+
+def test_dockerfile_copies_what_exists_and_runs_as_a_user_in_the_project_folder() -> None:
+    """No container engine here: the Dockerfile is checked for what would break its build or its crawls."""
+    lines = [line.split("#")[0].strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    instructions = [line.split(None, 1) for line in lines if line and line.split(None, 1)[0].isupper()]
+    copied = [source for word, rest in instructions if word == "COPY" for source in rest.split()[:-1]]
+    assert copied and all((ROOT / source).exists() for source in copied), copied
+    assert {"scrapy.cfg", "settings.py", "pyproject.toml", "scraper", "spiders"} <= set(copied)
+    assert ["WORKDIR", "/app"] in instructions
+    users = [rest for word, rest in instructions if word == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert instructions[0] == ["FROM", "python:3.11-slim"]
