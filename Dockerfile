@@ -15,9 +15,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 10001 archiver
 
-# The project folder: scrapy.cfg and settings.py make `scrapy crawl` find the project.
+# The project folder: its scrapy.cfg names the settings (scraper.settings) for `scrapy crawl`.
 WORKDIR /app
-COPY pyproject.toml README.md scrapy.cfg settings.py ./
+COPY pyproject.toml README.md scrapy.cfg ./
 COPY scraper ./scraper
 COPY spiders ./spiders
 RUN pip install . \

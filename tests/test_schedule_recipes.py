@@ -114,7 +114,7 @@ def test_dockerfile_copies_what_exists_and_runs_as_a_user_in_the_project_folder(
     instructions = [line.split(None, 1) for line in lines if line and line.split(None, 1)[0].isupper()]
     copied = [source for word, rest in instructions if word == "COPY" for source in rest.split()[:-1]]
     assert copied and all((ROOT / source).exists() for source in copied), copied
-    assert {"scrapy.cfg", "settings.py", "pyproject.toml", "scraper", "spiders"} <= set(copied)
+    assert {"scrapy.cfg", "pyproject.toml", "scraper", "spiders"} <= set(copied)
     assert ["WORKDIR", "/app"] in instructions
     users = [rest for word, rest in instructions if word == "USER"]
     assert users and users[-1] not in ("root", "0")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,9 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing.add_argument("--json", action="store_true", help="JSON for machines")
     args = parser.parse_args(argv)
     if args.command == "crawls":
+        from scraper import settings as defaults
         from scraper.tools import crawls
 
-        return crawls.main([*([args.archive] if args.archive else []), *(["--json"] if args.json else [])])
+        values = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper()}
+        # No -s here: the archive comes from the argument, the environment, or the default.
+        values["ARCHIVE_URI"] = os.environ.get("ARCHIVE_URI") or values["ARCHIVE_URI"]
+        return crawls.main([*([args.archive] if args.archive else []), *(["--json"] if args.json else [])],
+                           settings=values)
     logging.basicConfig(level=logging.INFO if args.command == "reextract" else logging.WARNING,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     if args.command == "verify":

@@ -47,6 +47,7 @@ from scraper.storage.s3 import LOCK_NAME, STATE_NAME, S3Destination
 __all__ = [
     "FAILED_STATES",
     "CrawlStatus",
+    "MappingSettings",
     "crawl_problems",
     "format_table",
     "latest",
@@ -450,9 +451,9 @@ def report(crawls: list[CrawlStatus], *, as_json: bool, out: Any = None) -> int:
 def main(argv: list[str] | None = None, *, settings: Any = None) -> int:
     """``crawls [ARCHIVE] [--json]``: list the crawls; exit 1 if the latest failed, 2 if none can be read.
 
-    ``settings`` (Scrapy's settings, or a plain mapping) gives ``ARCHIVE_URI`` when no ARCHIVE
-    is given, ``ARCHIVE_SPOOL_DIR`` and the ``AWS_*`` values of an S3 client, as a crawl
-    reads them; without it, the environment's ``ARCHIVE_URI`` and boto3's own defaults.
+    ``settings`` (Scrapy's settings, or a plain mapping of setting names) gives
+    ``ARCHIVE_URI`` when no ARCHIVE is given, ``ARCHIVE_SPOOL_DIR`` and the ``AWS_*`` values
+    of an S3 client, as a crawl reads them; unset ``AWS_*`` values are found boto3's way.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -465,8 +466,10 @@ def main(argv: list[str] | None = None, *, settings: Any = None) -> int:
     parser.add_argument("--json", action="store_true", help="JSON for machines")
     options = parser.parse_args(argv)
     if not hasattr(settings, "getbool"):
-        settings = _Settings(settings or {})
-    location = options.archive or settings.get("ARCHIVE_URI") or os.environ.get("ARCHIVE_URI") or "./archive"
+        settings = MappingSettings(settings or {})
+    location = options.archive or settings.get("ARCHIVE_URI")
+    if not location:
+        parser.error("give an archive: a folder or s3://bucket/prefix (ARCHIVE_URI is not set)")
     try:
         if location.startswith("s3://"):
             client = S3ClientOptions.from_settings(settings, location).make_client()
@@ -480,8 +483,8 @@ def main(argv: list[str] | None = None, *, settings: Any = None) -> int:
     return report(crawls, as_json=options.json)
 
 
-class _Settings:
-    """The few ``BaseSettings`` reads the S3 helpers make, over a plain mapping."""
+class MappingSettings:
+    """Settings read by name from a plain mapping, as :class:`scraper.component.Settings` reads them."""
 
     def __init__(self, values: Mapping[str, Any]):
         self.values = values
@@ -491,7 +494,18 @@ class _Settings:
 
     def getbool(self, name: str, default: bool = False) -> bool:
         value = self.values.get(name, default)
-        return str(value).lower() in ("1", "true", "yes", "on") if isinstance(value, str) else bool(value)
+        return value.lower() in ("1", "true", "yes", "on") if isinstance(value, str) else bool(value)
 
     def getint(self, name: str, default: int = 0) -> int:
-        return int(self.values.get(name) or default)
+        value = self.values.get(name)
+        return default if value in (None, "") else int(value)
+
+    def getfloat(self, name: str, default: float = 0.0) -> float:
+        value = self.values.get(name)
+        return default if value in (None, "") else float(value)
+
+    def getlist(self, name: str, default: list[Any] | None = None) -> list[Any]:
+        value = self.values.get(name)
+        if value in (None, ""):
+            return list(default or [])
+        return value.split(",") if isinstance(value, str) else list(value)
