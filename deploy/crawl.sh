@@ -8,6 +8,8 @@
 # Environment (all optional):
 #   ARCHIVE_URI           the archive (default ./archive): passed to `scrapy crawl` and `scrapy crawls`
 #   NEWS_ARCHIVER_SPIDER  the spider (default articles)
+#   NEWS_ARCHIVER_CRAWL_ID  the crawl id (default <spider>-<UTC date>): a run stopped or killed
+#                         is resumed by the next start that day (a retry, a restart)
 #   NEWS_ARCHIVER_LOCK    the lock file (default $XDG_RUNTIME_DIR or /tmp, news-archiver.lock)
 #   NEWS_ARCHIVER_LOGS    where each crawl's log goes (default ./logs)
 #   SCRAPY                the scrapy command (default .venv/bin/scrapy, else scrapy on PATH)
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 archive=${ARCHIVE_URI:-./archive}
 spider=${NEWS_ARCHIVER_SPIDER:-articles}
+crawl_id=${NEWS_ARCHIVER_CRAWL_ID:-$spider-$(date -u +%Y%m%d)}
 lock=${NEWS_ARCHIVER_LOCK:-${XDG_RUNTIME_DIR:-/tmp}/news-archiver.lock}
 logs=${NEWS_ARCHIVER_LOGS:-logs}
 if [ -n "${SCRAPY:-}" ]; then scrapy=$SCRAPY
@@ -36,7 +39,8 @@ log="$logs/$spider-$(date -u +%Y%m%dT%H%M%SZ).log"
 # In the background, so that a stop (systemd's SIGTERM to this script) reaches the crawl,
 # which then closes its archive. The crawl inherits the lock: it holds it while it runs.
 # Its stderr (warnings printed before logging starts) goes to the log too: cron mails nothing.
-"$scrapy" crawl "$spider" -s ARCHIVE_URI="$archive" -s LOG_FILE="$log" "$@" 2>>"$log" &
+"$scrapy" crawl "$spider" -s ARCHIVE_URI="$archive" -s ARCHIVE_CRAWL_ID="$crawl_id" -s LOG_FILE="$log" "$@" \
+    2>>"$log" &
 crawl=$!
 trap 'kill -TERM "$crawl" 2>/dev/null' TERM INT HUP
 wait "$crawl"

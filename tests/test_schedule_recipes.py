@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -74,13 +75,13 @@ def test_a_second_start_while_a_crawl_runs_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "archive").exists() and not (tmp_path / "logs").exists()
 
 
-def test_a_stop_reaches_the_crawl_which_closes_its_archive(tmp_path: Path) -> None:
-    """systemd stops the service with SIGTERM to the script: the crawl stops and writes its manifest."""
+def test_a_stop_reaches_the_crawl_which_stops_resumable(tmp_path: Path) -> None:
+    """systemd stops the service with SIGTERM to the script: the crawl stops, its files whole, to be resumed."""
     site = RawSite()
     base = site.start()
     try:
         process = wrapper(tmp_path, "-a", f"urls={base}{ARTICLE},{base}/slow", "-a", "requisites=0",
-                          "-s", "ARCHIVE_CRAWL_ID=stopped", "-s", "DOWNLOAD_TIMEOUT=5")
+                          "-s", "DOWNLOAD_TIMEOUT=5")
         deadline = time.monotonic() + 60
         while "/slow" not in site.paths():  # the article is archived, /slow answers in 30 s
             assert time.monotonic() < deadline and process.poll() is None
@@ -89,9 +90,12 @@ def test_a_stop_reaches_the_crawl_which_closes_its_archive(tmp_path: Path) -> No
         status, output = finish(process)
     finally:
         site.stop()
-    manifest = (tmp_path / "archive" / "stopped" / "manifest.json").read_text()
-    assert '"finish_reason": "shutdown"' in manifest
-    assert status == 1 and "stopped" in output and "failed" in output
+    [crawl_dir] = [p for p in (tmp_path / "archive").iterdir() if p.is_dir()]
+    assert crawl_dir.name == "articles-" + time.strftime("%Y%m%d", time.gmtime())  # the day's crawl id
+    assert list((crawl_dir / "warc").glob("*.warc.gz")) and not list(crawl_dir.rglob("*.open"))  # closed whole
+    assert not (crawl_dir / "manifest.json").exists()
+    assert status == 1 and "exited with status 1" in output
+    assert re.search(rf"^{crawl_dir.name} +resumable ", output, re.MULTILINE), output
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

@@ -12,14 +12,16 @@ state                failed  when
 ==================== ======= ===============================================================
 complete             no      a manifest, ``finish_reason`` "finished", no failure stat above 0
 running              no      no manifest, and a live process of this machine holds a file of it
+                             (an open segment, its lock)
 resumable            yes     no manifest, no live process, its local files (crawl or spool
-                             folder) still there: the same command with the same crawl id goes on
+                             folder) still there: stopped or killed; the same command with the
+                             same crawl id resumes it
 waiting for upload   yes     an S3 crawl that ended, its manifest still in the spool:
                              ``scrapy upload`` (or the next crawl) publishes it
 incomplete           yes     no manifest, no live process, nothing local to go on from (an S3
                              prefix without manifest whose spool folder is gone)
-failed               yes     a manifest whose ``finish_reason`` is not "finished" (stopped,
-                             closed early, cancelled) or whose failure stats are above 0
+failed               yes     a manifest whose ``finish_reason`` is not "finished" (closed early
+                             by a limit, cancelled) or whose failure stats are above 0
 ==================== ======= ===============================================================
 """
 
@@ -175,10 +177,12 @@ def live_holders(proc: Path = Path("/proc")) -> dict[Path, int]:
     return held
 
 
-def _holder(folder: Path, held: Mapping[Path, int]) -> int | None:
+def _holder(folder: Path, held: Mapping[Path, int], lock: Path | None = None) -> int | None:
+    """The process holding a file of ``folder`` open, or its ``lock`` file; None if none does."""
     folder = folder.resolve()
+    lock = lock.resolve() if lock is not None else None
     for path, pid in held.items():
-        if path.is_relative_to(folder) and pid != os.getpid():
+        if (path == lock or path.is_relative_to(folder)) and pid != os.getpid():
             return pid
     return None
 
@@ -262,9 +266,11 @@ def _from_files(status: CrawlStatus, folder: Path) -> None:
         status.last_write = max(newest, status.last_write) if status.last_write else newest
 
 
-def _unfinished(status: CrawlStatus, local_folder: Path | None, held: Mapping[Path, int]) -> None:
-    """State of a crawl without a published manifest, from its local folder (if any)."""
-    status.pid = _holder(local_folder, held) if local_folder is not None else None
+def _unfinished(
+    status: CrawlStatus, local_folder: Path | None, held: Mapping[Path, int], lock: Path | None = None
+) -> None:
+    """State of a crawl without a published manifest, from its local folder (if any) and lock."""
+    status.pid = _holder(local_folder, held, lock) if local_folder is not None else None
     if status.pid is not None:
         status.state = RUNNING
     elif local_folder is not None:
@@ -292,7 +298,8 @@ def list_local_crawls(root: Path, *, held: Mapping[Path, int] | None = None) -> 
             _from_manifest(status, json.loads(manifest_path.read_text("utf-8")))
         else:
             _from_files(status, folder)
-            _unfinished(status, folder, held)
+            # A running crawl holds a lock beside its folder (scraper.storage.local), and its open segments.
+            _unfinished(status, folder, held, lock=root / f".{folder.name}.lock")
         crawls.append(status)
     return sorted(crawls, key=CrawlStatus.sort_key)
 
