@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 PORT ?= 8080
 
-.PHONY: setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 replay clean
+.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 replay clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,16 @@ test: setup
 
 test-s3: setup
 	$(BIN)/python -m pytest tests/test_storage_s3.py tests/test_storage_local.py
+
+# The project as a Scrapyd egg, $(EGG_DIR)/scraper-<version>-py3.X.egg, built outside the
+# source tree. Deploy: curl http://HOST:6800/addversion.json -F project=news-archiver \
+#   -F version=$$(git describe --always) -F egg=@dist/scraper-<version>-py3.X.egg
+EGG_DIR ?= dist
+egg: setup
+	mkdir -p $(EGG_DIR)
+	$(BIN)/python -c 'from setuptools import setup; setup()' --quiet egg_info --egg-base $(EGG_DIR) \
+		build --build-base $(EGG_DIR)/build bdist_egg --bdist-dir $(EGG_DIR)/bdist --dist-dir $(EGG_DIR)
+	rm -rf $(EGG_DIR)/build $(EGG_DIR)/bdist $(EGG_DIR)/scraper.egg-info
 
 eval: setup
 	$(BIN)/python -m benchmarks.evaluate
@@ -56,4 +66,4 @@ lint: setup
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pywb-venv build archive .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pywb-venv build dist archive .pytest_cache .mypy_cache .ruff_cache

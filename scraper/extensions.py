@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from scraper import component
     from scraper.storage.base import ArchiveStorage
 
-__all__ = ["ArchiveExtension", "default_crawl_id", "user_agent", "warcinfo_fields"]
+__all__ = ["ArchiveExtension", "ArchiveMetrics", "default_crawl_id", "user_agent", "warcinfo_fields"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -416,3 +416,48 @@ class ArchiveExtension:
             self.storage.location(self.crawl_id),
         )
 
+
+class ArchiveMetrics:
+    """Writes the crawl's figures for Prometheus when it has ended (``ARCHIVE_METRICS_FILE``).
+
+    Runs at ``engine_stopped``, after every ``spider_closed`` handler: the archive's manifest
+    and uploads are done by then, so the upload failure stats are final. The file is
+    written in a thread of its own (:func:`scraper.tools.metrics.write_crawl_metrics`).
+    """
+
+    def __init__(self, path: Path, spider_name: str, stats: StatsCollector):
+        self.path = path
+        self.spider_name = spider_name
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveMetrics:
+        from pathlib import Path
+
+        value = crawler.settings.get("ARCHIVE_METRICS_FILE")
+        if not value:
+            raise NotConfigured("ARCHIVE_METRICS_FILE is not set")
+        path = Path(value).expanduser().resolve()
+        if not path.parent.is_dir():  # a typo found now, not after a night's crawl
+            raise FileNotFoundError(f"ARCHIVE_METRICS_FILE {path}: no folder {path.parent}")
+        assert crawler.spidercls is not None and crawler.stats is not None
+        ext = cls(path, crawler.spidercls.name, crawler.stats)
+        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        return ext
+
+    async def engine_stopped(self) -> None:
+        from scraper.tools.metrics import write_crawl_metrics
+
+        stats = dict(self.stats.get_stats())
+        pool = ThreadPool(minthreads=1, maxthreads=1, name="archive-metrics")
+        pool.start()
+        try:
+            await ArchiveExtension._in_thread(
+                pool, write_crawl_metrics, self.path, self.spider_name, stats, finished_at=datetime.now(timezone.utc)
+            )
+        except OSError as error:
+            logger.error("Could not write the crawl's metrics to %s: %s", self.path, error)
+        else:
+            logger.info("Crawl metrics written to %s", self.path)
+        finally:
+            pool.stop()  # a live pool thread would keep the process from exiting

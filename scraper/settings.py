@@ -59,6 +59,10 @@ ARCHIVE_ACCEPT_ENCODING = "gzip, deflate"
 # also applied to a server's Retry-After.
 ARCHIVE_RETRY_BACKOFF_BASE = 1.0
 ARCHIVE_RETRY_BACKOFF_MAX = 120.0
+# Prometheus metrics of each finished crawl (pages, articles, bytes, errors, duration, success,
+# last success time), in node_exporter's textfile format: a path ending in .prom in the
+# collector's --collector.textfile.directory, one file per scheduled job. Empty: none written.
+ARCHIVE_METRICS_FILE = ""
 
 # --- S3 storage (ARCHIVE_URI = s3://bucket/prefix) -----------------------------
 # Credentials, endpoint and region: Scrapy's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -113,6 +117,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scraper.extensions.ArchiveExtension": 100,
+    "scraper.extensions.ArchiveMetrics": 110,  # off unless ARCHIVE_METRICS_FILE is set
 }
 # Scrapy's own extensions, less the remote control (off: REMOTE_CONTROL_ENABLED below).
 # Scrapy imports every extension named here, even one set to None in EXTENSIONS, and

@@ -1,1 +1,1 @@
-"""Tools run over archives outside a crawl: re-extraction with the current extractor."""
+"""Tools run over archives outside a crawl: re-extraction, the crawls of an archive and their metrics."""

@@ -1,4 +1,4 @@
-"""``news-archiver verify PATH`` and ``news-archiver reextract SRC DEST``, from any folder.
+"""``news-archiver verify PATH``, ``news-archiver reextract SRC DEST`` and ``news-archiver crawls [ARCHIVE]``.
 
 The Scrapy commands exist only inside the project folder (where ``scrapy.cfg`` is); these
 console scripts run the same functions with the project's defaults (:mod:`scraper.settings`).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +25,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     again.add_argument("source", type=Path)
     again.add_argument("dest", type=Path)
     again.add_argument("--workers", type=int, default=0, help="extraction processes (default: one per core)")
+    listing = commands.add_parser("crawls", help="list an archive's crawls with their state; 1 if the latest failed")
+    listing.add_argument("archive", nargs="?", help="folder or s3://bucket/prefix (default: $ARCHIVE_URI, ./archive)")
+    listing.add_argument("--json", action="store_true", help="JSON for machines")
     args = parser.parse_args(argv)
+    if args.command == "crawls":
+        from scraper import settings as defaults
+        from scraper.tools import crawls
+
+        values = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper()}
+        # No -s here: the archive comes from the argument, the environment, or the default.
+        values["ARCHIVE_URI"] = os.environ.get("ARCHIVE_URI") or values["ARCHIVE_URI"]
+        return crawls.main([*([args.archive] if args.archive else []), *(["--json"] if args.json else [])],
+                           settings=values)
     logging.basicConfig(level=logging.INFO if args.command == "reextract" else logging.WARNING,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     if args.command == "verify":
