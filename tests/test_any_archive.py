@@ -28,6 +28,7 @@ from scraper.tools.reextract import html_records, reextract
 from tests.support.crawl import CrawlResult, crawl_raw_site
 from tests.support.oddfiles import cr_in_heads, http_response, record_offsets, text_mode_copy, write_arc
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
+from tests.support.replay import ensure_pywb_venv
 from tests.support.warcio_check import warcio_check_faults
 from tests.support.warcs import read_text_rows
 
@@ -228,3 +229,22 @@ def test_a_file_cut_anywhere_is_named_by_verify_and_counted_by_reextract(
             assert all(next(records, None) is not None for _ in range(whole)), cut
     assert not missed, missed
     assert not miscounted, miscounted[:5]
+
+
+# -- other crawlers' files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "fault"), [
+    ("example.arc", None), ("example.arc.gz", None),  # Internet Archive ARC, records ending in one LF
+    ("example-wget-1-14.warc.gz", None), ("example-wpull.warc.gz", None),
+    ("iana.warc.gz", None), ("dupes.warc.gz", None),  # revisits carry their original's payload digest
+    ("missing-status-text.warc", "CR CR LF"),  # a writer that ends every line in CR CR LF
+])
+def test_other_crawlers_files_from_pywbs_samples(name: str, fault: str | None) -> None:
+    path = ensure_pywb_venv() / "sample_archive" / "warcs" / name
+    report = verify_path(path)
+    assert report.counts["warc_records"] > 0
+    if fault is None:
+        assert report.ok, report.summary()
+    else:
+        assert report.faults and all(fault in f.message for f in report.faults), report.summary()

@@ -88,8 +88,8 @@ class ReadRecord:
 def _payload_digester(record: ArcWarcRecord) -> PayloadDigester | None:
     """Our own payload digest for an HTTP record that claims one: warcio's covers chunk framing."""
     declared = parse_digest(record.rec_headers.get_header("WARC-Payload-Digest") or "")
-    if record.http_headers is None or declared is None:
-        return None
+    if record.http_headers is None or declared is None or record.rec_type == "revisit":
+        return None  # a revisit's payload digest is its original's (WARC 1.1 section 6.7): it holds no payload
     return PayloadDigester(is_chunked(record.http_headers), algorithm=declared[0], legacy=True)
 
 
