@@ -24,6 +24,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive.sources import CRAWL, FOLDER, WACZ, WARC_FILE
 from scraper.archive.verify import verify_path
+from scraper.extract.model import ExtractionOptions
+from scraper.settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
 from scraper.tools.reextract import html_records, reextract
 from tests.support.crawl import CrawlResult, crawl_raw_site
 from tests.support.oddfiles import cr_in_heads, http_response, record_offsets, text_mode_copy, write_arc
@@ -32,6 +34,7 @@ from tests.support.replay import ensure_pywb_venv
 from tests.support.warcio_check import warcio_check_faults
 from tests.support.warcs import read_text_rows
 
+PROJECT = {"options": ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS), "gzip_level": ARCHIVE_GZIP_LEVEL}
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing"]
 ARC_PAGES = [("http://news.example/story", http_response(ARTICLE_HTML)),
              ("http://news.example/logo.png", http_response(b"\x89PNG\r\n\x1a\n", "image/png")),
@@ -108,8 +111,8 @@ def test_a_wacz_alone_is_checked_to_its_records_and_index_blocks(crawl: CrawlRes
 
 
 def test_reextract_reads_a_wacz_as_its_crawl(crawl: CrawlResult, tmp_path: Path) -> None:
-    from_wacz = reextract(crawl.crawl_dir / "test-crawl.wacz", tmp_path / "from-wacz", workers=1)
-    reextract(crawl.crawl_dir, tmp_path / "from-crawl", workers=1)
+    from_wacz = reextract(crawl.crawl_dir / "test-crawl.wacz", tmp_path / "from-wacz", workers=1, **PROJECT)
+    reextract(crawl.crawl_dir, tmp_path / "from-crawl", workers=1, **PROJECT)
     key = ("url", "warc_filename", "warc_offset", "warc_record_id", "payload_digest", "text")
     rows = read_text_rows(tmp_path / "from-wacz")
     assert len(rows) == 3 and from_wacz.counts["warc_files"] == 1
@@ -130,7 +133,7 @@ def test_an_arc_whose_records_end_in_one_lf_is_valid(tmp_path: Path, name: str) 
     assert report.counts["warc_records"] == len(ARC_PAGES) + 1  # and the version block
     with open(path, "rb") as f:  # warcio agrees on where each record starts
         assert [record_offset for record_offset in _offsets(f)] == offsets
-    result = reextract(path, tmp_path / "text", workers=1)
+    result = reextract(path, tmp_path / "text", workers=1, **PROJECT)
     assert result.counts["articles"] == 2 and result.counts["not_html"] == 1 and not result.counts["cut_records"]
     rows = read_text_rows(tmp_path / "text")
     assert [r["url"] for r in rows] == ["http://news.example/story", "http://news.example/other"]
@@ -175,7 +178,7 @@ def test_a_writer_that_ends_lines_in_cr_cr_lf_is_named(crawl: CrawlResult, tmp_p
     records = record_offsets(path)[:-1]
     assert len(found) == len(records) and all("CR CR LF" in f and "writer adds a CR" in f for f in found), found
     assert not warcio_check_faults([path])  # warcio strips the CR and says nothing
-    result = reextract(path, tmp_path / "text", workers=1)
+    result = reextract(path, tmp_path / "text", workers=1, **PROJECT)
     assert result.counts["articles"] == 3  # the records are whole: their pages are read
 
 
