@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 PORT ?= 8080
 
-.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 replay clean
+.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 bench-read replay clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,14 @@ bench-profile: setup
 
 bench-s3: setup
 	$(BIN)/python -m benchmarks.s3_upload
+
+# Records/s of verify's and reextract's reading against warcio and FastWARC, on a 1,000-page
+# crawl's WARC (made once, kept under .bench/) and other crawlers' files (pywb's samples).
+bench-read: setup
+	bash scripts/pywb-venv.sh
+	ls .bench/run-*/crawl/*/warc/*.warc.gz >/dev/null 2>&1 || \
+		$(BIN)/python -m benchmarks.bench --keep --skip-diy --skip-pool --rounds 1
+	$(BIN)/python -m benchmarks.read
 
 replay: setup
 	bash scripts/pywb-venv.sh

@@ -21,6 +21,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.archive.sources import ArchiveFile
 from scraper.archive.textrows import TEXT_ROW_FIELDS
 from scraper.archive.verify import verify_crawl
 from scraper.extract.model import ExtractionOptions, extractor_name
@@ -102,7 +103,7 @@ def test_a_wget_warc_is_reextracted(tmp_path: Path) -> None:
     finally:
         site.stop()
     warc_path = tmp_path / "wget-crawl.warc.gz"
-    assert find_warcs(tmp_path) == [warc_path]
+    assert find_warcs(tmp_path) == [ArchiveFile(warc_path)]
     result = reextract(warc_path, tmp_path / "text-of-wget", workers=2, **PROJECT)
     rows = read_text_rows(tmp_path / "text-of-wget")
     # wget follows the redirect to /gzipped and archives that response a second time

@@ -63,7 +63,8 @@ def test_a_good_crawl_passes(crawl: CrawlResult) -> None:
     assert counts["warc_files"] == 1 and counts["warc_responses"] == len(PAGES) + 1  # and robots.txt
     assert counts["text_rows"] == 3 and counts["wet_records"] == 3 and counts["wacz_files"] == 1
     assert counts["manifest_checked"] == counts["manifest_files"] == 5  # WARC, text, CDXJ, WET, WACZ
-    assert counts["index_lines"] == len(PAGES) + 1
+    assert counts["index_lines"] == 2 * (len(PAGES) + 1)  # the crawl's CDXJ and the WACZ's ZipNum index
+    assert counts["index_files"] == 2
 
 
 def test_a_changed_byte_inside_a_record_is_found(copy: Path) -> None:

@@ -1,21 +1,25 @@
-"""Checks a finished crawl folder and reports every fault, file by file.
+"""Checks an archive and reports every fault, file by file: a crawl folder, a WARC or ARC
+file, a folder of them, or a WACZ package.
 
 Every WARC must parse to its end with matching block and payload digests (as ``warcio
-check``), every file must have the manifest's size and SHA-256, and every text row,
-index line and WET record must point at the response it names. Pure logic on a local
-folder: it prints nothing and downloads nothing (the command does that).
+check``) and line ends as its format has them; in a crawl, every file must have the
+manifest's size and SHA-256, and every text row, index line and WET record must point at
+the response it names; in a WACZ, every resource must have the hash and size of its
+``datapackage.json`` and every index line must point at a record of its WARCs. Pure logic
+on local files: it prints nothing and downloads nothing (the command does that).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import logging
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +29,10 @@ from warcio.recordloader import ArcWarcRecord
 from scraper.archive.cdxj import is_warc_name
 from scraper.archive.manifest import MANIFEST_NAME
 from scraper.archive.reader import READ_ERRORS, ArchiveReader, Damage
+from scraper.archive.sources import CRAWL, WACZ, WARC_FILE, ArchiveFile, source_kind, wacz_warcs
 from scraper.files import file_sha256
 
-__all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl"]
+__all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl", "verify_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +62,13 @@ class RecordInfo:
 
 @dataclass
 class VerifyReport:
-    """Counts of what was checked and the faults found."""
+    """Counts of what was checked and the faults found, in the archive at ``location``
+    (one of the kinds of :mod:`scraper.archive.sources`; fault paths are relative to it)."""
 
-    crawl_dir: Path
+    location: Path
     faults: list[Fault] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    kind: str = CRAWL
 
     @property
     def ok(self) -> bool:
@@ -75,19 +82,24 @@ class VerifyReport:
         return list(dict.fromkeys(f.path for f in self.faults))
 
     def summary(self) -> str:
+        """What was checked (the kind of archive first) and every fault, for people."""
         c = self.counts
+        crawl = self.kind == CRAWL
         lines = [
-            f"Crawl folder {self.crawl_dir}",
-            f"  manifest: {c['manifest_files']} files listed, {c['manifest_checked']} size and SHA-256 checked",
-            f"  WARC: {c['warc_files']} files, {c['warc_records']} records ({c['warc_responses']} responses), "
-            f"{c['digests_checked']} records (WARC and WET) with digests checked",
+            f"{self.kind[0].upper()}{self.kind[1:]} {self.location}",
+            *([f"  manifest: {c['manifest_files']} files listed, {c['manifest_checked']} size and SHA-256 checked"]
+              if crawl else []),
+            f"  WARC/ARC: {c['warc_files']} files, {c['warc_records']} records ({c['warc_responses']} responses), "
+            f"{c['digests_checked']} records{' (WARC and WET)' if crawl else ''} with digests checked",
             *([f"  legacy payload digests: {c['legacy_payload_digest']} records digest the chunk framing "
                 "(an older writer's reading of WARC 1.1 section 6.3.2), not damage"]
               if c["legacy_payload_digest"] else []),
-            f"  text: {c['text_files']} files, {c['text_rows']} rows pointing at their responses",
-            f"  indexes: {c['index_files']} CDXJ files, {c['index_lines']} lines",
-            f"  WET: {c['wet_files']} files, {c['wet_records']} conversion records",
-            f"  WACZ: {c['wacz_files']} packages, {c['wacz_resources']} resources hashed",
+            *([f"  text: {c['text_files']} files, {c['text_rows']} rows pointing at their responses"] if crawl else []),
+            *([f"  indexes: {c['index_files']} CDXJ files, {c['index_lines']} lines"]
+              if crawl or c["index_files"] else []),
+            *([f"  WET: {c['wet_files']} files, {c['wet_records']} conversion records"] if crawl else []),
+            *([f"  WACZ: {c['wacz_files']} packages, {c['wacz_resources']} resources hashed"]
+              if crawl or c["wacz_files"] else []),
         ]
         if self.ok:
             lines.append("OK: no faults")
@@ -144,11 +156,13 @@ def check_manifest(crawl_dir: Path, report: VerifyReport) -> dict[str, str]:
 # -- WARC files -----------------------------------------------------------------------
 
 
-def scan_records(path: Path, relpath: str, report: VerifyReport) -> Iterator[tuple[int, ArcWarcRecord]]:
-    """Every record of a WARC with its offset, read to its end so its digests are checked.
+def scan_records(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
+                 ) -> Iterator[tuple[int, ArcWarcRecord]]:
+    """Every record of a WARC or ARC (on disk or in a WACZ) with its offset, read to its end
+    so its digests are checked.
 
-    Each damage the reader finds (a digest mismatch, a cut, a file that stops parsing
-    before its end) is a fault of ``relpath``.
+    Each damage the reader finds (a digest mismatch, a cut, odd line ends, a file that
+    stops parsing before its end) is a fault of ``relpath``.
     """
     reader = ArchiveReader(path, check_digests=True)
     reported = 0
@@ -169,8 +183,9 @@ def _report_damage(damage: list[Damage], reported: int, relpath: str, report: Ve
     return len(damage)
 
 
-def check_warc(path: Path, relpath: str, report: VerifyReport, records: dict[tuple[str, int], RecordInfo]) -> None:
-    """Parse a WARC to its end; add its records to ``records`` by (file name, offset)."""
+def check_warc(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
+               records: dict[tuple[str, int], RecordInfo]) -> None:
+    """Parse a WARC or ARC to its end; add its records to ``records`` by (file name, offset)."""
     for offset, record in scan_records(path, relpath, report):
         report.counts["warc_records"] += 1
         if record.rec_type == "response":
@@ -232,19 +247,27 @@ def check_cdxj(path: Path, relpath: str, report: VerifyReport,
                records: dict[tuple[str, int], RecordInfo]) -> None:
     """Each index line points at a record of its URL."""
     with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            report.counts["index_lines"] += 1
-            try:
-                fields = json.loads(line.split(" ", 2)[2])
-                place = (str(fields["filename"]), int(fields["offset"]))
-            except (IndexError, KeyError, ValueError) as error:
-                report.fault(relpath, f"line {number}: not a CDXJ line ({error!r})")
-                continue
-            target = records.get(place)
-            if target is None:
-                report.fault(relpath, f"line {number}: no record at {place[0]} offset {place[1]}")
-            elif target.target_uri != fields.get("url"):
-                report.fault(relpath, f"line {number}: the record is for {target.target_uri}, not {fields.get('url')}")
+        check_cdxj_lines(lines, relpath, report, records)
+
+
+def check_cdxj_lines(lines: Iterable[str], relpath: str, report: VerifyReport,
+                     records: dict[tuple[str, int], RecordInfo]) -> None:
+    """Each CDXJ line (``!meta`` lines aside) points at a record of its URL."""
+    for number, line in enumerate(lines, 1):
+        if line.startswith("!") or not line.strip():
+            continue
+        report.counts["index_lines"] += 1
+        try:
+            fields = json.loads(line.split(" ", 2)[2])
+            place = (str(fields["filename"]), int(fields["offset"]))
+        except (IndexError, KeyError, ValueError) as error:
+            report.fault(relpath, f"line {number}: not a CDXJ line ({error!r})")
+            continue
+        target = records.get(place)
+        if target is None:
+            report.fault(relpath, f"line {number}: no record at {place[0]} offset {place[1]}")
+        elif target.target_uri != fields.get("url"):
+            report.fault(relpath, f"line {number}: the record is for {target.target_uri}, not {fields.get('url')}")
 
 
 def check_wet(path: Path, relpath: str, report: VerifyReport, response_ids: set[str]) -> None:
@@ -259,9 +282,11 @@ def check_wet(path: Path, relpath: str, report: VerifyReport, response_ids: set[
                                   "no response in the WARCs")
 
 
-def check_wacz(path: Path, relpath: str, report: VerifyReport, listed: dict[str, str]) -> None:
+def check_wacz(path: Path, relpath: str, report: VerifyReport, listed: dict[str, str],
+               records: dict[tuple[str, int], RecordInfo] | None = None) -> None:
     """Every resource of ``datapackage.json`` is in the package with its SHA-256 and size,
-    and the WARCs in it are the crawl's (the manifest's SHA-256 of ``warc/<name>``)."""
+    the WARCs in it are the crawl's (the manifest's SHA-256 of ``warc/<name>``), and, given
+    the ``records`` of its WARCs, every line of its indexes points at one of them."""
     try:
         with zipfile.ZipFile(path) as zf:
             package = json.loads(zf.read("datapackage.json"))
@@ -279,11 +304,109 @@ def check_wacz(path: Path, relpath: str, report: VerifyReport, listed: dict[str,
                 original = "warc/" + name.removeprefix("archive/")
                 if name.startswith("archive/") and original in listed and listed[original] != digest.hexdigest():
                     report.fault(relpath, f"{name} is not the manifest's {original}")
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, zlib.error) as error:
+            if records is not None:
+                check_wacz_indexes(zf, relpath, report, records)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, zlib.error, EOFError) as error:
         report.fault(relpath, f"not a readable WACZ package: {error!r}")
 
 
+def check_wacz_indexes(zf: zipfile.ZipFile, relpath: str, report: VerifyReport,
+                       records: dict[tuple[str, int], RecordInfo]) -> None:
+    """The indexes of a WACZ: plain ``indexes/*.cdxj``, and ZipNum ``*.cdx.gz`` blocks with
+    their ``*.idx`` (each idx line is the offset, length and SHA-256 of a gzip block that
+    starts with its key). Every CDXJ line must point at a record of its URL.
+    """
+    for name in sorted(n for n in zf.namelist() if n.startswith("indexes/")):
+        if name.endswith(".cdxj"):
+            report.counts["index_files"] += 1
+            with zf.open(name) as data:
+                check_cdxj_lines(io.TextIOWrapper(data, encoding="utf-8"), f"{relpath}/{name}", report, records)
+        elif name.endswith(".cdx.gz"):
+            report.counts["index_files"] += 1
+            with zf.open(name) as data, gzip.open(data, "rt", encoding="utf-8") as lines:
+                check_cdxj_lines(lines, f"{relpath}/{name}", report, records)
+        elif name.endswith(".idx"):
+            check_zipnum_idx(zf, name, f"{relpath}/{name}", report)
+
+
+def check_zipnum_idx(zf: zipfile.ZipFile, name: str, relpath: str, report: VerifyReport) -> None:
+    """Each line of a ZipNum ``.idx`` names a gzip block of its ``.cdx.gz`` that starts with its key."""
+    folder = name.rsplit("/", 1)[0]
+    blocks_name = f"{folder}/index.cdx.gz"
+    entries = []
+    with zf.open(name) as data:
+        for number, line in enumerate(io.TextIOWrapper(data, encoding="utf-8"), 1):
+            key, _, fields_json = line.partition(" {")
+            fields = json.loads("{" + fields_json)
+            if key.startswith("!meta"):
+                blocks_name = f"{folder}/{fields.get('filename', 'index.cdx.gz')}"
+            else:
+                entries.append((number, key, fields))
+    with zf.open(blocks_name) as blocks:
+        for number, key, fields in entries:
+            blocks.seek(int(fields["offset"]))
+            block = blocks.read(int(fields["length"]))
+            digest = fields.get("digest")
+            where = f"line {number}: the block at offset {fields['offset']} of {blocks_name}"
+            if digest and digest != "sha256:" + hashlib.sha256(block).hexdigest():
+                report.fault(relpath, f"{where} has another SHA-256")
+            elif not gzip.decompress(block).decode("utf-8").startswith(key):
+                report.fault(relpath, f"{where} does not start with {key!r}")
+
+
+def check_wacz_package(path: Path, relpath: str, report: VerifyReport) -> None:
+    """A WACZ on its own: its ``archive/`` WARCs read as any WARC, its hashes, its indexes."""
+    report.counts["wacz_files"] += 1
+    try:
+        warcs = wacz_warcs(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        report.fault(relpath, f"not a readable WACZ package: {error!r}")
+        return
+    if not warcs:
+        report.fault(relpath, "no WARC files in archive/")
+    records: dict[tuple[str, int], RecordInfo] = {}
+    for warc in warcs:
+        report.counts["warc_files"] += 1
+        check_warc(warc, f"{relpath}/{warc.member}", report, records)
+    check_wacz(path, relpath, report, {}, records)
+
+
 # -- the whole crawl --------------------------------------------------------------------
+
+
+def verify_path(location: Path) -> VerifyReport:
+    """Check what is at ``location``, whichever kind of archive it is
+    (:func:`scraper.archive.sources.source_kind`); the report names the kind and every fault.
+
+    Raises ``FileNotFoundError`` if nothing is there.
+    """
+    location = Path(location)
+    kind = source_kind(location)
+    if kind == CRAWL:
+        return verify_crawl(location)
+    report = VerifyReport(location, kind=kind)
+    if kind == WACZ:
+        check_wacz_package(location, location.name, report)
+    elif kind == WARC_FILE:
+        report.counts["warc_files"] += 1
+        check_warc(location, location.name, report, {})
+    else:
+        verify_folder(location, report)
+    logger.debug("Verified %s %s: %d faults", kind, location, len(report.faults))
+    return report
+
+
+def verify_folder(folder: Path, report: VerifyReport) -> None:
+    """Every WARC/ARC file and WACZ package under ``folder``, each on its own."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relpath = _relpath(folder, path)
+        if path.name.endswith(".wacz"):
+            check_wacz_package(path, relpath, report)
+        elif is_warc_name(path.name):
+            report.counts["warc_files"] += 1
+            check_warc(path, relpath, report, {})
+    if not report.counts["warc_files"]:
+        report.fault(".", "no WARC, ARC or WACZ files")
 
 
 def verify_crawl(crawl_dir: Path) -> VerifyReport:
@@ -311,8 +434,8 @@ def verify_crawl(crawl_dir: Path) -> VerifyReport:
     for path in sorted((crawl_dir / "wet").glob("*.warc.wet.gz")):
         report.counts["wet_files"] += 1
         check_wet(path, _relpath(crawl_dir, path), report, response_ids)
-    for path in sorted(crawl_dir.glob("*.wacz")):
+    for path in sorted(crawl_dir.glob("*.wacz")):  # its WARCs are the crawl's: hashed, not read again
         report.counts["wacz_files"] += 1
-        check_wacz(path, _relpath(crawl_dir, path), report, listed)
+        check_wacz(path, _relpath(crawl_dir, path), report, listed, records)
     logger.debug("Verified %s: %d faults", crawl_dir, len(report.faults))
     return report

@@ -7,6 +7,7 @@ same settings as the crawl's text pipeline (``ARCHIVE_MIN_TEXT_CHARS``, ...).
 from __future__ import annotations
 
 import logging
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,9 +36,9 @@ class Command(ScrapyCommand):
 
     def long_desc(self) -> str:
         return (
-            "Run the current extractor over the WARCs of SRC (a crawl folder, a WARC file or a folder of WARCs, "
-            "from this crawler or from wget, Heritrix, Browsertrix) and write DEST/text/<stem>.jsonl.gz, "
-            "DEST/wet/<stem>.warc.wet.gz and DEST/manifest.json. Nothing is fetched."
+            "Run the current extractor over the WARCs of SRC (a crawl folder, a WARC or ARC file, a WACZ package, "
+            "or a folder of them, from this crawler or from wget, Heritrix, Browsertrix) and write "
+            "DEST/text/<stem>.jsonl.gz, DEST/wet/<stem>.warc.wet.gz and DEST/manifest.json. Nothing is fetched."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -60,7 +61,7 @@ class Command(ScrapyCommand):
         try:
             if not find_warcs(source):
                 raise UsageError(f"no WARC files in {source}")
-        except (FileNotFoundError, ValueError) as error:
+        except (FileNotFoundError, ValueError, zipfile.BadZipFile) as error:
             raise UsageError(str(error)) from None
         if (dest / "manifest.json").exists():
             raise UsageError(f"{dest} already holds a re-extraction (manifest.json): give another DEST")

@@ -1,7 +1,8 @@
-"""``scrapy verify PATH_OR_S3_URI``: check a finished crawl, name every damaged file.
+"""``scrapy verify PATH_OR_S3_URI``: check an archive, name every damaged file.
 
-Thin glue around :func:`scraper.archive.verify.verify_crawl`. A crawl in S3 is downloaded to a
-temporary folder first, with the client the S3 storage builds from the ``AWS_*`` settings.
+Thin glue around :func:`scraper.archive.verify.verify_path` (a crawl folder, a WARC or ARC
+file, a folder of them, a WACZ). A crawl in S3 is downloaded to a temporary folder first,
+with the client the S3 storage builds from the ``AWS_*`` settings.
 """
 
 from __future__ import annotations
@@ -55,22 +56,24 @@ class Command(ScrapyCommand):
         return "PATH_OR_S3_URI"
 
     def short_desc(self) -> str:
-        return "Check a crawl: WARC digests, manifest sizes and SHA-256, text rows' pointers"
+        return "Check a crawl, a WARC/ARC file, a folder of them or a WACZ: digests, hashes, pointers"
 
     def long_desc(self) -> str:
         return (
-            "Check a finished crawl folder (or s3://bucket/prefix/crawl_id): every WARC parses to its end with "
-            "matching block and payload digests, every file has the manifest's size and SHA-256, and every text "
-            "row, CDXJ line and WET record points at the response it names. Exits 1 naming each damaged file."
+            "Check a finished crawl folder (or s3://bucket/prefix/crawl_id), a WARC or ARC file, a folder of them, "
+            "or a WACZ package: every WARC parses to its end with matching block and payload digests; in a crawl, "
+            "every file has the manifest's size and SHA-256, and every text row, CDXJ line and WET record points "
+            "at the response it names; in a WACZ, every entry has its datapackage.json hash and every index line "
+            "points at a record. The summary says which kind was checked. Exits 1 naming each damaged file."
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1:
-            raise UsageError("give one crawl folder or s3:// URI")
+            raise UsageError("give one crawl folder, WARC/ARC file, folder of them, WACZ or s3:// URI")
         # Imported here: Scrapy imports every command module, and this one's imports
         # (indexing, cdxj-indexer, surt) would delay every `scrapy crawl` start.
-        from scraper.archive.verify import verify_crawl
+        from scraper.archive.verify import verify_crawl, verify_path
 
         configure_logging(self.settings)
         location = args[0]
@@ -80,10 +83,10 @@ class Command(ScrapyCommand):
                 crawl_dir = download_s3_crawl(client, location, Path(spool))
                 report = verify_crawl(crawl_dir)
         else:
-            crawl_dir = Path(location.removeprefix("file://"))
-            if not crawl_dir.is_dir():
-                raise UsageError(f"{crawl_dir} is not a crawl folder")
-            report = verify_crawl(crawl_dir)
+            try:
+                report = verify_path(Path(location.removeprefix("file://")))
+            except FileNotFoundError as error:
+                raise UsageError(str(error)) from None
         self.print_report(report)
 
     def print_report(self, report: VerifyReport) -> None:

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,9 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; returns the exit status (1: faults found, 2: bad arguments)."""
     parser = argparse.ArgumentParser(prog="news-archiver", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    verify = commands.add_parser("verify", help="check a crawl folder: digests, manifest, text rows' pointers")
+    verify = commands.add_parser("verify", help="check a crawl folder, a WARC/ARC file, a folder of them or a WACZ")
     verify.add_argument("path", type=Path)
-    again = commands.add_parser("reextract", help="extract text again from the WARCs of SRC into DEST")
+    again = commands.add_parser("reextract", help="extract text again from the WARCs of SRC (crawl folder, "
+                                                  "WARC/ARC file, folder, WACZ) into DEST")
     again.add_argument("source", type=Path)
     again.add_argument("dest", type=Path)
     again.add_argument("--workers", type=int, default=0, help="extraction processes (default: one per core)")
@@ -41,11 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.command == "reextract" else logging.WARNING,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     if args.command == "verify":
-        from scraper.archive.verify import verify_crawl
+        from scraper.archive.verify import verify_path
 
-        if not args.path.is_dir():
-            parser.error(f"{args.path} is not a crawl folder")
-        report = verify_crawl(args.path)
+        try:
+            report = verify_path(args.path)
+        except FileNotFoundError as error:
+            parser.error(str(error))
         print(report.summary())
         for relpath in report.damaged_files():
             print(f"DAMAGED {relpath}", file=sys.stderr)
@@ -57,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not find_warcs(args.source):
             parser.error(f"no WARC files in {args.source}")
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, zipfile.BadZipFile) as error:
         parser.error(str(error))
     if (args.dest / "manifest.json").exists():
         parser.error(f"{args.dest} already holds a re-extraction (manifest.json): give another DEST")

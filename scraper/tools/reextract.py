@@ -1,10 +1,11 @@
 """Runs the current extractor over archived WARCs: new text rows and WET, nothing fetched.
 
-Works on our crawls and on WARCs from other crawlers (wget, Heritrix, Browsertrix):
-records are streamed with warcio and their decoded payloads (chunked and gzip bodies
-undone) sent in batches to the extraction workers; rows are written in record order. Odd
-records (revisits, truncated, segmented, non-HTML, undecodable) are counted, never
-fatal; a WARC cut short yields the records before the cut.
+Works on our crawls and on WARCs, ARCs and WACZ packages from other crawlers (wget,
+Heritrix, Browsertrix): records are streamed with warcio and their decoded payloads
+(chunked and gzip bodies undone) sent in batches to the extraction workers; rows are
+written in record order. Odd records (revisits, truncated, segmented, non-HTML,
+undecodable) are counted, never fatal; a WARC cut short yields the records before the
+cut, and every record it does not hold whole is counted.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 
 from scraper.archive import warc
-from scraper.archive.cdxj import is_warc_name, warc_stem
+from scraper.archive.cdxj import warc_stem
 from scraper.archive.codings import DecodeError, TooLarge, decode_body
 from scraper.archive.manifest import MANIFEST_NAME, completed_file
 from scraper.archive.reader import FILE_DAMAGE, ArchiveReader, ReadRecord
+from scraper.archive.sources import ArchiveFile, archive_files
 from scraper.archive.textrows import HTML_TYPES, text_row, text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
@@ -83,20 +85,15 @@ class ReextractResult:
 # -- finding and reading WARCs ------------------------------------------------------------
 
 
-def find_warcs(source: Path) -> list[Path]:
-    """The WARC files of a crawl folder (its ``warc/``), a folder of WARCs, or one WARC."""
-    if source.is_file():
-        return [source]
-    if (source / "warc").is_dir():
-        source = source / "warc"
-    if not source.is_dir():
-        raise FileNotFoundError(f"no WARC file or folder at {source}")
-    warcs = sorted(p for p in source.rglob("*") if p.is_file() and is_warc_name(p.name))
-    stems = Counter(warc_stem(p.name) for p in warcs)
-    twins = sorted(stem for stem, count in stems.items() if count > 1)
-    if twins:  # text rows name their WARC by file name, and outputs are named after it
-        raise ValueError(f"WARC files with the same name in different folders of {source}: {', '.join(twins)}")
-    return warcs
+def find_warcs(source: Path) -> list[ArchiveFile]:
+    """The WARC/ARC files of a crawl folder (its ``warc/``), a WARC or ARC file, a WACZ (its
+    ``archive/``), or a folder of them (:func:`scraper.archive.sources.archive_files`).
+
+    Raises ``FileNotFoundError`` for nothing at ``source``, ``ValueError`` for two files of one
+    name (text rows name their WARC by file name, and outputs are named after it), and
+    ``zipfile.BadZipFile`` for a WACZ that is no zip package.
+    """
+    return archive_files(source)
 
 
 class _DigestTee:
@@ -211,32 +208,37 @@ def _rights_headers(record: ArcWarcRecord) -> dict[str, str]:
     return found
 
 
-def html_records(path: Path, counts: Counter[str]) -> Iterator[HtmlRecord]:
+def html_records(source: Path | ArchiveFile, counts: Counter[str]) -> Iterator[HtmlRecord]:
     """The HTML responses of one WARC or ARC, streamed; everything else is counted and skipped.
 
-    A record the file does not hold whole is counted ``cut_records`` (never extracted: no
-    half page), and a file that ends or stops parsing where no whole record ends is
+    Every record the file began but does not hold whole (a cut head, a cut block or gzip
+    member, one warcio cannot parse), an HTML page or not, is counted ``cut_records`` and
+    never extracted (no half page); a file that does not end where a whole record ends is
     counted once in ``files_cut`` and logged.
     """
-    reader = ArchiveReader(path, arc2warc=True)
+    reader = ArchiveReader(source, arc2warc=True)
+    name = reader.source.name
     for item in reader:
         counts["records"] += 1
         reason = _skip_reason(item.record)
-        job = None if reason else _html_record(item, reader, path.name, counts)
+        job = None if reason else _html_record(item, reader, name, counts)
         reader.finish(item)
-        if not item.whole:
-            reason = "cut_records"
-            logger.warning("%s:%d: the file ends inside the record of %s", path.name, item.offset,
-                           item.record.rec_headers.get_header("WARC-Target-URI"))
-        if reason:
+        if not item.whole:  # counted below, with the records too cut to be yielded
+            logger.warning("%s:%d: %s", name, item.offset, item.damage[0].message)
+        elif reason:
             counts[reason] += 1
         elif job is not None:
             counts["html_records"] += 1
             yield job
+    counts["cut_records"] += reader.cut_records
     file_damage = [d for d in reader.damage if d.kind in FILE_DAMAGE]
-    if file_damage:
+    if reader.cut_records or file_damage:
         counts["files_cut"] += 1
-        logger.warning("%s: %s", path, file_damage[0].message)
+        logger.warning("%s: %s", reader.source.label(), (file_damage or reader.damage)[0].message)
+    odd_lines = [d for d in reader.damage if d.kind == "odd_lines"]
+    if odd_lines:  # not cut: lines that end in CR CR LF (a text-mode copy reads only until warcio loses its way)
+        counts["odd_line_files"] += 1
+        logger.warning("%s: %s", reader.source.label(), odd_lines[-1].message)
 
 
 # -- extraction in worker processes --------------------------------------------------------
@@ -275,7 +277,7 @@ def batches(jobs: Iterable[HtmlRecord]) -> Iterator[list[HtmlRecord]]:
 class _Outputs:
     """The text and WET files made from one source WARC, opened on the first article."""
 
-    def __init__(self, dest: Path, source: Path, extractor: str, gzip_level: int):
+    def __init__(self, dest: Path, source: ArchiveFile, extractor: str, gzip_level: int):
         self.dest = dest
         self.source = source
         self.extractor = extractor
@@ -339,7 +341,7 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
         outputs.write(text_row(job.url, article, job, extractor))
 
 
-def _reextract_file(path: Path, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
+def _reextract_file(path: ArchiveFile, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
                     counts: Counter[str], max_pending: int) -> None:
     """Stream one WARC through the workers; results are written in record order."""
     pending: deque[tuple[list[HtmlRecord], Job]] = deque()
