@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -27,7 +28,7 @@ from twisted.internet.defer import Deferred
 
 from scraper.archive.segments import ResponseLocation
 from scraper.archive.warc import warc_date
-from scraper.downloadhandlers import TRUNCATED_META_KEY, WIRE_META_KEY, WireCapture
+from scraper.downloadhandlers import MALFORMED_META_KEY, TRUNCATED_META_KEY, WIRE_META_KEY, WireCapture
 from scraper.extensions import ArchiveExtension, user_agent
 
 if TYPE_CHECKING:
@@ -101,16 +102,26 @@ class WarcCaptureMiddleware:
         return self._archive
 
     async def process_exception(self, request: Request, exception: Exception) -> None:
-        """A download that failed after the response's head arrived: what came is archived,
-        marked ``WARC-Truncated``; the error goes on to the other middlewares (retries)."""
+        """A download that failed after the response's head arrived: what came is archived.
+
+        Cut short (timeout, disconnect, size limit): marked ``WARC-Truncated``, and the
+        error goes on to the other middlewares (retries). Refused by the parser (an odd
+        head): archived as it came, counted under ``archive/warc/malformed``, logged on
+        one line, and not retried (the server would only say it again).
+        """
         wire: WireCapture | None = request.meta.pop(WIRE_META_KEY, None)
         truncated: str | None = request.meta.pop(TRUNCATED_META_KEY, None)
-        if wire is None or not truncated or urlparse_cached(request).scheme not in ("http", "https"):
+        malformed: str | None = request.meta.pop(MALFORMED_META_KEY, None)
+        if wire is None or not (truncated or malformed) or urlparse_cached(request).scheme not in ("http", "https"):
             return
         await self.archive.write_exchange(
             request.url, wire.response_bytes, wire.request_bytes, date=warc_date(), ip_address=wire.ip_address,
             truncated=truncated,
         )
+        if malformed:
+            self.crawler.stats.inc_value("archive/warc/malformed")
+            logger.warning("Archived %s as received; no HTTP parser accepts it (%s)", request.url, malformed)
+            raise IgnoreRequest(f"malformed response: {malformed}")
         logger.info("Archived %s as received, truncated (%s): %s", request.url, truncated, exception)
 
     async def process_response(self, request: Request, response: Response) -> Response:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 from scrapy import Request, Spider, signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -29,6 +30,7 @@ from scraper.middlewares import RECORD_META_KEY
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -136,22 +138,38 @@ class ArticlesSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_page_urls:
-            yield Request(url, callback=self.parse, meta={"link_depth": 0})
+            yield self.request(url, callback=self.parse, meta={"link_depth": 0})
         for url in self.sitemap_urls:
             if url == "robots":
                 for page_url in self.start_page_urls:
                     parts = urlsplit(page_url)
-                    yield Request(f"{parts.scheme}://{parts.netloc}/robots.txt", callback=self.parse_robots)
+                    yield self.request(f"{parts.scheme}://{parts.netloc}/robots.txt", callback=self.parse_robots)
             else:
-                yield Request(url, callback=self.parse_sitemap)
+                yield self.request(url, callback=self.parse_sitemap)
         for url in self.feed_urls:
-            yield Request(url, callback=self.parse_feed)
+            yield self.request(url, callback=self.parse_feed)
+
+    def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
+        """A request whose failure is logged on one line (:meth:`download_failed`)."""
+        return Request(url, callback=callback, errback=self.download_failed, **kwargs)
+
+    def download_failed(self, failure: Failure) -> None:
+        """A download that failed for good (retries spent): one line, no traceback.
+
+        Scrapy logs these with the whole traceback of the network error; a crawl of the
+        open web has thousands of them, and they are the web's fault, not a bug.
+        Scrapy counts them by exception already (``downloader/exception_type_count/...``)."""
+        if failure.check(IgnoreRequest):  # robots.txt, a malformed response: logged where decided
+            return
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        logger.warning("Download failed: %s (%s: %s)", url, type(failure.value).__name__, failure.getErrorMessage())
 
     # -- discovery ----------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-            yield Request(url, callback=self.parse_sitemap)
+            yield self.request(url, callback=self.parse_sitemap)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
@@ -167,17 +185,17 @@ class ArticlesSpider(Spider):
             if not loc:
                 continue
             if sitemap.type == "sitemapindex":
-                yield Request(loc, callback=self.parse_sitemap)
+                yield self.request(loc, callback=self.parse_sitemap)
             else:
                 self.crawler.stats.inc_value("archive/discovery/sitemap_urls")
-                yield Request(loc, callback=self.parse, meta={"link_depth": 0})
+                yield self.request(loc, callback=self.parse, meta={"link_depth": 0})
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
             return
         for url in feed_links(xml_body(response)):
             self.crawler.stats.inc_value("archive/discovery/feed_urls")
-            yield Request(response.urljoin(url), callback=self.parse, meta={"link_depth": 0})
+            yield self.request(response.urljoin(url), callback=self.parse, meta={"link_depth": 0})
 
     # -- pages ----------------------------------------------------------------------
 
@@ -225,14 +243,14 @@ class ArticlesSpider(Spider):
                 yield request
 
     def _requisite(self, url: str) -> Request:
-        return Request(url, callback=self.parse_requisite, priority=-1)
+        return self.request(url, callback=self.parse_requisite, priority=-1)
 
     def _follow(self, urls: Iterable[str], page_url: str, depth: int) -> Iterator[Request]:
         """Requests for the links that stay on the page's host."""
         host = urlsplit(page_url).netloc
         for url in urls:
             if urlsplit(url).netloc == host:
-                yield Request(url, callback=self.parse, meta={"link_depth": depth})
+                yield self.request(url, callback=self.parse, meta={"link_depth": depth})
 
     # Discovery on the reactor thread: for pages the text pipeline does not parse (no
     # archive record, the pipeline off, a page the extractor failed on). Otherwise the
