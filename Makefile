@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 PORT ?= 8080
 
-.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 bench-read replay clean
+.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 bench-read bench-hostile replay clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,10 @@ bench-profile: setup
 	$(BIN)/python -m pip install --quiet py-spy
 	$(BIN)/python -m benchmarks.profile --pages 1000
 	$(BIN)/python -m benchmarks.profile --components --pages 121
+
+# 10,000 links of odd, malformed and abusive responses: what reaches the WARC, errors, memory.
+bench-hostile: setup
+	$(BIN)/python -m benchmarks.hostile --links 10000
 
 bench-s3: setup
 	$(BIN)/python -m benchmarks.s3_upload

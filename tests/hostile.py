@@ -55,9 +55,10 @@ RUSSIAN_HTML = (
 ).encode("cp1251")
 
 
-def gzip_bomb(inflated: int) -> bytes:
-    """A gzip member of ``inflated`` zero bytes (about a thousandth of that on the wire)."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+def gzip_bomb(inflated: int, wbits: int = 31) -> bytes:
+    """A gzip member of ``inflated`` zero bytes (about a thousandth of that on the wire);
+    ``wbits=15``: a zlib stream, as ``Content-Encoding: deflate`` sends it."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
     block = bytes(1 << 20)
     parts, left = [], inflated
     while left > 0:
@@ -256,8 +257,7 @@ class HostileServer:
 
     @cached_property
     def deflate_bomb(self) -> bytes:
-        compressor = zlib.compressobj(9, zlib.DEFLATED, 15)
-        return compressor.compress(bytes(self.bomb_size)) + compressor.flush()
+        return gzip_bomb(self.bomb_size, wbits=15)
 
     @cached_property
     def sitemap_bomb(self) -> bytes:
