@@ -1,6 +1,6 @@
 """The crawl against a hostile web: does every response whose head arrived reach the WARC?
 
-Serves :mod:`tests.hostile` (odd, malformed and abusive responses) on 127.0.0.1, crawls
+Serves :mod:`tests.support.hostile` (odd, malformed and abusive responses) on 127.0.0.1, crawls
 ``--links`` URLs drawn from its kinds (bombs, huge pages and stalls drawn rarely, so the
 run stays bounded), and prints:
 
@@ -32,7 +32,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from benchmarks.bench import ROOT, WORK_DIR, ProcessTreeMonitor, crawl_environment
-from tests.hostile import KINDS, HostileServer
+from sample_site.command import crawl_command, scrapy_command, scrapy_script
+from tests.support.hostile import KINDS, HostileServer
 
 __all__ = ["HostileRun", "draw_links", "main", "run_hostile"]
 
@@ -136,13 +137,10 @@ def run_hostile(links: int, run_dir: Path, settings: dict[str, str], bomb_size: 
     try:
         urls_file = run_dir / "urls.txt"
         urls_file.write_text("".join(url + "\n" for url in draw_links(base, links)))
-        script = Path(sys.executable).with_name("scrapy")
-        launcher = [str(script)] if script.exists() else [sys.executable, "-m", "scrapy"]
-        command = [*launcher, "crawl", "articles", "-a", f"urls_file={urls_file}", "-a", "requisites=1"]
         all_settings = {**HOSTILE_SETTINGS, "ARCHIVE_URI": str(archive_dir), "ARCHIVE_CRAWL_ID": "hostile",
                         **settings}
-        for name, value in all_settings.items():
-            command += ["-s", f"{name}={value}"]
+        command = crawl_command({"urls_file": str(urls_file), "requisites": "1"}, all_settings,
+                                launcher=scrapy_script())
         log_path = run_dir / "crawl.log"
         with log_path.open("w") as log:
             started = time.perf_counter()
@@ -177,8 +175,8 @@ def run_hostile(links: int, run_dir: Path, settings: dict[str, str], bomb_size: 
         if kept < count:
             short[kind_of[path]] += count - kept
     log_text = log_path.read_text(errors="replace")
-    verify = subprocess.run([*launcher, "verify", str(crawl_dir)], cwd=ROOT, env=crawl_environment(),
-                            capture_output=True, text=True)
+    verify = subprocess.run(scrapy_command("verify", str(crawl_dir), launcher=scrapy_script()), cwd=ROOT,
+                            env=crawl_environment(), capture_output=True, text=True)
     records, faults = second_reader(crawl_dir) if crawl_dir.exists() else (0, ["no crawl folder"])
     stats = manifest.get("stats", {})
     return HostileRun(

@@ -1,6 +1,6 @@
 """A hostile web, small: every response whose head arrived reaches the WARC, as it came.
 
-One crawl of the hostile server (:mod:`tests.hostile`), one start URL per kind of odd
+One crawl of the hostile server (:mod:`tests.support.hostile`), one start URL per kind of odd
 or malformed response; the records are read back with warcio and FastWARC.
 """
 
@@ -13,8 +13,8 @@ from fastwarc.warc import ArchiveIterator as FastArchiveIterator
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.archive.verify import verify_crawl
-from tests.conftest import CrawlResult, run_crawl
-from tests.hostile import KINDS, HostileServer
+from tests.support.crawl import CrawlResult, run_crawl
+from tests.support.hostile import KINDS, HostileServer
 
 #: Complete responses that no HTTP/1.1 parser should accept as they are.
 ODD_HEADS = [
@@ -95,3 +95,4 @@ def test_the_archive_reads_back_with_two_readers(hostile_crawl) -> None:
         with open(path, "rb") as f:
             digests_match = [record.verify_block_digest() for record in FastArchiveIterator(f, parse_http=False)]
         assert digests_match and all(digests_match)
+

@@ -1,7 +1,7 @@
 """A hostile web server on 127.0.0.1: odd, malformed and abusive HTTP responses, bounded.
 
 Each kind of response lives at ``/h/<kind>`` (any query string), written byte by byte
-like :mod:`tests.rawsite`, with what the server does after it (keep the connection,
+like :mod:`tests.support.rawsite`, with what the server does after it (keep the connection,
 close it, reset it, stall). The server logs every request and whether the head of its
 response went out whole, so a test or ``make bench-hostile`` can check that every
 exchange whose head arrived reached the WARC. Bombs are real but sized by the caller.
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tests.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
+from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
 
 __all__ = ["KINDS", "HostileServer", "Kind", "SentResponse", "deadline_dns_server"]
 
