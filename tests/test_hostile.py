@@ -6,6 +6,8 @@ or malformed response; the records are read back with warcio and FastWARC.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 
 import pytest
@@ -23,7 +25,8 @@ ODD_HEADS = [
 ]
 #: Kinds served in the small crawl: the odd heads, and some of each other family.
 SMALL = [*ODD_HEADS, "ok", "chunked", "gzip", "bare-lf", "folded-header", "status-999", "no-colon-line",
-         "cut-body", "reset-body", "chunk-size-letters", "cut-head", "reset-at-once", "garbage"]
+         "cut-body", "reset-body", "chunk-size-letters", "cut-head", "reset-at-once", "garbage",
+         "continue", "early-hints", "two-interims"]
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +99,31 @@ def test_the_archive_reads_back_with_two_readers(hostile_crawl) -> None:
             digests_match = [record.verify_block_digest() for record in FastArchiveIterator(f, parse_http=False)]
         assert digests_match and all(digests_match)
 
+
+@pytest.mark.parametrize("kind", ["continue", "early-hints", "two-interims"])
+def test_interim_responses_are_kept_beside_the_final_response(hostile_crawl, kind) -> None:
+    server, base, result = hostile_crawl
+    uri = f"{base}/h/{kind}"
+    sent = KINDS[kind].make(server)
+    final = sent[sent.index(b"HTTP/1.1 200 OK"):]
+    responses, interims = {}, {}
+    for path in result.warc_files():
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f, no_record_parse=True):
+                headers = record.rec_headers
+                if headers.get_header("WARC-Target-URI") != uri:
+                    continue
+                if record.rec_type == "response":
+                    responses[headers.get_header("WARC-Record-ID")] = record.raw_stream.read()
+                elif record.rec_type == "metadata":
+                    interims[headers.get_header("WARC-Concurrent-To")] = record.raw_stream.read()
+    [(record_id, block)] = responses.items()
+    assert block == final  # the response record is the final response, as sent
+    fields = [line.split(": ", 1) for line in interims[record_id].decode().splitlines()]
+    kept = b"".join(base64.b64decode(value) for name, value in fields if name == "http-interim-response-bytes")
+    assert kept + block == sent  # nothing lost, nothing added
+    assert [value for name, value in fields if name == "http-interim-response"] == [
+        line.decode() for line in sent.split(b"\r\n") if line.startswith(b"HTTP/1.1 1")]
+    [line] = [line for path in (result.crawl_dir / "indexes").glob("*.cdxj")
+              for line in path.read_text().splitlines() if f"/h/{kind}" in line]
+    assert json.loads(line.split(" ", 2)[2])["status"] == "200"

@@ -202,8 +202,11 @@ class CrawlArchive:
     ) -> ResponseLocation:
         """Write the response record and, when known, its request record.
 
-        ``truncated``: why ``http_response`` is incomplete (``WARC-Truncated``), if it is."""
+        ``truncated``: why ``http_response`` is incomplete (``WARC-Truncated``), if it is.
+        Interim (1xx) responses before the final one go in a metadata record beside it
+        (:func:`~scraper.archive.warc.interim_responses_record`)."""
         segment = self._current_warc()
+        interims, http_response = warc.split_interim_responses(http_response)
         response_head, payload_offset = warc.parse_http_head(http_response)  # once: digest and index
         response = warc.response_record(
             target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id,
@@ -219,6 +222,11 @@ class CrawlArchive:
                 warcinfo_id=self._warcinfo_id,
             )
             segment.append(warc.gzip_member(request.to_bytes(), self.gzip_level))
+        if interims:
+            interim = warc.interim_responses_record(
+                target_uri, interims, date=date, concurrent_to=response.record_id, warcinfo_id=self._warcinfo_id,
+            )
+            segment.append(warc.gzip_member(interim.to_bytes(), self.gzip_level))
         return ResponseLocation(
             warc_filename=segment.final_path.name,
             warc_offset=offset,

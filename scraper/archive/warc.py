@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,6 +32,7 @@ __all__ = [
     "conversion_record",
     "gzip_member",
     "http_payload_offset",
+    "interim_responses_record",
     "is_chunked",
     "make_record_id",
     "parse_digest",
@@ -38,6 +40,7 @@ __all__ = [
     "payload_digest",
     "request_record",
     "response_record",
+    "split_interim_responses",
     "warc_date",
     "warcinfo_record",
 ]
@@ -103,6 +106,28 @@ def parse_http_head(block: bytes) -> tuple[StatusAndHeaders, int]:
 def http_payload_offset(block: bytes) -> int:
     """Where the HTTP payload starts in an ``application/http`` block."""
     return parse_http_head(block)[1]
+
+
+#: An interim (1xx) status line, and the blank line that ends its head (CRLF or bare LF).
+_INTERIM_STATUS = re.compile(rb"HTTP/\d(?:\.\d)? 1(?!01)\d\d(?: [^\r\n]*)?\r?\n")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
+def split_interim_responses(http_response: bytes) -> tuple[list[bytes], bytes]:
+    """Interim responses (``100 Continue``, ``103 Early Hints``; RFC 9110 section 15.2) at the
+    start of what a server sent, exactly as sent, and the final response after them.
+
+    ``101 Switching Protocols`` is final: what follows it is another protocol. A 1xx head
+    with nothing after it stays the response: there is no final one to archive."""
+    interims = []
+    rest = http_response
+    while _INTERIM_STATUS.match(rest):
+        end = _HEAD_END.search(rest)
+        if end is None or end.end() >= len(rest):
+            break
+        interims.append(rest[: end.end()])
+        rest = rest[end.end():]
+    return interims, rest
 
 
 def _chunk_size(line: bytes | bytearray) -> int | None:
@@ -340,6 +365,33 @@ def response_record(target_uri: str, http_response: bytes, *, date: str, ip_addr
     if truncated:
         headers.append(("WARC-Truncated", truncated))
     return WarcRecord(headers, http_response)
+
+
+def interim_responses_record(target_uri: str, interims: list[bytes], *, date: str, concurrent_to: str,
+                             warcinfo_id: str | None, record_id: str | None = None) -> WarcRecord:
+    """A ``metadata`` record keeping the interim (1xx) responses that came before a final one.
+
+    ``application/warc-fields``, which indexers (cdxj-indexer, pywb) leave out, so replay
+    only ever sees the final response. Per interim response, in the order received:
+    ``http-interim-response`` (its status line, to read) and ``http-interim-response-bytes``
+    (the exact bytes of its head, base64)."""
+    fields = []
+    for interim in interims:
+        status_line = interim.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
+        fields += [("http-interim-response", status_line),
+                   ("http-interim-response-bytes", base64.b64encode(interim).decode("ascii"))]
+    block = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("latin-1")
+    headers = [
+        ("WARC-Type", "metadata"),
+        ("WARC-Record-ID", record_id or make_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", target_uri),
+        ("WARC-Concurrent-To", concurrent_to),
+    ]
+    if warcinfo_id:
+        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers += [("Content-Type", "application/warc-fields"), ("WARC-Block-Digest", block_digest(block))]
+    return WarcRecord(headers, block)
 
 
 def request_record(target_uri: str, http_request: bytes, *, date: str, concurrent_to: str,
