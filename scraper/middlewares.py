@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from http.client import responses as reason_phrases
 from typing import TYPE_CHECKING
 
+from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers
+from scrapy.http.request import NO_CALLBACK
 from scrapy.responsetypes import responsetypes
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
@@ -32,10 +36,8 @@ from scraper.downloadhandlers import MALFORMED_META_KEY, TRUNCATED_META_KEY, WIR
 from scraper.extensions import ArchiveExtension, user_agent
 
 if TYPE_CHECKING:
-    from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from scrapy.robotstxt import RobotParser
 
 __all__ = [
     "RECORD_META_KEY",
@@ -177,16 +179,42 @@ class ResumeReplayMiddleware:
         self.crawler.stats.inc_value("archive/resume/replayed")
         return response_class(url=request.url, status=archived.status, headers=headers, body=body,
                               request=request, flags=["archived"])
+class _Unreachable(RobotParser):
+    """The parser of a robots.txt that could not be fetched: everything is disallowed
+    (RFC 9309 section 2.3.1.4) until ``retry_at`` (``time.monotonic()``), when it is
+    fetched again."""
+    def __init__(self, retry_at: float, why: str):
+        self.retry_at = retry_at
+        self.why = why
+    def from_crawler(cls, crawler: Crawler, robotstxt_body: bytes) -> _Unreachable:
+        raise TypeError("an unreachable robots.txt has no body to parse")
+    def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
+        return False
+    def sitemaps(self) -> list[str]:
+        return []
 
 
 class ArchiveRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, with every waiter given the parser.
+    """Scrapy's robots.txt middleware, with every waiter given the parser, and an
+    unreachable robots.txt taken as RFC 9309 says.
 
     Scrapy 2.19 keeps one Deferred per host while robots.txt downloads and lets every
     request await it; the first awaiter's callback consumes the result, so the others
     get ``None`` and go through unchecked. Here each waiter gets its own Deferred,
     fired with the parser when the shared one fires, and the result is passed on.
+
+    Scrapy also lets everything through when robots.txt answers 5xx or cannot be
+    fetched (reset, timeout, refused). RFC 9309 section 2.3.1.4: such a robots.txt is
+    *unreachable*, and the crawler must assume a complete disallow. Here the host's
+    requests are then ignored (counted in ``archive/robotstxt/unreachable_forbidden``,
+    logged once per fetch on one line), and robots.txt is fetched again for the first
+    request that comes ``ARCHIVE_ROBOTSTXT_RETRY_INTERVAL`` seconds later. A 4xx is
+    *unavailable* (section 2.3.1.3): everything allowed, as Scrapy does.
     """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.retry_interval = crawler.settings.getfloat("ARCHIVE_ROBOTSTXT_RETRY_INTERVAL", 300.0)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
@@ -200,11 +228,50 @@ class ArchiveRobotsTxtMiddleware(RobotsTxtMiddleware):
 
             pending.addCallback(relay)
             return await maybe_deferred_to_future(waiter)
-        if netloc in self._parsers:
+        if isinstance(pending, _Unreachable) and time.monotonic() >= pending.retry_at:
+            del self._parsers[netloc]  # time to ask again
+        elif netloc in self._parsers:
             return pending
-        # First request for this host: the parent downloads robots.txt and parses it.
-        # It sets a Deferred first, so requests arriving meanwhile take the branch above.
-        return await super().robot_parser(request)
+        # First request for this host: robots.txt is downloaded and parsed. A Deferred is
+        # set first, so requests arriving meanwhile take the first branch above.
+        self._parsers[netloc] = Deferred()
+        url = urlparse_cached(request)
+        robots_request = Request(f"{url.scheme}://{netloc}/robots.txt", priority=self.DOWNLOAD_PRIORITY,
+                                 meta={"dont_obey_robotstxt": True}, callback=NO_CALLBACK)
+        assert self.crawler.engine is not None
+        try:
+            response = await self.crawler.engine.download_async(robots_request)
+        except IgnoreRequest as error:  # not fetched on purpose (another middleware): as Scrapy does
+            self._robots_error(error, netloc)
+        except Exception as error:  # reset, timeout, refused, no such host: unreachable
+            self._unreachable(netloc, f"{type(error).__name__}: {error}")
+        else:
+            if response.status >= 500 or response.status == 429:
+                self._stats.inc_value("robotstxt/response_count")
+                self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+                self._unreachable(netloc, f"status {response.status}")
+            else:
+                await self._parse_robots(response, netloc, request)
+        self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        return await maybe_deferred_to_future(parser) if isinstance(parser, Deferred) else parser
+
+    def _unreachable(self, netloc: str, why: str) -> None:
+        self._stats.inc_value("archive/robotstxt/unreachable")
+        logger.warning("robots.txt of %s is unreachable (%s): nothing of it is fetched for %.0f s",
+                       netloc, why, self.retry_interval)
+        pending = self._parsers[netloc]
+        parser = _Unreachable(time.monotonic() + self.retry_interval, why)
+        self._parsers[netloc] = parser
+        if isinstance(pending, Deferred):
+            pending.callback(parser)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        if isinstance(rp, _Unreachable):
+            self._stats.inc_value("archive/robotstxt/unreachable_forbidden")
+            logger.debug("Forbidden while robots.txt is unreachable (%s): %s", rp.why, request)
+            raise IgnoreRequest(f"robots.txt unreachable ({rp.why})")
+        super().process_request_2(rp, request)
 
 
 class RetryAfterMiddleware(RetryMiddleware):

@@ -131,6 +131,10 @@ EXTENSIONS_BASE = {
 # --- Politeness -----------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "news-archiver"
+# A robots.txt that answers 5xx or 429 or cannot be fetched (reset, timeout) disallows
+# its whole host (RFC 9309 section 2.3.1.4); it is fetched again for the first request
+# this many seconds later.
+ARCHIVE_ROBOTSTXT_RETRY_INTERVAL = 300.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0

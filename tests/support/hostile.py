@@ -187,6 +187,8 @@ def _kinds() -> dict[str, Kind]:
             b"</article>", b'<img src="http://169.254.169.254/latest/meta-data/x.png">'
             b'<img src="http://127.0.0.2:%d/h/ok">'
             b'<script src="http://10.1.2.3/x.js"></script></article>' % s.port))),
+        Kind("requisites-elsewhere", lambda s: _length(HTML, ARTICLE_HTML.replace(
+            b"</article>", b'<img src="%s/h/ok?img">' % s.elsewhere.encode() + b"</article>"))),
         Kind("retry-503", lambda s: _length(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0", b"busy")),
     ]
     return {kind.name: kind for kind in kinds}
@@ -224,7 +226,8 @@ class HostileServer:
 
     ``robots`` picks what ``/robots.txt`` does (:data:`ROBOTS`; after ``robots_heal``
     requests for it, it answers ``ok``). ``/sleep`` answers after ``sleep`` seconds and
-    counts the requests in progress. Anything else is a 404. Bombs and huge pages are
+    counts the requests in progress (``/sleep/<kind>``: then answers as that kind). Anything
+    else is a 404. Bombs and huge pages are
     built once, at the sizes given, when first asked for.
     """
 
@@ -237,6 +240,7 @@ class HostileServer:
     sleep: float = 1.0  # seconds /sleep takes
     max_connections: int = 512  # connections served at once; more wait in the backlog
     host: str = "127.0.0.1"
+    elsewhere: str = ""  # base URL the requisites-elsewhere page takes its image from
     log: list[SentResponse] = field(default_factory=list)
     request_heads: list[bytes] = field(default_factory=list)
     in_progress: int = 0
@@ -360,7 +364,7 @@ class HostileServer:
             self._stop.wait(self.sleep)
             with self._lock:
                 self.in_progress -= 1
-            kind = KINDS["ok"]
+            kind = KINDS.get(path.split("?", 1)[0].removeprefix("/sleep").strip("/") or "ok") or KINDS["ok"]
         else:
             kind = self._kind_for(path) or Kind("404", lambda s: _length(b"HTTP/1.1 404 Not Found", b""))
         with self._lock:
