@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sample_site.command import crawl_command as scrapy_crawl_command
 from sample_site.server import SampleSite
@@ -28,6 +29,8 @@ def crawl_command(base: str, archive: Path, crawl_id: str) -> list[str]:
         "ARCHIVE_URI": str(archive),
         "ARCHIVE_CRAWL_ID": crawl_id,
         "AUTOTHROTTLE_ENABLED": "0",  # the site is on loopback: no politeness delay needed
+        # Loopback is private: allowed by name (the start URL's host would be anyway).
+        "ARCHIVE_PRIVATE_ADDRESS_HOSTS": urlsplit(base).hostname or "",
         "ARCHIVE_PROGRESS_INTERVAL": "2",
     }
     return scrapy_crawl_command(arguments, settings)

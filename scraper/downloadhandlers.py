@@ -32,10 +32,12 @@ from scrapy.exceptions import (
     DownloadCancelledError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
 from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import fail
 from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError
 
@@ -55,6 +57,8 @@ __all__ = [
     "MALFORMED_META_KEY",
     "TRUNCATED_META_KEY",
     "WIRE_META_KEY",
+    "AddressGuard",
+    "BlockedAddressError",
     "WireCapture",
     "WireCaptureDownloadHandler",
     "truncation_reason",
@@ -123,6 +127,40 @@ class WireCapture:
         return b"".join(self.response_chunks)
 
 
+class BlockedAddressError(IgnoreRequest):
+    """The connection reached an address that is not public (``ARCHIVE_BLOCK_PRIVATE_ADDRESSES``)."""
+
+    def __init__(self, host: str, address: str):
+        super().__init__(f"{host} is at {address}, not a public address")
+        self.host = host
+        self.address = address
+
+
+@dataclass
+class AddressGuard:
+    """Which addresses a connection may reach: every public one, and any address for the
+    hosts in ``allowed_hosts`` (names or IP literals, as in URLs, lower case).
+
+    Checked on the address the connection actually reached, after DNS, so a public name
+    that resolves to 127.0.0.1, a redirect to 169.254.169.254 and a decimal IP alike are
+    caught. Not public: loopback, private (RFC 1918, fc00::/7), link-local (cloud metadata),
+    shared (100.64/10), reserved, multicast, unspecified; an IPv4-mapped IPv6 address
+    counts as its IPv4 address."""
+
+    enabled: bool = True
+    allowed_hosts: frozenset[str] = frozenset()
+
+    def permits(self, host: str, address: str) -> bool:
+        if not self.enabled or host.lower().strip("[]") in self.allowed_hosts:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:  # not an IP connection (a UNIX socket): nothing to check
+            return True
+        mapped = getattr(ip, "ipv4_mapped", None)
+        return (mapped or ip).is_global
+
+
 class _TeeTransport:
     """Passes everything to the real transport and copies what is written."""
 
@@ -170,6 +208,7 @@ class RecordingHTTP11ClientProtocol(_LenientHTTP11ClientProtocol):
     """
 
     _capture: WireCapture | None = None
+    guard: AddressGuard | None = None  # set by the factory
     _salvage: Failure | None = None
     _salvage_end: int | None = None
     _salvage_idle: Any = None  # an IDelayedCall
@@ -193,6 +232,13 @@ class RecordingHTTP11ClientProtocol(_LenientHTTP11ClientProtocol):
                 capture.ip_address = str(ipaddress.ip_address(host))
             except ValueError:
                 capture.ip_address = None
+        target = request._parsedURI.host.decode("ascii", "replace") if request._parsedURI is not None else ""
+        if self.guard is not None and capture.ip_address and not self.guard.permits(target, capture.ip_address):
+            # Connected, nothing sent: the connection goes, the request fails without a byte written.
+            self._capture = None
+            assert transport is not None
+            transport.loseConnection()
+            return fail(BlockedAddressError(target, capture.ip_address))
         d: Deferred[IResponse] = super().request(request)
         assert self._parser is not None
         self._parser.__class__ = _ArchiveParser
@@ -276,10 +322,12 @@ class RecordingHTTP11ClientProtocol(_LenientHTTP11ClientProtocol):
 
 class _RecordingClientFactory(_LenientHTTP11ClientFactory):
     maxsize = 0  # set per instance by the handler
+    guard: AddressGuard | None = None
 
     def buildProtocol(self, addr: IAddress | None) -> HTTP11ClientProtocol:
         protocol = RecordingHTTP11ClientProtocol(self._quiescentCallback)
         protocol.maxsize = self.maxsize
+        protocol.guard = self.guard
         return protocol
 
 
@@ -340,15 +388,31 @@ def truncation_reason(error: BaseException, maxsize: int) -> str:
 
 
 class WireCaptureDownloadHandler(HTTP11DownloadHandler):
-    """``http``/``https`` handler that leaves a :class:`WireCapture` in request.meta."""
+    """``http``/``https`` handler that leaves a :class:`WireCapture` in request.meta.
+
+    With ``ARCHIVE_BLOCK_PRIVATE_ADDRESSES`` on, a connection that reached an address
+    that is not public (:class:`AddressGuard`) sends nothing and the request fails with
+    :class:`BlockedAddressError`, counted in ``archive/blocked/private_address``, except
+    for the hosts of the spider's start URLs (its ``start_hosts``) and those of
+    ``ARCHIVE_PRIVATE_ADDRESS_HOSTS``. Through an HTTP proxy the address checked is the
+    proxy's: name the proxy's host in ``ARCHIVE_PRIVATE_ADDRESS_HOSTS`` if it is private.
+    """
 
     def __init__(self, crawler: Any):
         super().__init__(crawler)
         maxsize = self._default_maxsize
+        settings = crawler.settings
+        self._guard = guard = AddressGuard(
+            settings.getbool("ARCHIVE_BLOCK_PRIVATE_ADDRESSES", True),
+            frozenset(host.lower() for host in settings.getlist("ARCHIVE_PRIVATE_ADDRESS_HOSTS")),
+        )
+        self._guard_hosts = guard.allowed_hosts
+        self._guard_ready = False
 
         def factory(*args: Any) -> _RecordingClientFactory:
             built = _RecordingClientFactory(*args)
             built.maxsize = maxsize
+            built.guard = guard
             return built
 
         self._pool._factory = factory  # type: ignore[assignment]
@@ -357,7 +421,15 @@ class WireCaptureDownloadHandler(HTTP11DownloadHandler):
         # connection. Room for twice as many keeps them reused.
         self._pool.maxPersistentPerHost = 2 * self._pool.maxPersistentPerHost
 
+    def _allow_start_hosts(self) -> None:
+        """The spider's start hosts join the allowed ones, once: the spider exists by the first download."""
+        self._guard_ready = True
+        start_hosts = getattr(self._crawler.spider, "start_hosts", ())
+        self._guard.allowed_hosts = self._guard_hosts | frozenset(host.lower() for host in start_hosts)
+
     async def download_request(self, request: Request) -> Response:
+        if not self._guard_ready:
+            self._allow_start_hosts()
         agent = _RecordingAgent(
             contextFactory=self._contextFactory,
             bindAddress=self._bind_address,
@@ -371,6 +443,10 @@ class WireCaptureDownloadHandler(HTTP11DownloadHandler):
         try:
             with wrap_twisted_exceptions():
                 response = await maybe_deferred_to_future(agent.download_request(request))
+        except BlockedAddressError as error:
+            self._crawler.stats.inc_value("archive/blocked/private_address")
+            logger.warning("Not fetched: %s (%s; ARCHIVE_BLOCK_PRIVATE_ADDRESSES)", request.url, error)
+            raise
         except Exception as error:
             if isinstance(error, ResponseDataLossError) and not self._fail_on_dataloss_warned:
                 self._fail_on_dataloss_warned = True

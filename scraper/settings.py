@@ -128,6 +128,16 @@ EXTENSIONS_BASE = {
     if path != "scrapy.extensions.remote_control.RemoteControl"
 }
 
+# --- Safety --------------------------------------------------------------------
+# Refuse to send a request over a connection that reached an address that is not public
+# (loopback, RFC 1918, link-local such as cloud metadata at 169.254.169.254, ...), checked
+# on the address actually connected to, after DNS: redirects and requisites included. The
+# hosts of the start URLs (and sitemaps, feeds) are exempt: crawling an intranet site by
+# name is asked for; being sent to one by a page is not.
+ARCHIVE_BLOCK_PRIVATE_ADDRESSES = True
+# Hosts (names or IP literals) that may be at any address, start URLs or not.
+ARCHIVE_PRIVATE_ADDRESS_HOSTS: list[str] = []
+
 # --- Politeness -----------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "news-archiver"

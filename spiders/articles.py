@@ -112,6 +112,12 @@ class ArticlesSpider(Spider):
         self.start_page_urls = split_list(urls) + (read_urls_file(urls_file) if urls_file else [])
         self.sitemap_urls = split_list(sitemaps)
         self.feed_urls = split_list(feeds)
+        #: Hosts of the start, sitemap and feed URLs: the ones the private-address guard
+        #: lets reach any address (ARCHIVE_BLOCK_PRIVATE_ADDRESSES).
+        self.start_hosts = frozenset(
+            host for url in (*self.start_page_urls, *self.sitemap_urls, *self.feed_urls)
+            if (host := urlsplit(url).hostname)
+        )
         self.follow_depth = int(follow)
         self.fetch_requisites = str(requisites).lower() not in ("0", "false", "no", "off")
         if not (self.start_page_urls or self.sitemap_urls or self.feed_urls):
