@@ -93,6 +93,9 @@ ARCHIVE_S3_UPLOAD_SPOOL_AT_START = True
 # Project commands: `scrapy upload`, and `scrapy crawl` with a non-zero exit code when
 # the archive is incomplete.
 COMMANDS_MODULE = "scraper.commands"
+# Scrapy's downloader, holding CONCURRENT_REQUESTS_PER_DOMAIN with no download delay too
+# (see scraper/downloader.py).
+DOWNLOADER = "scraper.downloader.PoliteDownloader"
 DOWNLOAD_HANDLERS = {
     "http": "scraper.downloadhandlers.WireCaptureDownloadHandler",
     "https": "scraper.downloadhandlers.WireCaptureDownloadHandler",
