@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,18 +39,39 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = tuple(content_type.encode("ascii") for content_type in textrows.HTML_TYPES)
 
 
+#: Where a list of URLs splits: whitespace (never in a URL), or a comma that a URL's
+#: scheme (or the word ``robots``) follows. A comma inside a URL stays.
+_LIST_SEPARATOR = re.compile(r"\s+|,\s*(?=[A-Za-z][A-Za-z0-9+.-]*://|robots(?:\s|,|$))")
+
+
 def split_list(value: str | Iterable[str] | None) -> list[str]:
-    """``"a,b, c"`` -> ``["a", "b", "c"]``; lists pass through."""
+    """``"https://a/ https://b/x,y,https://c/"`` -> ``["https://a/", "https://b/x,y", "https://c/"]``:
+    split on whitespace, and on commas that start a new URL; lists pass through."""
     if not value:
         return []
-    items = value.split(",") if isinstance(value, str) else list(value)
+    items = _LIST_SEPARATOR.split(value) if isinstance(value, str) else list(value)
     return [item.strip() for item in items if item.strip()]
 
 
-def read_urls_file(path: str | Path) -> list[str]:
-    """One URL a line; blank lines and ``#`` comments are skipped."""
+def read_urls_file(path: str | Path) -> list[tuple[int, str]]:
+    """One URL a line, with its line number; blank lines and ``#`` comments are skipped."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [(number, line.strip()) for number, line in enumerate(lines, 1)
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot start a crawl (only absolute http and https URLs can), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError as error:
+        return str(error)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "not an http(s) URL" if parts.scheme else "no scheme (http:// or https://)"
+    if not parts.hostname:
+        return "no host"
+    return None
 
 
 def xml_body(response: Response) -> bytes:
@@ -109,9 +131,21 @@ class ArticlesSpider(Spider):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.start_page_urls = split_list(urls) + (read_urls_file(urls_file) if urls_file else [])
-        self.sitemap_urls = split_list(sitemaps)
-        self.feed_urls = split_list(feeds)
+        page_urls = [(f"urls entry {i}", url) for i, url in enumerate(split_list(urls), 1)]
+        page_urls += [(f"{urls_file} line {n}", url) for n, url in (read_urls_file(urls_file) if urls_file else [])]
+        sitemap_urls = [(f"sitemaps entry {i}", url) for i, url in enumerate(split_list(sitemaps), 1)]
+        feed_urls = [(f"feeds entry {i}", url) for i, url in enumerate(split_list(feeds), 1)]
+        #: Start URLs that cannot be fetched: where each was given, the URL, why. Logged and skipped.
+        self.bad_start_urls = [
+            (where, url, problem) for where, url in (*page_urls, *sitemap_urls, *feed_urls)
+            if url != "robots" and (problem := url_problem(url))
+        ]
+        for where, url, problem in self.bad_start_urls:
+            logger.error("Skipping start URL %r (%s): %s", url, where, problem)
+        bad = {where for where, _, _ in self.bad_start_urls}
+        self.start_page_urls = [url for where, url in page_urls if where not in bad]
+        self.sitemap_urls = [url for where, url in sitemap_urls if where not in bad]
+        self.feed_urls = [url for where, url in feed_urls if where not in bad]
         #: Hosts of the start, sitemap and feed URLs: the ones the private-address guard
         #: lets reach any address (ARCHIVE_BLOCK_PRIVATE_ADDRESSES).
         self.start_hosts = frozenset(
@@ -121,6 +155,8 @@ class ArticlesSpider(Spider):
         self.follow_depth = int(follow)
         self.fetch_requisites = str(requisites).lower() not in ("0", "false", "no", "off")
         if not (self.start_page_urls or self.sitemap_urls or self.feed_urls):
+            if self.bad_start_urls:
+                raise ValueError(f"nothing to crawl: none of the {len(self.bad_start_urls)} start URLs given is valid")
             raise ValueError("nothing to crawl: give urls=, urls_file=, sitemaps= or feeds=")
         self.archive_arguments = {
             name: str(value)
@@ -143,6 +179,8 @@ class ArticlesSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.bad_start_urls:
+            self.crawler.stats.set_value("archive/start/bad_urls", len(self.bad_start_urls))
         for url in self.start_page_urls:
             yield self.request(url, callback=self.parse, meta={"link_depth": 0})
         for url in self.sitemap_urls:
