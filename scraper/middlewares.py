@@ -16,14 +16,16 @@ from http.client import responses as reason_phrases
 from typing import TYPE_CHECKING
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.http.request import NO_CALLBACK
 from scrapy.responsetypes import responsetypes
 from scrapy.robotstxt import RobotParser
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RECORD_META_KEY",
     "AcceptEncodingMiddleware",
+    "ArchiveHttpCompressionMiddleware",
     "ArchiveRobotsTxtMiddleware",
     "ArchiveUserAgentMiddleware",
     "RetryAfterMiddleware",
@@ -272,6 +275,37 @@ class ArchiveRobotsTxtMiddleware(RobotsTxtMiddleware):
             logger.debug("Forbidden while robots.txt is unreachable (%s): %s", rp.why, request)
             raise IgnoreRequest(f"robots.txt unreachable ({rp.why})")
         super().process_request_2(rp, request)
+
+
+class ArchiveHttpCompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's content decoding, with the inflated size capped by ``ARCHIVE_MAX_INFLATED_SIZE``
+    as well as ``DOWNLOAD_MAXSIZE``, whichever is smaller.
+
+    A body that inflates past it (a decompression bomb: a megabyte of gzip that is a
+    gigabyte of zeros) is never held whole: Scrapy stops inflating at the cap and ignores
+    the response, which the WARC middleware has archived as it came by then. Counted in
+    ``archive/text/skipped/inflated_too_large``; Scrapy logs it on one line.
+    """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler=crawler)
+        cap = crawler.settings.getint("ARCHIVE_MAX_INFLATED_SIZE")
+        if cap and (not self._max_size or cap < self._max_size):
+            self._max_size = cap
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveHttpCompressionMiddleware:
+        if not crawler.settings.getbool("COMPRESSION_ENABLED"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as error:
+            if isinstance(error.__cause__, _DecompressionMaxSizeExceeded) and self.stats is not None:
+                self.stats.inc_value("archive/text/skipped/inflated_too_large")
+            raise
 
 
 class RetryAfterMiddleware(RetryMiddleware):

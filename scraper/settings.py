@@ -55,6 +55,11 @@ ARCHIVE_USER_AGENT = "news-archiver/{version} (+{contact})"
 # every replay and analysis tool decodes them. br and zstd save bandwidth, but warcio 1.8
 # (and so pywb and cdxj-indexer) cannot read them; our own readers can.
 ARCHIVE_ACCEPT_ENCODING = "gzip, deflate"
+# Bytes a body may inflate to when the crawl decodes it (HTTP content codings, gzip
+# sitemaps), DOWNLOAD_MAXSIZE capping it too. Past it the response is still archived as
+# it came, but not read: a decompression bomb of a megabyte would otherwise be a
+# gigabyte in memory. 0: DOWNLOAD_MAXSIZE alone.
+ARCHIVE_MAX_INFLATED_SIZE = 32 * 1024 * 1024
 # Retry backoff: seconds before the first retry (doubled each time), and the cap,
 # also applied to a server's Retry-After.
 ARCHIVE_RETRY_BACKOFF_BASE = 1.0
@@ -110,6 +115,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.RetryAfterMiddleware": 550,
     # Before Scrapy's HttpCompressionMiddleware (590), which would ask for br and zstd.
     "scraper.middlewares.AcceptEncodingMiddleware": 580,
+    # Scrapy's content decoding with the inflated size capped (ARCHIVE_MAX_INFLATED_SIZE).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "scraper.middlewares.ArchiveHttpCompressionMiddleware": 590,
     # Next to the downloader: sees every response before decompression and redirects.
     "scraper.middlewares.WarcCaptureMiddleware": 950,
     # A resumed crawl answers what it archived before from its own WARCs (below the capture).

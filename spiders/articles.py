@@ -9,7 +9,6 @@ middleware; HTML pages go on to the text pipeline, which keeps the articles.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -22,7 +21,9 @@ from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from scraper.archive import textrows
@@ -74,10 +75,20 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def xml_body(response: Response) -> bytes:
+class InflatedTooLarge(ValueError):
+    """A gzip body that inflates past ``ARCHIVE_MAX_INFLATED_SIZE``."""
+
+
+def xml_body(response: Response, max_size: int = 0) -> bytes:
+    """The body of an XML response, a ``.xml.gz`` served as a file inflated, to at most
+    ``max_size`` bytes (0: no cap). Raises :class:`InflatedTooLarge` past it, ``OSError``
+    on a broken gzip stream."""
     body = response.body
     if body[:2] == b"\x1f\x8b":  # a .xml.gz sitemap served as a file
-        body = gzip.decompress(body)
+        try:
+            body = gunzip(body, max_size=max_size)
+        except _DecompressionMaxSizeExceeded as error:
+            raise InflatedTooLarge(f"inflates past {max_size} bytes (ARCHIVE_MAX_INFLATED_SIZE)") from error
     return body
 
 
@@ -168,12 +179,14 @@ class ArticlesSpider(Spider):
         }
         self.link_extractor = LinkExtractor(deny_extensions=[])
         self.discover_in_workers = False  # set by from_crawler when the text pipeline runs
+        self.max_inflated_size = 0  # bytes a gzip sitemap may inflate to; from_crawler sets it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
         spider.discover_in_workers = pipelines.get("scraper.pipelines.ArticleTextPipeline") is not None
+        spider.max_inflated_size = crawler.settings.getint("ARCHIVE_MAX_INFLATED_SIZE")
         crawler.signals.connect(spider._item_left, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_left, signal=signals.item_error)
         return spider
@@ -219,7 +232,10 @@ class ArticlesSpider(Spider):
         if response.status != 200:
             return
         try:
-            sitemap = Sitemap(xml_body(response))
+            sitemap = Sitemap(xml_body(response, self.max_inflated_size))
+        except InflatedTooLarge as error:
+            self._too_large(response, error)
+            return
         except (etree.XMLSyntaxError, OSError, ValueError) as error:
             self.crawler.stats.inc_value("archive/discovery/bad_sitemaps")
             logger.warning("Not a readable sitemap: %s (%s)", response.url, error)
@@ -237,9 +253,18 @@ class ArticlesSpider(Spider):
     def parse_feed(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
             return
-        for url in feed_links(xml_body(response)):
+        try:
+            body = xml_body(response, self.max_inflated_size)
+        except (InflatedTooLarge, OSError) as error:
+            self._too_large(response, error)
+            return
+        for url in feed_links(body):
             self.crawler.stats.inc_value("archive/discovery/feed_urls")
             yield self.request(response.urljoin(url), callback=self.parse, meta={"link_depth": 0})
+
+    def _too_large(self, response: Response, error: Exception) -> None:
+        self.crawler.stats.inc_value("archive/text/skipped/inflated_too_large")
+        logger.warning("Not read: %s (%s)", response.url, error)
 
     # -- pages ----------------------------------------------------------------------
 
@@ -247,7 +272,13 @@ class ArticlesSpider(Spider):
         content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
         if content_type in (b"application/xml", b"text/xml", b"application/rss+xml",
                             b"application/atom+xml", b"application/x-gzip", b"application/gzip"):
-            root = xml_root_name(xml_body(response))
+            try:
+                root = xml_root_name(xml_body(response, self.max_inflated_size))
+            except InflatedTooLarge as error:
+                self._too_large(response, error)
+                return
+            except OSError:  # a broken gzip file: not XML
+                root = None
             if root in ("urlset", "sitemapindex", "rss", "feed", "RDF"):
                 is_sitemap = root in ("urlset", "sitemapindex")
                 listed = self.parse_sitemap(response) if is_sitemap else self.parse_feed(response)
