@@ -13,9 +13,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from http.client import responses as reason_phrases
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -38,12 +39,17 @@ from scraper.downloadhandlers import MALFORMED_META_KEY, TRUNCATED_META_KEY, WIR
 from scraper.extensions import ArchiveExtension, user_agent
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from http.cookiejar import Cookie
+
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.http.cookies import CookieJar
 
 __all__ = [
     "RECORD_META_KEY",
     "AcceptEncodingMiddleware",
+    "ArchiveCookiesMiddleware",
     "ArchiveHttpCompressionMiddleware",
     "ArchiveRobotsTxtMiddleware",
     "ArchiveUserAgentMiddleware",
@@ -306,6 +312,87 @@ class ArchiveHttpCompressionMiddleware(HttpCompressionMiddleware):
             if isinstance(error.__cause__, _DecompressionMaxSizeExceeded) and self.stats is not None:
                 self.stats.inc_value("archive/text/skipped/inflated_too_large")
             raise
+
+
+class ArchiveCookiesMiddleware(CookiesMiddleware):
+    """Scrapy's cookie handling, bounded, and with no network call of its own.
+
+    - At most ``ARCHIVE_MAX_COOKIES_PER_DOMAIN`` cookies are kept per domain: one response
+      with 10,000 ``Set-Cookie`` lines otherwise makes every later request to its host
+      carry them all. A cookie longer than ``ARCHIVE_MAX_COOKIE_HEADER_SIZE`` is never kept.
+    - The ``Cookie`` header sent is at most ``ARCHIVE_MAX_COOKIE_HEADER_SIZE`` bytes: the
+      cookies that fit, in the jar's order.
+    - The public-suffix check (a cookie may not be set for ``co.uk``) uses the suffix list
+      that tldextract ships. Scrapy's own ``TLDExtract()`` fetches the list from the web
+      on first use, on the reactor: a stuck network froze the crawl for minutes.
+
+    Dropped cookies are counted in ``archive/cookies/dropped``, trimmed headers in
+    ``archive/cookies/header_trimmed``.
+    """
+
+    def __init__(self, debug: bool = False, *, max_per_domain: int = 50, max_header_size: int = 8192):
+        super().__init__(debug)
+        self.max_per_domain = max_per_domain
+        self.max_header_size = max_header_size
+        from tldextract import TLDExtract
+
+        # No URLs: the snapshot bundled with tldextract, read from the package, never the web.
+        self._split_domain = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveCookiesMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("COOKIES_ENABLED"):
+            raise NotConfigured
+        middleware = cls(settings.getbool("COOKIES_DEBUG"),
+                         max_per_domain=settings.getint("ARCHIVE_MAX_COOKIES_PER_DOMAIN"),
+                         max_header_size=settings.getint("ARCHIVE_MAX_COOKIE_HEADER_SIZE"))
+        middleware.crawler = crawler
+        return middleware
+
+    def _process_cookies(self, cookies: Iterable[Cookie], *, jar: CookieJar, request: Request) -> None:
+        # Scrapy's, with the bundled suffix list and the caps.
+        hostname = urlparse_cached(request).hostname
+        if hostname is None:
+            return
+        request_domain = hostname.lower()
+        stored: Any = jar.jar._cookies  # type: ignore[attr-defined]  # http.cookiejar: domain -> path -> name -> Cookie
+        dropped = 0
+        for cookie in cookies:
+            cookie_domain = cookie.domain.removeprefix(".")
+            if cookie_domain and not self._split_domain(cookie_domain).domain:  # a public suffix
+                if cookie_domain != request_domain:
+                    continue
+                cookie.domain = request_domain
+            paths = stored.get(cookie.domain, {})
+            known = any(cookie.name in names for names in paths.values())
+            size = len(cookie.name) + len(cookie.value or "") + 1
+            if size > self.max_header_size or (
+                    not known and sum(len(names) for names in paths.values()) >= self.max_per_domain):
+                dropped += 1
+                continue
+            jar.set_cookie_if_ok(cookie, request)
+        if dropped:
+            self.crawler.stats.inc_value("archive/cookies/dropped", dropped)
+            logger.info("Dropped %d cookies of %s (ARCHIVE_MAX_COOKIES_PER_DOMAIN, ARCHIVE_MAX_COOKIE_HEADER_SIZE)",
+                        dropped, request_domain)
+
+    def process_request(self, request: Request) -> Request | Response | None:  # type: ignore[override]
+        super().process_request(request)
+        header = request.headers.get(b"Cookie")
+        if header is not None and len(header) > self.max_header_size:
+            kept, size = [], 0
+            for pair in header.split(b"; "):
+                if size + len(pair) + 2 > self.max_header_size:
+                    break
+                kept.append(pair)
+                size += len(pair) + 2
+            if kept:
+                request.headers[b"Cookie"] = b"; ".join(kept)
+            else:
+                del request.headers[b"Cookie"]
+            self.crawler.stats.inc_value("archive/cookies/header_trimmed")
+        return None
 
 
 class RetryAfterMiddleware(RetryMiddleware):

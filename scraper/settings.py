@@ -115,6 +115,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.RetryAfterMiddleware": 550,
     # Before Scrapy's HttpCompressionMiddleware (590), which would ask for br and zstd.
     "scraper.middlewares.AcceptEncodingMiddleware": 580,
+    # Scrapy's cookies, bounded, with the bundled public suffix list (never fetched).
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "scraper.middlewares.ArchiveCookiesMiddleware": 700,
     # Scrapy's content decoding with the inflated size capped (ARCHIVE_MAX_INFLATED_SIZE).
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "scraper.middlewares.ArchiveHttpCompressionMiddleware": 590,
@@ -167,6 +170,10 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = True
+# Cookies kept per domain (RFC 6265 asks for at least 50), and the largest Cookie header
+# sent, in bytes (a cookie longer than that is not kept). One response can set thousands.
+ARCHIVE_MAX_COOKIES_PER_DOMAIN = 50
+ARCHIVE_MAX_COOKIE_HEADER_SIZE = 8192
 # Bytes of responses the spider and pipelines hold at once (Scrapy's default is 5 MB).
 # Pages wait here for a free extraction worker. Much smaller, a few large pages (news
 # pages run from 100 kB to over 1 MB) fill it and the workers sit idle while new pages
