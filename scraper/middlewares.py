@@ -188,17 +188,24 @@ class ResumeReplayMiddleware:
         self.crawler.stats.inc_value("archive/resume/replayed")
         return response_class(url=request.url, status=archived.status, headers=headers, body=body,
                               request=request, flags=["archived"])
+
+
 class _Unreachable(RobotParser):
     """The parser of a robots.txt that could not be fetched: everything is disallowed
     (RFC 9309 section 2.3.1.4) until ``retry_at`` (``time.monotonic()``), when it is
     fetched again."""
+
     def __init__(self, retry_at: float, why: str):
         self.retry_at = retry_at
         self.why = why
+
+    @classmethod
     def from_crawler(cls, crawler: Crawler, robotstxt_body: bytes) -> _Unreachable:
         raise TypeError("an unreachable robots.txt has no body to parse")
+
     def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
         return False
+
     def sitemaps(self) -> list[str]:
         return []
 
