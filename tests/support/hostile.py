@@ -19,7 +19,6 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
 
@@ -248,27 +247,38 @@ class HostileServer:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._cache: dict[str, bytes] = {}
         self._slots = threading.BoundedSemaphore(self.max_connections)
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
 
-    # -- sizes made on first use --------------------------------------------------------
-    @cached_property
+    # -- sizes made on first use, once (concurrent first requests wait for the one build) --
+    def _built(self, name: str, build: Callable[[], bytes]) -> bytes:
+        with self._build_lock:
+            if name not in self._cache:
+                self._cache[name] = build()
+            return self._cache[name]
+
+    @property
     def gzip_bomb(self) -> bytes:
-        return gzip_bomb(self.bomb_size)
+        return self._built("gzip", lambda: gzip_bomb(self.bomb_size))
 
-    @cached_property
+    @property
     def deflate_bomb(self) -> bytes:
-        return gzip_bomb(self.bomb_size, wbits=15)
+        return self._built("deflate", lambda: gzip_bomb(self.bomb_size, wbits=15))
 
-    @cached_property
+    @property
     def sitemap_bomb(self) -> bytes:
-        return sitemap_bomb(self.bomb_size)
+        return self._built("sitemap", lambda: sitemap_bomb(self.bomb_size))
 
-    @cached_property
+    @property
     def huge_page(self) -> bytes:
+        return self._built("huge", self._make_huge_page)
+
+    def _make_huge_page(self) -> bytes:
         vocabulary = " ".join(ARTICLE_PARAGRAPHS).split()
         rng = random.Random(16)
         body = []
@@ -367,11 +377,17 @@ class HostileServer:
             kind = KINDS.get(path.split("?", 1)[0].removeprefix("/sleep").strip("/") or "ok") or KINDS["ok"]
         else:
             kind = self._kind_for(path) or Kind("404", lambda s: _length(b"HTTP/1.1 404 Not Found", b""))
-        with self._lock:
-            self.log.append(SentResponse(path, kind.name, kind.head, arrived))
         if kind.before:
             self._stop.wait(kind.before)
-        conn.sendall(kind.make(self))
+        data = kind.make(self)
+        try:
+            conn.sendall(data)
+        except OSError:  # the client gave up first (a bomb or page made slowly): no head went out
+            with self._lock:
+                self.log.append(SentResponse(path, kind.name, False, arrived))
+            raise
+        with self._lock:  # logged once sent, so a head counts only if it went out whole
+            self.log.append(SentResponse(path, kind.name, kind.head, arrived))
         if kind.after == "keep":
             return True
         if kind.after == "reset":  # RST instead of FIN
