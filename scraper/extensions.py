@@ -344,13 +344,15 @@ class ArchiveExtension:
 
     async def write_exchange(
         self, target_uri: str, http_response: bytes, http_request: bytes | None, *, date: str,
-        ip_address: str | None, truncated: str | None = None,
+        ip_address: str | None, truncated: str | None = None, refers_to: warc.RefersTo | None = None,
     ) -> ResponseLocation:
         assert self.archive is not None, "the archive opens with the spider"
         location = await self._in_writer(
             self.archive.write_exchange, target_uri, http_response, http_request, date=date,
-            ip_address=ip_address, truncated=truncated,
+            ip_address=ip_address, truncated=truncated, refers_to=refers_to,
         )
+        if location.revisit_profile is not None:
+            self.stats.inc_value("archive/warc/revisits")
         if truncated:
             self.stats.inc_value(f"archive/warc/truncated/{truncated}")
         self.stats.inc_value("archive/warc/responses")

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECORD_META_KEY",
+    "REFERS_TO_META_KEY",
     "AcceptEncodingMiddleware",
     "ArchiveCookiesMiddleware",
     "ArchiveHttpCompressionMiddleware",
@@ -63,6 +64,9 @@ logger = logging.getLogger(__name__)
 RECORD_META_KEY = "archive_record"
 #: ``request.meta`` flag of a response a resumed crawl took from its own archive.
 REPLAYED_META_KEY = "archive_replayed"
+#: request.meta key of the URL's last capture (a ``warc.RefersTo``), set by the incremental
+#: middleware: a 304 or an identical payload is then archived as a revisit record.
+REFERS_TO_META_KEY = "archive_refers_to"
 
 
 def http_response_head(response: Response) -> bytes:
@@ -149,7 +153,8 @@ class WarcCaptureMiddleware:
             http_request = http_request_head(request)
             ip = str(response.ip_address) if response.ip_address else None
         location: ResponseLocation = await self.archive.write_exchange(
-            response.url, http_response, http_request, date=date, ip_address=ip
+            response.url, http_response, http_request, date=date, ip_address=ip,
+            refers_to=request.meta.get(REFERS_TO_META_KEY),
         )
         request.meta[RECORD_META_KEY] = location
         return response

@@ -22,6 +22,7 @@ from scraper.extract.boilerplate import SiteBoilerplate
 from scraper.extract.job import extract_page
 from scraper.extract.model import extractor_name
 from scraper.extract.rights import merge_rights
+from scraper.incremental import CrawlHistoryExtension
 from scraper.items import ArticleCandidate
 from scraper.workers.forkserver import start_extraction_server
 from scraper.workers.pool import ExtractionPool, WorkerDied
@@ -65,6 +66,7 @@ class ArticleTextPipeline:
         self._boilerplate_path: Path | None = None
         self._pool: ExtractionPool | None = None
         self._archive: ArchiveExtension | None = None
+        self._history: CrawlHistoryExtension | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
@@ -95,6 +97,7 @@ class ArticleTextPipeline:
         if archive is None:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
         self._archive = archive
+        self._history = self.crawler.get_extension(CrawlHistoryExtension)
         self._boilerplate_path = (
             Path(self.boilerplate_file).expanduser()
             if self.boilerplate_file
@@ -167,5 +170,10 @@ class ArticleTextPipeline:
         if self.honor_noarchive and "noarchive" in row["rights"]["robots"]:
             self.stats.inc_value("archive/text/noarchive")
             raise DropItem(f"the page says noarchive: {item.url}", log_level="DEBUG")
+        if self._history is not None:
+            version = self._history.article_version(item.url, row["title"], row["text"], row["warc_record_id"])
+            if version is None:  # its text is archived already; the page's new markup is in the WARC
+                raise DropItem(f"article text unchanged: {item.url}", log_level="DEBUG")
+            row["version"], row["previous_warc_record_id"] = version
         await self._archive.write_text_row(row)
         return row

@@ -36,6 +36,16 @@ ARCHIVE_HONOR_NOARCHIVE = False
 # folders), and on how many pages of a host a short paragraph must recur to count.
 ARCHIVE_BOILERPLATE_FILE = ""
 ARCHIVE_BOILERPLATE_MIN_PAGES = 3
+# Incremental crawls: a crawl history (crawl-history.sqlite beside the crawl folders; for
+# s3:// in the bucket) remembers what earlier crawls of the archive fetched. A page fetched
+# before is asked for conditionally (If-None-Match / If-Modified-Since); a 304 or an
+# identical payload is archived as a revisit record; an article whose text did not change
+# gets no new text row. False: every crawl starts from nothing.
+ARCHIVE_HISTORY = True
+# Seconds before an article page captured earlier is fetched again (conditionally) when a
+# listing, feed or sitemap links to it; 0: every run. Start pages, sections, feeds and
+# sitemaps are fetched every run; images, stylesheets and scripts once.
+ARCHIVE_RECHECK_AFTER = 86_400
 # Storage backends by URI scheme ("" is a plain path).
 ARCHIVE_STORAGES = {
     "": "scraper.storage.local.FileStorage",
@@ -121,6 +131,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's content decoding with the inflated size capped (ARCHIVE_MAX_INFLATED_SIZE).
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "scraper.middlewares.ArchiveHttpCompressionMiddleware": 590,
+    # What is fetched again and how (ARCHIVE_HISTORY): inside the capture, so its
+    # conditional headers are archived and it sees where each response was archived.
+    "scraper.incremental.IncrementalFetchMiddleware": 940,
     # Next to the downloader: sees every response before decompression and redirects.
     "scraper.middlewares.WarcCaptureMiddleware": 950,
     # A resumed crawl answers what it archived before from its own WARCs (below the capture).
@@ -132,6 +145,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scraper.extensions.ArchiveExtension": 100,
     "scraper.extensions.ArchiveMetrics": 110,  # off unless ARCHIVE_METRICS_FILE is set
+    "scraper.incremental.CrawlHistoryExtension": 120,
 }
 # Scrapy's own extensions, less the remote control (off: REMOTE_CONTROL_ENABLED below).
 # Scrapy imports every extension named here, even one set to None in EXTENSIONS, and

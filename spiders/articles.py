@@ -5,6 +5,12 @@ sitemap indexes, news sitemaps and ``Sitemap:`` lines of robots.txt), RSS/Atom f
 (``feeds``), and same-site link following up to ``follow`` hops. A start URL that turns
 out to be a sitemap or a feed is read as one. Every response is archived by the WARC
 middleware; HTML pages go on to the text pipeline, which keeps the articles.
+
+Incremental crawls (the crawl history, :mod:`scraper.incremental`): each request says how a
+URL fetched before is fetched again (``FETCH_META_KEY``), and a URL that is not due is not
+requested at all; feed and sitemap entries dated before the last crawl's start (or
+``since=``) are skipped; a page whose payload is the one archived before (a 304 or an
+identical revisit) is not parsed again: its links were followed then (a start page's are).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,6 +34,13 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from scraper.archive import textrows
+from scraper.incremental import (
+    ENTRY_DATE_META_KEY,
+    FETCH_META_KEY,
+    CrawlHistoryExtension,
+    parse_date,
+    since_cutoff,
+)
 from scraper.items import ArticleCandidate, PageDiscovery, rights_headers
 from scraper.middlewares import RECORD_META_KEY
 
@@ -107,11 +121,26 @@ def xml_root_name(body: bytes) -> str | None:
     return etree.QName(root).localname
 
 
-def feed_links(body: bytes) -> list[str]:
-    """Entry links of an RSS 2.0, RSS 1.0 or Atom feed."""
+#: Entry dates, newest wins: RSS 2.0 ``pubDate``, Atom ``updated`` / ``published``, RSS 1.0
+#: ``dc:date``, sitemap ``lastmod``, Google News ``news:publication_date``.
+DATE_ELEMENTS = ("pubDate", "updated", "published", "date", "lastmod", "publication_date")
+
+
+def _newest_date(entry: etree._Element) -> datetime | None:
+    dates = [
+        parse_date(element.text)
+        for element in entry.iter()
+        if isinstance(element.tag, str) and etree.QName(element).localname in DATE_ELEMENTS
+    ]
+    known = [date for date in dates if date is not None]
+    return max(known) if known else None
+
+
+def feed_entries(body: bytes) -> list[tuple[str, datetime | None]]:
+    """Entry links of an RSS 2.0, RSS 1.0 or Atom feed, each with its newest date (or None)."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     root = etree.fromstring(body, parser=parser)
-    links: list[str] = []
+    entries: list[tuple[str, datetime | None]] = []
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -119,13 +148,36 @@ def feed_links(body: bytes) -> list[str]:
         parent = element.getparent()
         parent_name = etree.QName(parent).localname if parent is not None else ""
         if name == "link" and parent_name in ("item", "entry"):
+            assert parent is not None
             href = element.get("href")
             if href is not None:  # Atom: rel="alternate" or no rel
                 if element.get("rel", "alternate") == "alternate":
-                    links.append(href.strip())
+                    entries.append((href.strip(), _newest_date(parent)))
             elif element.text:
-                links.append(element.text.strip())
-    return links
+                entries.append((element.text.strip(), _newest_date(parent)))
+    return entries
+
+
+def feed_links(body: bytes) -> list[str]:
+    """Entry links of an RSS 2.0, RSS 1.0 or Atom feed."""
+    return [link for link, _ in feed_entries(body)]
+
+
+def sitemap_dates(body: bytes) -> dict[str, datetime]:
+    """``loc`` -> newest of ``lastmod`` and ``news:publication_date``, for a sitemap's dated entries."""
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+    root = etree.fromstring(body, parser=parser)
+    dates: dict[str, datetime] = {}
+    if root is None:
+        return dates
+    for entry in root:
+        if not isinstance(entry.tag, str) or etree.QName(entry).localname != "url":
+            continue
+        loc = next((e.text for e in entry if isinstance(e.tag, str) and etree.QName(e).localname == "loc"), None)
+        date = _newest_date(entry)
+        if loc and date is not None:
+            dates[loc.strip()] = date
+    return dates
 
 
 class ArticlesSpider(Spider):
@@ -139,6 +191,7 @@ class ArticlesSpider(Spider):
         feeds: str = "",
         follow: str | int = 0,
         requisites: str | int = 1,
+        since: str = "",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -165,6 +218,12 @@ class ArticlesSpider(Spider):
         )
         self.follow_depth = int(follow)
         self.fetch_requisites = str(requisites).lower() not in ("0", "false", "no", "off")
+        if since and parse_date(since) is None:
+            raise ValueError(f"since={since!r} is not an ISO 8601 date or datetime")
+        self.since = since
+        #: Feed and sitemap entries dated before this are not fetched (set when the crawl starts).
+        self.entries_since: datetime | None = None
+        self.history: CrawlHistoryExtension | None = None
         if not (self.start_page_urls or self.sitemap_urls or self.feed_urls):
             if self.bad_start_urls:
                 raise ValueError(f"nothing to crawl: none of the {len(self.bad_start_urls)} start URLs given is valid")
@@ -173,7 +232,7 @@ class ArticlesSpider(Spider):
             name: str(value)
             for name, value in (
                 ("urls", urls), ("urls_file", urls_file), ("sitemaps", sitemaps), ("feeds", feeds),
-                ("follow", follow), ("requisites", requisites),
+                ("follow", follow), ("requisites", requisites), ("since", since),
             )
             if value not in ("", None)
         }
@@ -194,17 +253,23 @@ class ArticlesSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         if self.bad_start_urls:
             self.crawler.stats.set_value("archive/start/bad_urls", len(self.bad_start_urls))
+        self.history = self.crawler.get_extension(CrawlHistoryExtension)
+        self.entries_since = since_cutoff(self.since, self.history)
+        if self.entries_since is not None:
+            logger.info("Feed and sitemap entries dated before %s are skipped", self.entries_since.isoformat())
+        every_run = {FETCH_META_KEY: "always"}
         for url in self.start_page_urls:
-            yield self.request(url, callback=self.parse, meta={"link_depth": 0})
+            yield self.request(url, callback=self.parse, meta={"link_depth": 0, FETCH_META_KEY: "start"})
         for url in self.sitemap_urls:
             if url == "robots":
                 for page_url in self.start_page_urls:
                     parts = urlsplit(page_url)
-                    yield self.request(f"{parts.scheme}://{parts.netloc}/robots.txt", callback=self.parse_robots)
+                    yield self.request(f"{parts.scheme}://{parts.netloc}/robots.txt", callback=self.parse_robots,
+                                       meta=every_run)
             else:
-                yield self.request(url, callback=self.parse_sitemap)
+                yield self.request(url, callback=self.parse_sitemap, meta=every_run)
         for url in self.feed_urls:
-            yield self.request(url, callback=self.parse_feed)
+            yield self.request(url, callback=self.parse_feed, meta=every_run)
 
     def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
         """A request whose failure is logged on one line (:meth:`download_failed`)."""
@@ -224,15 +289,24 @@ class ArticlesSpider(Spider):
 
     # -- discovery ----------------------------------------------------------------
 
+    def _old(self, date: datetime | None) -> bool:
+        """Whether a feed or sitemap entry dated ``date`` is older than what is wanted (counted)."""
+        if date is None or self.entries_since is None or date >= self.entries_since:
+            return False
+        self.crawler.stats.inc_value("archive/history/old_entries")
+        return True
+
     def parse_robots(self, response: Response) -> Iterator[Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-            yield self.request(url, callback=self.parse_sitemap)
+            yield self.request(url, callback=self.parse_sitemap, meta={FETCH_META_KEY: "always"})
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        if response.status != 200:
+        if response.status != 200 or self._unchanged(response):
             return
         try:
-            sitemap = Sitemap(xml_body(response, self.max_inflated_size))
+            body = xml_body(response, self.max_inflated_size)
+            sitemap = Sitemap(body)
+            dates = sitemap_dates(body)
         except InflatedTooLarge as error:
             self._too_large(response, error)
             return
@@ -245,22 +319,40 @@ class ArticlesSpider(Spider):
             if not loc:
                 continue
             if sitemap.type == "sitemapindex":
-                yield self.request(loc, callback=self.parse_sitemap)
-            else:
+                yield self.request(loc, callback=self.parse_sitemap, meta={FETCH_META_KEY: "always"})
+            elif not self._old(dates.get(loc)):
                 self.crawler.stats.inc_value("archive/discovery/sitemap_urls")
-                yield self.request(loc, callback=self.parse, meta={"link_depth": 0})
+                yield from self._entry(loc, dates.get(loc))
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        if response.status != 200:
+        if response.status != 200 or self._unchanged(response):
             return
         try:
             body = xml_body(response, self.max_inflated_size)
         except (InflatedTooLarge, OSError) as error:
             self._too_large(response, error)
             return
-        for url in feed_links(body):
+        for url, date in feed_entries(body):
+            if self._old(date):
+                continue
             self.crawler.stats.inc_value("archive/discovery/feed_urls")
-            yield self.request(response.urljoin(url), callback=self.parse, meta={"link_depth": 0})
+            yield from self._entry(response.urljoin(url), date)
+
+    def _entry(self, url: str, date: datetime | None) -> Iterator[Request]:
+        """The request for a feed or sitemap entry, with its date for the crawl history, if wanted."""
+        dropped_undated = False
+        if self.history is not None:
+            dropped_undated = self.history.entry_dated(url, date)
+            if not self.history.wanted(url, "page", date):
+                return
+        yield self.request(url, callback=self.parse, meta={"link_depth": 0, ENTRY_DATE_META_KEY: date},
+                           dont_filter=dropped_undated)
+
+    @staticmethod
+    def _unchanged(response: Response) -> bool:
+        """Archived as a revisit of the last capture: the same payload, already read then."""
+        record = response.meta.get(RECORD_META_KEY)
+        return record is not None and record.revisit_profile is not None
 
     def _too_large(self, response: Response, error: Exception) -> None:
         self.crawler.stats.inc_value("archive/text/skipped/inflated_too_large")
@@ -291,6 +383,14 @@ class ArticlesSpider(Spider):
             return
         depth = int(response.meta.get("link_depth", 0))
         wants_links = depth < self.follow_depth
+        if self._unchanged(response):
+            # Its text and requisites are archived already; a start page's links are
+            # followed again (sections whose own answer may be a 304), found here.
+            if wants_links and response.meta.get(FETCH_META_KEY) == "start":
+                self.crawler.stats.inc_value("archive/discovery/on_reactor")
+                for request in self.follow_links(response, depth + 1):
+                    yield request
+            return
         record = response.meta.get(RECORD_META_KEY)
         discovery = None
         if self.discover_in_workers and record is not None and (self.fetch_requisites or wants_links):
@@ -306,7 +406,8 @@ class ArticlesSpider(Spider):
                 logger.debug("Finding requisites and links of %s here: %r", response.url, error)
             else:
                 for url in requisites:
-                    yield self._requisite(url)
+                    if self._wanted(url, "requisite"):
+                        yield self._requisite(url)
                 for request in self._follow(links, response.url, depth + 1):
                     yield request
                 return
@@ -318,14 +419,19 @@ class ArticlesSpider(Spider):
                 yield request
 
     def _requisite(self, url: str) -> Request:
-        return self.request(url, callback=self.parse_requisite, priority=-1)
+        return self.request(url, callback=self.parse_requisite, priority=-1, meta={FETCH_META_KEY: "requisite"})
 
     def _follow(self, urls: Iterable[str], page_url: str, depth: int) -> Iterator[Request]:
         """Requests for the links that stay on the page's host."""
         host = urlsplit(page_url).netloc
         for url in urls:
-            if urlsplit(url).netloc == host:
+            if urlsplit(url).netloc == host and self._wanted(url, "page"):
                 yield self.request(url, callback=self.parse, meta={"link_depth": depth})
+
+    def _wanted(self, url: str, kind: str) -> bool:
+        """Not captured before, or due again (the crawl history): a page not due is not even
+        scheduled."""
+        return self.history is None or self.history.wanted(url, kind)
 
     # Discovery on the reactor thread: for pages the text pipeline does not parse (no
     # archive record, the pipeline off, a page the extractor failed on). Otherwise the
@@ -347,7 +453,8 @@ class ArticlesSpider(Spider):
                     url = response.urljoin(src)
                 except ValueError:  # a bogus URL ("http://[::1/x"): nothing to fetch
                     continue
-                yield self._requisite(url)
+                if self._wanted(url, "requisite"):
+                    yield self._requisite(url)
 
     def _item_left(self, item: Any, **kwargs: Any) -> None:
         """A candidate dropped or failed before the text pipeline answered: find its links here."""

@@ -70,13 +70,18 @@ def cdxj_line(
     filename: str,
     record_digest: str,
     referrer: str | None,
+    revisit: bool = False,
 ) -> str:
-    """The CDXJ line of a response record to a GET, field for field as ``cdxj-indexer``
-    writes it with ``digest_records`` and the ``referrer`` field (see :func:`write_cdxj`).
+    """The CDXJ line of a response or revisit record to a GET, field for field as
+    ``cdxj-indexer`` writes it with ``digest_records`` and the ``referrer`` field (see
+    :func:`write_cdxj`): a revisit's ``mime`` is ``warc/revisit`` and it has no referrer.
     ``record_digest`` is ``sha256:<hex>`` of the record's bytes as stored (its gzip member)."""
     index: dict[str, str] = {"url": target_uri}
     mime = http_head.get_header("content-type")
-    if mime is not None:
+    if revisit:
+        index["mime"] = "warc/revisit"
+        referrer = None
+    elif mime is not None:
         index["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
     status = http_head.get_statuscode()
     if status is not None:

@@ -56,6 +56,9 @@ class ResponseLocation:
     warc_record_id: str
     payload_digest: str
     warc_date: str
+    #: ``WARC-Profile`` when the record is a ``revisit`` (warc.IDENTICAL_PAYLOAD_DIGEST or
+    #: warc.SERVER_NOT_MODIFIED), None for a ``response`` record with the payload.
+    revisit_profile: str | None = None
 
 
 class SegmentFile:
@@ -199,19 +202,37 @@ class CrawlArchive:
         date: str,
         ip_address: str | None = None,
         truncated: str | None = None,
+        refers_to: warc.RefersTo | None = None,
     ) -> ResponseLocation:
         """Write the response record and, when known, its request record.
 
         ``truncated``: why ``http_response`` is incomplete (``WARC-Truncated``), if it is.
         Interim (1xx) responses before the final one go in a metadata record beside it
-        (:func:`~scraper.archive.warc.interim_responses_record`)."""
+        (:func:`~scraper.archive.warc.interim_responses_record`).
+        ``refers_to``: the last capture of the URL, when there is one: a ``304`` is then
+        written as a ``revisit`` record (server-not-modified), and so is a whole response
+        whose payload digest is that capture's (identical-payload-digest), without its body."""
         segment = self._current_warc()
         interims, http_response = warc.split_interim_responses(http_response)
         response_head, payload_offset = warc.parse_http_head(http_response)  # once: digest and index
-        response = warc.response_record(
-            target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id,
-            payload_offset=payload_offset, head=response_head, truncated=truncated,
-        )
+        digest = warc.payload_digest(http_response, payload_offset, response_head)
+        profile = None
+        if refers_to is not None and truncated is None:
+            if response_head.get_statuscode() == "304":
+                profile = warc.SERVER_NOT_MODIFIED
+            elif digest == refers_to.payload_digest:
+                profile = warc.IDENTICAL_PAYLOAD_DIGEST
+        if profile is not None:
+            assert refers_to is not None
+            response = warc.revisit_record(
+                target_uri, http_response, profile=profile, refers_to=refers_to, date=date, ip_address=ip_address,
+                warcinfo_id=self._warcinfo_id, payload_offset=payload_offset,
+            )
+        else:
+            response = warc.response_record(
+                target_uri, http_response, date=date, ip_address=ip_address, warcinfo_id=self._warcinfo_id,
+                payload_offset=payload_offset, head=response_head, truncated=truncated, digest=digest,
+            )
         member = warc.gzip_member(response.to_bytes(), self.gzip_level)
         offset = segment.append(member)
         if self._index_lines is not None:
@@ -234,6 +255,7 @@ class CrawlArchive:
             warc_record_id=response.record_id,
             payload_digest=response.header("WARC-Payload-Digest") or "",
             warc_date=date,
+            revisit_profile=profile,
         )
 
     def _index(self, target_uri: str, date: str, response_head: StatusAndHeaders, http_request: bytes | None,
@@ -250,6 +272,7 @@ class CrawlArchive:
             target_uri, date, response_head, response.header("WARC-Payload-Digest") or "",
             offset=offset, length=len(member), filename=segment.final_path.name,
             record_digest="sha256:" + hashlib.sha256(member).hexdigest(), referrer=referrer,
+            revisit=response.header("WARC-Type") == "revisit",
         ))
 
     def write_text_row(self, row: dict[str, Any]) -> None:

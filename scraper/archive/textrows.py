@@ -27,7 +27,7 @@ ARTICLE_FIELDS = ("title", "text", "authors", "published", "language", "site_nam
                   "canonical_url", "access", "rights")
 #: Every field of a row, in order.
 TEXT_ROW_FIELDS = ("url", *ARTICLE_FIELDS, "fetched_at", "warc_filename", "warc_record_id", "warc_offset",
-                   "payload_digest", "extractor")
+                   "payload_digest", "extractor", "version", "previous_warc_record_id")
 
 
 class ResponsePlace(Protocol):
@@ -46,9 +46,11 @@ class ResponsePlace(Protocol):
     def payload_digest(self) -> str: ...
 
 
-def text_row(url: str, article: Mapping[str, Any], response: ResponsePlace, extractor: str) -> dict[str, Any]:
+def text_row(url: str, article: Mapping[str, Any], response: ResponsePlace, extractor: str, *,
+             version: int | None = None, previous_warc_record_id: str | None = None) -> dict[str, Any]:
     """One row: ``article`` (the :data:`ARTICLE_FIELDS`; other keys are ignored) extracted
-    from the response record at ``response`` for ``url``, by ``extractor``."""
+    from the response record at ``response`` for ``url``, by ``extractor``. ``version`` and
+    ``previous_warc_record_id`` come from the crawl history (None without one)."""
     row: dict[str, Any] = {"url": url}
     for name in ARTICLE_FIELDS:
         row[name] = article[name]
@@ -58,6 +60,8 @@ def text_row(url: str, article: Mapping[str, Any], response: ResponsePlace, extr
     row["warc_offset"] = response.warc_offset
     row["payload_digest"] = response.payload_digest
     row["extractor"] = extractor
+    row["version"] = version
+    row["previous_warc_record_id"] = previous_warc_record_id
     return row
 
 

@@ -4,7 +4,8 @@ file, a folder of them, or a WACZ package.
 Every WARC must parse to its end with matching block and payload digests (as ``warcio
 check``) and line ends as its format has them; in a crawl, every file must have the
 manifest's size and SHA-256, and every text row, index line and WET record must point at
-the response it names; in a WACZ, every resource must have the hash and size of its
+the response it names, and every revisit record's original must be in the crawl or in
+another crawl of the archive (the crawl folder's siblings); in a WACZ, every resource must have the hash and size of its
 ``datapackage.json`` and every index line must point at a record of its WARCs. Pure logic
 on local files: it prints nothing and downloads nothing (the command does that).
 """
@@ -24,9 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
+from warcio.timeutils import iso_date_to_timestamp
 
-from scraper.archive.cdxj import is_warc_name
+from scraper.archive.cdxj import is_warc_name, url_key
 from scraper.archive.manifest import MANIFEST_NAME
 from scraper.archive.reader import READ_ERRORS, ArchiveReader, Damage
 from scraper.archive.sources import CRAWL, WACZ, WARC_FILE, ArchiveFile, source_kind, wacz_warcs
@@ -58,6 +61,8 @@ class RecordInfo:
     warc_type: str
     target_uri: str
     payload_digest: str
+    #: A revisit's original: WARC-Refers-To, WARC-Refers-To-Target-URI, WARC-Refers-To-Date.
+    refers_to: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -98,6 +103,8 @@ class VerifyReport:
             *([f"  indexes: {c['index_files']} CDXJ files, {c['index_lines']} lines"]
               if crawl or c["index_files"] else []),
             *([f"  WET: {c['wet_files']} files, {c['wet_records']} conversion records"] if crawl else []),
+            *([f"  revisits: {c['revisits']} records, {c['revisit_originals']} originals found "
+               f"({c['revisit_originals_elsewhere']} in earlier crawls of the archive)"] if crawl else []),
             *([f"  WACZ: {c['wacz_files']} packages, {c['wacz_resources']} resources hashed"]
               if crawl or c["wacz_files"] else []),
         ]
@@ -190,11 +197,17 @@ def check_warc(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
         report.counts["warc_records"] += 1
         if record.rec_type == "response":
             report.counts["warc_responses"] += 1
+        headers = record.rec_headers
+        refers_to = None
+        if record.rec_type == "revisit":
+            refers_to = tuple(headers.get_header(name) or "" for name in
+                              ("WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date"))
         records[(path.name, offset)] = RecordInfo(
-            record.rec_headers.get_header("WARC-Record-ID") or "",
+            headers.get_header("WARC-Record-ID") or "",
             record.rec_type,
-            record.rec_headers.get_header("WARC-Target-URI") or "",
-            record.rec_headers.get_header("WARC-Payload-Digest") or "",
+            headers.get_header("WARC-Target-URI") or "",
+            headers.get_header("WARC-Payload-Digest") or "",
+            refers_to,  # type: ignore[arg-type]
         )
 
 
@@ -280,6 +293,71 @@ def check_wet(path: Path, relpath: str, report: VerifyReport, response_ids: set[
         if refers_to not in response_ids:
             report.fault(relpath, f"conversion record at offset {offset} refers to {refers_to!r}, "
                                   "no response in the WARCs")
+
+
+def _archived_captures(archive_root: Path, skip: Path, urls: set[str]) -> dict[tuple[str, str], tuple[Path, int, str]]:
+    """``(url, 14-digit timestamp)`` -> ``(WARC path, offset, digest)`` of the response records
+    of ``urls`` in the other crawls' CDXJ indexes under ``archive_root``."""
+    keys = {url_key(url) for url in urls}
+    found: dict[tuple[str, str], tuple[Path, int, str]] = {}
+    for index in sorted(archive_root.glob("*/indexes/*.cdxj")):
+        crawl_dir = index.parent.parent
+        if crawl_dir == skip:
+            continue
+        with open(index, encoding="utf-8") as lines:
+            for line in lines:
+                key, timestamp, rest = line.split(" ", 2)
+                if key not in keys:
+                    continue
+                fields = json.loads(rest)
+                if fields.get("url") in urls and fields.get("mime") != "warc/revisit":
+                    place = (crawl_dir / "warc" / fields["filename"], int(fields["offset"]), fields.get("digest", ""))
+                    found[(fields["url"], timestamp)] = place
+    return found
+
+
+def _record_id_at(path: Path, offset: int) -> str | None:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)), None)
+            return record.rec_headers.get_header("WARC-Record-ID") if record is not None else None
+    except READ_ERRORS:
+        return None
+
+
+def check_revisits(crawl_dir: Path, report: VerifyReport, records: dict[tuple[str, int], RecordInfo]) -> None:
+    """Each revisit record's original (``WARC-Refers-To``) is a response record with its
+    target URI, date and payload digest, in this crawl or in another crawl of the archive
+    (found by the CDXJ indexes of the crawl folder's siblings, then read at its offset)."""
+    responses = {info.record_id: info for info in records.values() if info.warc_type == "response"}
+    elsewhere: list[tuple[str, int, RecordInfo]] = []
+    for (name, offset), info in records.items():
+        if info.refers_to is None:
+            continue
+        report.counts["revisits"] += 1
+        original = responses.get(info.refers_to[0])
+        if original is None:
+            elsewhere.append((name, offset, info))
+        elif (original.target_uri, original.payload_digest) != (info.refers_to[1], info.payload_digest):
+            report.fault(f"warc/{name}", f"revisit record at offset {offset}: its original {info.refers_to[0]} "
+                                         "is for another URI or payload")
+        else:
+            report.counts["revisit_originals"] += 1
+    if not elsewhere:
+        return
+    captures = _archived_captures(crawl_dir.parent, crawl_dir, {info.refers_to[1] for _, _, info in elsewhere
+                                                                if info.refers_to})
+    for name, offset, info in elsewhere:
+        assert info.refers_to is not None
+        record_id, uri, date = info.refers_to
+        place = captures.get((uri, iso_date_to_timestamp(date))) if date else None
+        if place is None or place[2] != info.payload_digest or _record_id_at(place[0], place[1]) != record_id:
+            report.fault(f"warc/{name}", f"revisit record at offset {offset}: its original {record_id} "
+                                         f"({uri} at {date}) is in no crawl of the archive")
+            continue
+        report.counts["revisit_originals"] += 1
+        report.counts["revisit_originals_elsewhere"] += 1
 
 
 def check_wacz(path: Path, relpath: str, report: VerifyReport, listed: dict[str, str],
@@ -430,6 +508,7 @@ def verify_crawl(crawl_dir: Path) -> VerifyReport:
     for path in sorted((crawl_dir / "indexes").glob("*.cdxj")):
         report.counts["index_files"] += 1
         check_cdxj(path, _relpath(crawl_dir, path), report, records)
+    check_revisits(crawl_dir, report, records)
     response_ids = {info.record_id for info in records.values() if info.warc_type == "response"}
     for path in sorted((crawl_dir / "wet").glob("*.warc.wet.gz")):
         report.counts["wet_files"] += 1

@@ -24,8 +24,11 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
 __all__ = [
     "GZIP_LEVELS",
+    "IDENTICAL_PAYLOAD_DIGEST",
+    "SERVER_NOT_MODIFIED",
     "Dechunker",
     "PayloadDigester",
+    "RefersTo",
     "WarcRecord",
     "block_digest",
     "check_gzip_level",
@@ -40,12 +43,18 @@ __all__ = [
     "payload_digest",
     "request_record",
     "response_record",
+    "revisit_record",
     "split_interim_responses",
     "warc_date",
     "warcinfo_record",
 ]
 
 WARC_VERSION = "WARC/1.1"
+
+#: WARC 1.1 section 6.7.2 profiles of a ``revisit`` record: the payload is the one of an
+#: earlier record (same digest), or the server said it had not changed (a ``304``).
+IDENTICAL_PAYLOAD_DIGEST = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
 @dataclass
@@ -341,10 +350,11 @@ def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str |
 def response_record(target_uri: str, http_response: bytes, *, date: str, ip_address: str | None,
                     warcinfo_id: str | None, record_id: str | None = None,
                     payload_offset: int | None = None, head: StatusAndHeaders | None = None,
-                    truncated: str | None = None) -> WarcRecord:
+                    truncated: str | None = None, digest: str | None = None) -> WarcRecord:
     """A ``response`` record holding the HTTP response exactly as received.
 
-    ``payload_offset`` and ``head`` (from :func:`parse_http_head`) save parsing the head again.
+    ``payload_offset`` and ``head`` (from :func:`parse_http_head`) save parsing the head again,
+    ``digest`` (from :func:`payload_digest`) digesting the payload again.
     ``truncated`` is why the response is incomplete (``WARC-Truncated``: ``length``,
     ``time``, ``disconnect`` or ``unspecified``); the record then holds what arrived."""
     headers = [
@@ -359,7 +369,7 @@ def response_record(target_uri: str, http_response: bytes, *, date: str, ip_addr
         headers.append(("WARC-Warcinfo-ID", warcinfo_id))
     headers += [
         ("Content-Type", "application/http; msgtype=response"),
-        ("WARC-Payload-Digest", payload_digest(http_response, payload_offset, head)),
+        ("WARC-Payload-Digest", digest or payload_digest(http_response, payload_offset, head)),
         ("WARC-Block-Digest", block_digest(http_response)),
     ]
     if truncated:
@@ -412,6 +422,54 @@ def request_record(target_uri: str, http_request: bytes, *, date: str, concurren
         ("WARC-Block-Digest", block_digest(http_request)),
     ]
     return WarcRecord(headers, http_request)
+
+
+@dataclass(frozen=True)
+class RefersTo:
+    """The earlier response record a ``revisit`` record points at (WARC 1.1 section 5.11-5.13)."""
+
+    record_id: str  # WARC-Refers-To
+    target_uri: str  # WARC-Refers-To-Target-URI
+    date: str  # WARC-Refers-To-Date
+    payload_digest: str  # the earlier record's WARC-Payload-Digest
+
+
+def revisit_record(target_uri: str, http_response: bytes, *, profile: str, refers_to: RefersTo, date: str,
+                   ip_address: str | None, warcinfo_id: str | None, record_id: str | None = None,
+                   payload_offset: int | None = None) -> WarcRecord:
+    """A ``revisit`` record (WARC 1.1 section 6.7): the HTTP head of a response whose payload
+    an earlier record holds.
+
+    ``profile`` is :data:`IDENTICAL_PAYLOAD_DIGEST` (a response whose payload digest is the
+    earlier one's: its body is left out, as the standard recommends) or
+    :data:`SERVER_NOT_MODIFIED` (a ``304``, kept whole: it has no body). The record's
+    ``WARC-Payload-Digest`` is the earlier payload's, which is what replay tools (pywb)
+    look the original up by, with ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date``.
+    ``payload_offset`` (from :func:`parse_http_head`) saves parsing the head again.
+    """
+    if payload_offset is None:
+        payload_offset = http_payload_offset(http_response)
+    block = http_response[:payload_offset] if profile == IDENTICAL_PAYLOAD_DIGEST else http_response
+    headers = [
+        ("WARC-Type", "revisit"),
+        ("WARC-Record-ID", record_id or make_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", target_uri),
+    ]
+    if ip_address:
+        headers.append(("WARC-IP-Address", ip_address))
+    if warcinfo_id:
+        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers += [
+        ("WARC-Profile", profile),
+        ("WARC-Refers-To", refers_to.record_id),
+        ("WARC-Refers-To-Target-URI", refers_to.target_uri),
+        ("WARC-Refers-To-Date", refers_to.date),
+        ("Content-Type", "application/http; msgtype=response"),
+        ("WARC-Payload-Digest", refers_to.payload_digest),
+        ("WARC-Block-Digest", block_digest(block)),
+    ]
+    return WarcRecord(headers, block)
 
 
 def conversion_record(target_uri: str, text: bytes, *, date: str, refers_to: str | None,
