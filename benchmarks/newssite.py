@@ -94,7 +94,7 @@ class NewsSite:
         return site
 
     def _now(self) -> datetime:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(timezone.utc)
 
     def add_articles(self, count: int) -> list[Article]:
         """``count`` new articles, published now."""
@@ -241,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
         since = self.headers.get("If-Modified-Since")
         if since:
             try:
-                return modified <= parsedate_to_datetime(since)
+                return modified.replace(microsecond=0) <= parsedate_to_datetime(since)
             except (TypeError, ValueError):
                 return False
         return False

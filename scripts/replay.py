@@ -2,7 +2,9 @@
 """Replay local crawls with pywb: ``make replay`` or ``scripts/replay.py [ARCHIVE] [--port N]``.
 
 Every crawl folder under ARCHIVE (or ARCHIVE itself, if it is one) becomes a pywb
-collection named by its crawl id, reading the crawl's WARCs and CDXJ indexes in place.
+collection named by its crawl id, reading the crawl's WARCs and CDXJ indexes in place;
+with several crawls, the collection ``all`` holds every one of them, so a revisit record
+of an incremental crawl replays with the earlier crawl's payload.
 Nothing is written into the archive: indexes missing for a crawl made without the
 index deriver are made in the run folder. pywb runs from its own venv (``.pywb-venv``,
 made by ``scripts/pywb-venv.sh``), bound to 127.0.0.1 unless told otherwise. Stdlib only.
@@ -62,6 +64,21 @@ def stem(name: str) -> str:
     return name
 
 
+def all_crawls_folder(collections: dict[str, tuple[Path, Path]], run_dir: Path) -> tuple[Path, Path]:
+    """Index and WARC folders of the ``all`` collection: links to every crawl's files."""
+    folders = run_dir / "all" / "indexes", run_dir / "all" / "warc"
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        for link in folder.iterdir():
+            link.unlink()
+    for indexes, warcs in collections.values():
+        for index in indexes.glob("*.cdxj"):
+            (folders[0] / index.name).symlink_to(index)
+        for path in warc_files(warcs.parent):
+            (folders[1] / path.name).symlink_to(path)
+    return folders
+
+
 def write_config(collections: dict[str, tuple[Path, Path]], run_dir: Path) -> Path:
     """pywb's ``config.yaml``: one collection per crawl (JSON is valid YAML)."""
     config = {
@@ -106,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = Path(args.run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     collections = {crawl.name: (index_folder(crawl, run_dir, venv), crawl / "warc") for crawl in crawls}
+    if len(crawls) > 1 and "all" not in collections:
+        collections["all"] = all_crawls_folder(collections, run_dir)
     write_config(collections, run_dir)
     base = f"http://{args.bind}:{args.port}"
     print(f"Replaying {len(crawls)} crawl(s) from {archive} with pywb at {base}/")

@@ -7,6 +7,8 @@ with the client the S3 storage builds from the ``AWS_*`` settings.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 
     from scraper.archive.verify import VerifyReport
 
-__all__ = ["Command", "download_s3_crawl"]
+__all__ = ["Command", "download_revisit_originals", "download_s3_crawl"]
 
 
 def download_s3_crawl(client: Any, uri: str, dest: Path) -> Path:
@@ -45,6 +47,48 @@ def download_s3_crawl(client: Any, uri: str, dest: Path) -> Path:
     if not found:
         raise UsageError(f"{where.uri()}: no objects under that prefix")
     return crawl_dir
+
+
+def download_revisit_originals(client: Any, uri: str, crawl_dir: Path) -> int:
+    """Beside ``crawl_dir``, what ``verify_crawl`` reads of the archive's other crawls to find
+    the originals of the crawl's revisit records: their CDXJ indexes, and each original
+    record written at its offset into a sparse copy of its WARC. Returns the records fetched."""
+    wanted: set[str] = set()
+    for index in (crawl_dir / "indexes").glob("*.cdxj"):
+        for line in index.read_text(encoding="utf-8").splitlines():
+            fields = json.loads(line.split(" ", 2)[2])
+            if fields.get("mime") == "warc/revisit":
+                wanted.add(fields["url"])
+    if not wanted:
+        return 0
+    where = S3Destination.from_uri(uri)
+    archive_prefix = where.prefix.rsplit("/", 1)[0] if "/" in where.prefix else ""
+    fetched = 0
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=where.bucket, Prefix=archive_prefix)
+    for page in pages:
+        for entry in page.get("Contents", []):
+            parts = entry["Key"][len(archive_prefix):].strip("/").split("/")
+            if len(parts) != 3 or parts[1] != "indexes" or parts[0] == crawl_dir.name or not parts[2].endswith(".cdxj"):
+                continue
+            other = crawl_dir.parent / parts[0]
+            lines = client.get_object(Bucket=where.bucket, Key=entry["Key"])["Body"].read().decode("utf-8")
+            (other / "indexes").mkdir(parents=True, exist_ok=True)
+            (other / "indexes" / parts[2]).write_text(lines, encoding="utf-8")
+            for line in lines.splitlines():
+                fields = json.loads(line.split(" ", 2)[2])
+                if fields.get("url") not in wanted or fields.get("mime") == "warc/revisit":
+                    continue
+                offset, length = int(fields["offset"]), int(fields["length"])
+                key = "/".join(p for p in (archive_prefix, parts[0], "warc", fields["filename"]) if p)
+                record = client.get_object(Bucket=where.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
+                (other / "warc").mkdir(parents=True, exist_ok=True)
+                fd = os.open(other / "warc" / fields["filename"], os.O_WRONLY | os.O_CREAT, 0o644)
+                try:
+                    os.pwrite(fd, record["Body"].read(), offset)  # the rest of the file stays a hole
+                finally:
+                    os.close(fd)
+                fetched += 1
+    return fetched
 
 
 class Command(ScrapyCommand):
@@ -81,6 +125,7 @@ class Command(ScrapyCommand):
             with tempfile.TemporaryDirectory(prefix="verify-") as spool:
                 client = S3ClientOptions.from_settings(self.settings, location).make_client()
                 crawl_dir = download_s3_crawl(client, location, Path(spool))
+                download_revisit_originals(client, location, crawl_dir)
                 report = verify_crawl(crawl_dir)
         else:
             try:
