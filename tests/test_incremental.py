@@ -16,6 +16,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,20 @@ def test_pywb_replays_a_revisit_with_the_earlier_crawls_warc_beside_it(crawls: C
         assert (status, body) == (304, b"")
     finally:
         server.stop()
+
+
+def test_since_skips_older_feed_and_sitemap_entries_on_a_first_run(crawls: Crawls, tmp_path: Path) -> None:
+    """``since=`` (no history at all here): only entries dated after it are fetched."""
+    newest = max(article.published for article in crawls.site.articles)
+    since = (newest - (newest - min(a.published for a in crawls.site.articles)) / 2).isoformat()
+    # An entry's date is its newest: an edited article's lastmod brings it back.
+    expected = {a.path for a in crawls.site.articles if a.modified >= datetime.fromisoformat(since)}
+    arguments = {"sitemaps": crawls.base + "/sitemap-news.xml", "feeds": crawls.base + "/feed.xml", "since": since}
+    result = run_crawl(tmp_path, arguments, {"ARCHIVE_HISTORY": "False"}, crawl_id="since")
+    assert result.returncode == 0, result.log
+    rows = result.text_rows()
+    assert {row["url"].removeprefix(crawls.base) for row in rows} == expected
+    assert 0 < len(expected) < len(crawls.site.articles)
+    assert {row["version"] for row in rows} == {None}  # no history: no versions
+    assert result.manifest["stats"]["archive/history/old_entries"] > 0
+    assert not (tmp_path / HISTORY_NAME).exists()
