@@ -63,6 +63,7 @@ def crawl(archive: Path, base: str, crawl_id: str, server: NewsSiteServer) -> Fi
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
+    (archive / f"{crawl_id}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
         raise SystemExit(f"crawl {crawl_id} failed:\n{done.stderr[-4000:]}")
     crawl_dir = archive / crawl_id

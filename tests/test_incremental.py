@@ -158,6 +158,7 @@ def test_new_text_rows_only_for_new_and_edited_articles(crawls: Crawls) -> None:
         assert rows[url]["previous_warc_record_id"] == first[url]["warc_record_id"]
         assert "Correction 1" in rows[url]["text"]
     stats = crawls.second.manifest["stats"]
+    assert stats["archive/history/not_fetched/page"] == 12 - len(EDITED + MARKUP)  # each counted once
     assert stats["archive/text/unchanged"] == len(MARKUP)  # fetched whole, new markup, same text
     assert stats["archive/text/versions"] == len(EDITED)
     markup_urls = {f"{crawls.base}/news/{n}.html" for n in MARKUP}
