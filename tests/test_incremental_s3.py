@@ -22,9 +22,9 @@ from tests.support.s3server import WeedServer
 PREFIX = "incremental"
 
 
-def settings(weed: WeedServer, spool: Path) -> dict[str, str]:
+def settings(weed: WeedServer, spool: Path, prefix: str = PREFIX) -> dict[str, str]:
     return {
-        "ARCHIVE_URI": f"s3://{weed.bucket}/{PREFIX}",
+        "ARCHIVE_URI": f"s3://{weed.bucket}/{prefix}",
         "ARCHIVE_SPOOL_DIR": str(spool),
         "AWS_ENDPOINT_URL": weed.endpoint_url,
         "AWS_REGION_NAME": "us-east-1",
@@ -97,3 +97,34 @@ def test_a_second_crawl_on_another_machine_is_refused_while_the_first_holds_the_
     assert "in use by another crawl" in result.log and "running-elsewhere" in result.log
     assert not server.requests  # nothing fetched
     assert client.get_object(Bucket=weed.bucket, Key=lock_key)["Body"].read()  # the holder's lock stays
+
+
+def test_a_damaged_history_in_the_bucket_is_rebuilt_from_the_bucket(weed: WeedServer, tmp_path: Path) -> None:
+    prefix = "incremental-damaged"
+    site = NewsSite.with_articles(4)
+    server = NewsSiteServer(site)
+    base = server.start()
+    arguments = {"urls": base + "/", "follow": "2", "sitemaps": "robots"}
+    client = weed.client()
+    key = f"{prefix}/{HISTORY_NAME}"
+    try:
+        first = run_crawl(tmp_path / "unused", arguments, settings(weed, tmp_path / "spool-1", prefix), crawl_id="d-1")
+        assert first.returncode == 0, first.log
+        client.put_object(Bucket=weed.bucket, Key=key, Body=b"SQLite format 3\x00" + b"\xee" * 4096)
+        refused = run_crawl(tmp_path / "unused", arguments, settings(weed, tmp_path / "spool-2", prefix),
+                            crawl_id="d-2")
+        assert refused.returncode == 1 and "cannot be read" in refused.log and "--rebuild" in refused.log
+        rebuilt = run_scrapy("history", "--rebuild", "--archive", f"s3://{weed.bucket}/{prefix}", "-s",
+                             f"AWS_ENDPOINT_URL={weed.endpoint_url}", "-s", "AWS_REGION_NAME=us-east-1",
+                             env=weed.environment())
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        assert "1 crawls" in rebuilt.stdout
+        server.reset_counts()
+        again = run_crawl(tmp_path / "unused", arguments, settings(weed, tmp_path / "spool-3", prefix), crawl_id="d-3")
+        assert again.returncode == 0, again.log
+    finally:
+        server.stop()
+    assert text_rows(weed, "d-3") == []  # the rebuilt history knows every article's text
+    assert server.statuses[304] >= 1 and not any(path.startswith("/news/") for path in server.requests)
+    keys = [item["Key"] for item in client.list_objects_v2(Bucket=weed.bucket, Prefix=prefix).get("Contents", [])]
+    assert any(k.startswith(f"{key}.damaged-") for k in keys) and f"{key}.lock" not in keys
