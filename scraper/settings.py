@@ -183,6 +183,9 @@ DOWNLOAD_TIMEOUT = 60
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# A 304 answers the crawl history's conditional requests (ARCHIVE_HISTORY): it is archived
+# as a revisit and the spider's callbacks pass it by; Scrapy would log each as an error.
+HTTPERROR_ALLOWED_CODES = [304]
 COOKIES_ENABLED = True
 # Cookies kept per domain (RFC 6265 asks for at least 50), and the largest Cookie header
 # sent, in bytes (a cookie longer than that is not kept). One response can set thousands.
