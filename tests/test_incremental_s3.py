@@ -128,3 +128,21 @@ def test_a_damaged_history_in_the_bucket_is_rebuilt_from_the_bucket(weed: WeedSe
     assert server.statuses[304] >= 1 and not any(path.startswith("/news/") for path in server.requests)
     keys = [item["Key"] for item in client.list_objects_v2(Bucket=weed.bucket, Prefix=prefix).get("Contents", [])]
     assert any(k.startswith(f"{key}.damaged-") for k in keys) and f"{key}.lock" not in keys
+
+
+def test_a_resumed_crawl_takes_over_the_lock_its_killed_run_left(weed: WeedServer, tmp_path: Path) -> None:
+    client = weed.client()
+    prefix = "incremental-resumed"
+    client.put_object(Bucket=weed.bucket, Key=f"{prefix}/{HISTORY_NAME}.lock", Body=b'{"crawl_id": "same-crawl"}')
+    site = NewsSite.with_articles(2)
+    server = NewsSiteServer(site)
+    base = server.start()
+    try:
+        result = run_crawl(tmp_path / "unused", {"urls": base + "/"}, settings(weed, tmp_path / "spool", prefix),
+                           crawl_id="same-crawl")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log
+    assert "Taking over the crawl history lock" in result.log
+    keys = [item["Key"] for item in client.list_objects_v2(Bucket=weed.bucket, Prefix=prefix).get("Contents", [])]
+    assert f"{prefix}/{HISTORY_NAME}" in keys and f"{prefix}/{HISTORY_NAME}.lock" not in keys
