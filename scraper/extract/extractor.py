@@ -51,7 +51,7 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import trafilatura
-from lxml.etree import ElementDefaultClassLookup, strip_tags
+from lxml.etree import ElementDefaultClassLookup, XPath, strip_tags
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
 from lxml.html import fromstring as html_fromstring
 from trafilatura.core import _forum_thread_page
@@ -342,6 +342,7 @@ def is_table_block(paragraph: str) -> bool:
 
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDDEN_CANDIDATES = XPath("//*[@hidden or @style]")  # tested in Python: the few that hide, then for <p>
 _CELL_LISTS = ("ul", "ol", "dl", "table")
 _CELL_BREAKS = frozenset({"li", "dt", "dd", "tr", "br"})
 # A cell holding these is page layout (old sites lay pages out in tables), not data.
@@ -353,8 +354,9 @@ def prepare_tree(tree: HtmlElement) -> None:
     """Make the parsed page what every extractor and the metadata should see, in place.
 
     * scripts (but JSON-LD, read as declarations), styles, templates and hidden elements
-      (``hidden``, ``display: none``; not those holding paragraphs) go: none of them is text a reader sees, and a date
-      found in them (a consent-renewal date in a script) is not the page's;
+      (``hidden``, ``display: none``; not paragraphs or those holding them) go: none of
+      them is text a reader sees, and a date found in them (a consent-renewal date in a
+      script) is not the page's;
     * a list or a table inside a data cell (one that holds no paragraphs, divisions,
       headings or images: those make a layout table) becomes the cell's text, items
       separated by ``"; "``: trafilatura's table handling keeps no lists or tables in a
@@ -365,15 +367,16 @@ def prepare_tree(tree: HtmlElement) -> None:
         if el.tag != "script" or (el.get("type") or "").strip().lower() != "application/ld+json"
     ]
     doomed += [
-        el for el in tree.xpath("//*[@hidden or @style][not(.//p)]")  # a hidden body shown by a script stays
-        if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")
+        el for el in _HIDDEN_CANDIDATES(tree)
+        if (el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""))
+        and next(el.iter("p"), None) is None  # a hidden paragraph or body is text a script shows: it stays
     ]
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
     cells = [
         cell for cell in tree.iter("td", "th")
-        if any(cell.iterfind(f".//{tag}") for tag in _CELL_LISTS)
+        if next(cell.iterdescendants(*_CELL_LISTS), None) is not None
         and next(cell.iterdescendants(*_LAYOUT_BLOCKS), None) is None
     ]
     for cell in cells:
@@ -533,7 +536,18 @@ def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float =
     return list(paragraphs)
 
 
-def continuation_paragraphs(tree: HtmlElement, paragraphs: Sequence[str], min_words: int = 30) -> list[str]:
+PageParagraphs = Sequence[tuple[HtmlElement, str]]  # every <p> of a page with its text, in document order
+
+
+def page_paragraphs(tree: HtmlElement) -> PageParagraphs:
+    """Every <p> of the page with its text content: read once for the recall rescues, which
+    all look for the extracted paragraphs among the page's."""
+    return [(el, el.text_content()) for el in tree.iter("p")]
+
+
+def continuation_paragraphs(
+    tree: HtmlElement, paragraphs: Sequence[str], page_ps: PageParagraphs, min_words: int = 30
+) -> list[str]:
     """Paragraphs of later containers shaped like the one the text ends in (a body split by ads).
 
     The container of the last extracted <p> is found in the raw tree; later elements
@@ -544,7 +558,7 @@ def continuation_paragraphs(tree: HtmlElement, paragraphs: Sequence[str], min_wo
     if not known:
         return []
     shortest = min(map(len, known))
-    last = next((p for p in reversed(list(tree.iter("p"))) if _form_if_long(p.text_content(), shortest) in known), None)
+    last = next((el for el, text in reversed(page_ps) if _form_if_long(text, shortest) in known), None)
     container = last.getparent() if last is not None else None
     if container is None or not container.get("class"):
         return []
@@ -597,29 +611,29 @@ def _prose_text(el: HtmlElement | None, text: str | None = None) -> str | None:
     return text
 
 
-def _matched_elements(tree: HtmlElement, paragraphs: Sequence[str]) -> dict[str, HtmlElement]:
+def matched_elements(page_ps: PageParagraphs, paragraphs: Sequence[str]) -> dict[str, HtmlElement]:
     """The form of each extracted paragraph -> the first <p> of the page that reads like it."""
     known = {_form(p) for p in paragraphs} - {""}
     if not known:
         return {}
     shortest = min(map(len, known))
     found: dict[str, HtmlElement] = {}
-    for el in tree.iter("p"):
-        norm = _form_if_long(el.text_content(), shortest)
+    for el, text in page_ps:
+        norm = _form_if_long(text, shortest)
         if norm in known and norm not in found:
             found[norm] = el
     return found
 
 
-def gap_paragraphs(tree: HtmlElement, paragraphs: Sequence[str]) -> list[str]:
+def gap_paragraphs(paragraphs: Sequence[str], elements: dict[str, HtmlElement]) -> list[str]:
     """``paragraphs`` with the text lying between two of them in the page put back.
 
     Between two extracted paragraphs of one container, a ``div`` or ``span`` of
     running text (no blocks inside) or text placed directly in the container is part of
     the body: a notice, a one-line aside. The extractors drop such lines as they are not
     in a <p>; page furniture between paragraphs is told by its class and shape.
+    ``elements`` are the paragraphs' <p> elements (:func:`matched_elements`).
     """
-    elements = _matched_elements(tree, paragraphs)
     if len(elements) < 2:
         return list(paragraphs)
     known = {_form(p) for p in paragraphs}
@@ -643,16 +657,23 @@ def gap_paragraphs(tree: HtmlElement, paragraphs: Sequence[str]) -> list[str]:
     return out
 
 
-def lead_container_paragraphs(tree: HtmlElement, paragraphs: Sequence[str]) -> list[str]:
+def lead_container_paragraphs(
+    paragraphs: Sequence[str], elements: dict[str, HtmlElement], page_ps: PageParagraphs
+) -> list[str]:
     """The lead paragraphs in a container of their own just before the body's container.
 
     Templates set the lead (standfirst, teaser) apart in a ``div`` of its own before the
     body's; extractors that pick the body's container (by its class, or dropping
     'teaser' classes as furniture) lose it. The element before the body's container (or
     before one of its ancestors, up to the article or main element) counts when it holds
-    <p> prose only and lies outside the headline block.
+    <p> prose only and lies outside the headline block. ``elements`` are the <p> elements of
+    paragraphs known already (:func:`matched_elements`); the first paragraph's is looked up
+    when it is not among them.
     """
-    first = _matched_elements(tree, paragraphs[:1]).get(_form(paragraphs[0])) if paragraphs else None
+    if not paragraphs:
+        return []
+    form = _form(paragraphs[0])
+    first = elements[form] if form in elements else matched_elements(page_ps, paragraphs[:1]).get(form)
     node = first.getparent() if first is not None else None
     known = {_form(p) for p in paragraphs}
     while node is not None and node.tag not in ("article", "main", "body", "html"):
@@ -726,8 +747,26 @@ def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:
     return False
 
 
+# Text a reader of an article does not read as its prose: links, forms and the page's furniture.
+_READER_TEXT = XPath(
+    "//body//text()[not(ancestor::a or ancestor::nav or ancestor::header or ancestor::footer"
+    " or ancestor::aside or ancestor::form or ancestor::button or ancestor::select)]",
+    smart_strings=False,
+)
+
+
+def reader_text_chars(tree: HtmlElement) -> int:
+    """Characters of the page's text outside links, forms, navigation, header, footer and
+    asides, whitespace runs counted as one: about the most an article text on the page can have."""
+    return sum(len(" ".join(text.split())) for text in _READER_TEXT(tree))
+
+
 def main_paragraphs(
-    tree: HtmlElement, url: str, options: ExtractionOptions, description: str | None = None
+    tree: HtmlElement,
+    url: str,
+    options: ExtractionOptions,
+    description: str | None = None,
+    declared_article: bool = False,
 ) -> list[str]:
     """The article's paragraphs before the boilerplate filters.
 
@@ -736,7 +775,8 @@ def main_paragraphs(
     as a third opinion and the candidate that agrees most with the others kept. The
     kept candidate's paragraphs are then voted on by its best witness. Unless
     ``options.favor_precision``, a missed standfirst (``description``) and the rest of
-    a body split into sibling containers are added.
+    a body split into sibling containers are added. ``declared_article``: the page's
+    structured data says it is an article (no length floor for its text).
     """
     if not options.ensemble:
         return _paragraphs(_trafilatura_text(tree, url, precision=True, fast=False))
@@ -756,17 +796,22 @@ def main_paragraphs(
         best, second = choose_candidate(candidates, [precise_shingles, None, witness_shingles])
         chosen, witness = candidates[best], candidates[second]
     paragraphs = vote_paragraphs(_paragraphs(chosen), witness, _KEEP_SHARE)
-    if sum(map(len, paragraphs)) < options.min_text_chars:
+    if sum(map(len, paragraphs)) < options.min_text_chars and (
+        declared_article or reader_text_chars(tree) >= options.min_text_chars
+    ):
         # all three read the page's layout wrong, or the article is short: trafilatura's
-        # full run (its fallback extractors included) has the last word
+        # full run (its fallback extractors included) has the last word. Not on a page
+        # whose prose all told is under the floor: no extractor finds an article there.
         fallback = _paragraphs(_trafilatura_text(tree, url, precision=False, fast=False))
         if sum(map(len, fallback)) > sum(map(len, paragraphs)):
             paragraphs = fallback
     if not options.favor_precision:
-        paragraphs = gap_paragraphs(tree, paragraphs)
+        page_ps = page_paragraphs(tree)
+        elements = matched_elements(page_ps, paragraphs)
+        paragraphs = gap_paragraphs(paragraphs, elements)
         paragraphs = lead_paragraphs(tree, paragraphs, description) + paragraphs
-        paragraphs = lead_container_paragraphs(tree, paragraphs) + paragraphs
-        paragraphs += continuation_paragraphs(tree, paragraphs)
+        paragraphs = lead_container_paragraphs(paragraphs, elements, page_ps) + paragraphs
+        paragraphs += continuation_paragraphs(tree, paragraphs, page_ps)
     return paragraphs
 
 
@@ -1251,7 +1296,7 @@ def extract_article(
         return None
     site_name = _site_name(meta, signals, url)
     title = clean_title(meta.title, site_name, url)
-    paragraphs = main_paragraphs(tree, url, options, meta.description)
+    paragraphs = main_paragraphs(tree, url, options, meta.description, signals.says_article)
     if options.post_filter:
         titles = [t for t in (title, meta.title, signals.og_title, signals.html_title) if t]
         paragraphs = filter_paragraphs(paragraphs, titles)

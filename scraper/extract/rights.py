@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from lxml import etree
+
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
@@ -33,9 +35,10 @@ ACCESS_VALUES = ("free", "paywalled", "unknown")
 # Words in the class or id of the containers paywall vendors and CMSs put where the text stops.
 _PAYWALL_WORDS = ("paywall", "pay-wall", "regwall", "premium-content", "subscriber-only", "subscribers-only",
                   "meteredcontent", "piano-offer", "tp-container-inner", "article-locked", "locked-content")
-_PAYWALL_XPATH = "//*[" + " or ".join(
-    f"contains(@class, '{word}') or contains(@id, '{word}')" for word in _PAYWALL_WORDS
-) + "]"
+_PAYWALL_MARKER = re.compile("|".join(map(re.escape, _PAYWALL_WORDS)))
+# Every class and id value of the page, in one XPath call: one regex over them all costs a
+# fraction of an XPath testing each word against each element.
+_CLASS_AND_ID_VALUES = etree.XPath("//@class | //@id", smart_strings=False)
 _DIRECTIVE = re.compile(r"[a-z][a-z-]*")
 
 
@@ -77,7 +80,7 @@ def page_access(tree: HtmlElement) -> str:
             if tier in ("locked", "metered"):
                 return "paywalled"
             said_free = said_free or tier == "free"
-    if tree.xpath(_PAYWALL_XPATH):
+    if _PAYWALL_MARKER.search("\n".join(_CLASS_AND_ID_VALUES(tree))):
         return "paywalled"
     return "free" if said_free else "unknown"
 
