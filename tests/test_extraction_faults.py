@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from scraper.extract.extractor import extract_article, is_listing_path
+from scraper.extract.extractor import extract_article, is_listing_path, vote_paragraphs
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
@@ -257,3 +257,28 @@ def test_a_short_article_that_declares_itself_one_is_kept() -> None:
     article = extract_article(page(f"<p>{short}</p>", head=head), URL, OPTIONS)
     assert article is not None and short in article.text.split("\n\n")
     assert extract_article(page(f"<p>{short}</p>"), URL, OPTIONS) is None  # undeclared: under the floor
+
+
+# --------------------------------------------------------------------------- the vote of the witness
+
+BODY = [
+    "The council met on Tuesday to discuss the new opening hours of the city library and its branches.",
+    "Members agreed that the library should stay open later on weekdays, as the budget allows it this year.",
+    "The mayor said the change would take effect in June, after the staff had been consulted about it.",
+]
+
+
+def test_the_vote_keeps_the_lead_and_a_line_between_confirmed_paragraphs() -> None:
+    lead = "Readers asked for longer opening hours for years, and the city has finally found the money for them."
+    subheading = "What changes in June"
+    witness = "\n".join(BODY)  # readability's text: the body's container only
+    paragraphs = [lead, BODY[0], BODY[1], subheading, BODY[2]]
+    assert vote_paragraphs(paragraphs, witness) == paragraphs
+
+
+@pytest.mark.parametrize(
+    "first", ["Library hours extended | City News", "Share this article on social media", "Updated 3 June 2024"]
+)
+def test_the_vote_drops_a_headline_or_a_label_before_the_body(first: str) -> None:
+    witness = "\n".join(BODY)
+    assert vote_paragraphs([first, *BODY, "Read more: the budget for 2025"], witness) == BODY

@@ -520,20 +520,42 @@ def choose_candidate(
     return best, witness
 
 
+_SENTENCE_END = tuple(".!?\u2026:;\"\u201d\u201c\u00bb\u00ab'\u2019)")
+_LEAD_PARAGRAPHS = 2  # a lead (standfirst, intro) is one or two paragraphs
+_LEAD_WORDS = 10  # and sentences: a headline or a label is shorter or ends without punctuation
+
+
 def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float = _KEEP_SHARE) -> list[str]:
     """The paragraphs the ``witness`` text also contains, unless fewer than ``keep_share`` of the words remain.
 
-    Tables are not voted on: readability, the usual witness, drops small tables
-    whole, and a table trafilatura found inside the article's container is its data.
+    What the witness confirms is the body; beside it, two kinds of paragraph belong to it
+    although readability (the usual witness) leaves them out:
+
+    * one paragraph between two confirmed ones (a subheading, a quote, a list item): in-body
+      boilerplate of that shape goes by :func:`~scraper.extract.boilerplate.filter_paragraphs`;
+    * the lead, set apart from the body's container: the one or two paragraphs before the
+      first confirmed one, when they are sentences (``_LEAD_WORDS`` words or more, ending
+      like a sentence), not a headline or a label.
+
+    Tables are not voted on: readability drops small tables whole, and a table
+    trafilatura found inside the article's container is its data.
     """
     reference = comparable(witness)
     if not reference:
         return list(paragraphs)
-    keep = [is_table_block(p) or _form(p) in reference for p in paragraphs]
+    confirmed = [is_table_block(p) or _form(p) in reference for p in paragraphs]
+    keep = [
+        said or (0 < i < len(confirmed) - 1 and confirmed[i - 1] and confirmed[i + 1])
+        for i, said in enumerate(confirmed)
+    ]
     counts = list(map(_paragraph_words, paragraphs))
-    if sum(c for c, k in zip(counts, keep, strict=True) if k) >= keep_share * sum(counts):
-        return [p for p, k in zip(paragraphs, keep, strict=True) if k]
-    return list(paragraphs)
+    if sum(c for c, k in zip(counts, keep, strict=True) if k) < keep_share * sum(counts):
+        return list(paragraphs)
+    first = keep.index(True) if True in keep else 0
+    if first <= _LEAD_PARAGRAPHS:
+        for i in range(first):
+            keep[i] = counts[i] >= _LEAD_WORDS and paragraphs[i].rstrip().endswith(_SENTENCE_END)
+    return [p for p, k in zip(paragraphs, keep, strict=True) if k]
 
 
 PageParagraphs = Sequence[tuple[HtmlElement, str]]  # every <p> of a page with its text, in document order
