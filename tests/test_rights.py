@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,9 @@ from scraper.extract.extractor import extract_article
 from scraper.extract.model import ExtractionOptions
 from scraper.extract.rights import merge_rights
 from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
+from tests.support.crawl import crawl_raw_site
+from tests.support.rawsite import ARTICLE_HTML, RawSite, _with_length
+from tests.support.warcs import records
 
 URL = "https://news.example/2024/05/01/library-hours/"
 FIRST = "The council met on Tuesday to discuss the new opening hours of the city library and its branches. " * 3
@@ -78,3 +83,44 @@ def test_the_http_headers_win_for_tdmrep_and_add_their_robots_directives() -> No
         "robots": ["noarchive", "noimageai", "noindex"], "license": None,
     }
     assert merge_rights(page_rights, {}) == {**page_rights, "robots": ["noindex"]}
+
+
+# --------------------------------------------------------------------------- ARCHIVE_HONOR_NOARCHIVE in a crawl
+
+_HTML_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8"
+NOARCHIVE_PAGES = {
+    "/kept": _with_length(_HTML_HEAD, ARTICLE_HTML),
+    "/noarchive-meta": _with_length(
+        _HTML_HEAD, ARTICLE_HTML.replace(b"</head>", b'<meta name="robots" content="noarchive, nofollow"></head>')
+    ),
+    "/noarchive-header": _with_length(_HTML_HEAD + b"\r\nX-Robots-Tag: noarchive", ARTICLE_HTML),
+}
+
+
+@dataclass
+class NoarchiveSite(RawSite):
+    """The raw test site with an article page plain, one saying noarchive in a meta tag, one in a header."""
+
+    def _next_response(self, path: str) -> bytes:
+        return NOARCHIVE_PAGES.get(path) or super()._next_response(path)
+
+
+@pytest.mark.parametrize("honor", [True, False])
+def test_honor_noarchive_skips_the_row_and_keeps_the_records(tmp_path: Path, honor: bool) -> None:
+    _, base, result = crawl_raw_site(
+        tmp_path, list(NOARCHIVE_PAGES), settings={"ARCHIVE_HONOR_NOARCHIVE": "1" if honor else "0"},
+        site=NoarchiveSite(),
+    )
+    rows = {row["url"]: row for row in result.text_rows()}
+    responses = {r.rec_headers.get_header("WARC-Target-URI") for r in records(result.warc_files(), "response")}
+    assert {base + path for path in NOARCHIVE_PAGES} <= responses  # every page archived byte for byte
+    stats = result.manifest["stats"]
+    if honor:
+        assert set(rows) == {base + "/kept"}
+        assert stats["archive/text/noarchive"] == 2
+    else:
+        assert set(rows) == {base + path for path in NOARCHIVE_PAGES}
+        assert "archive/text/noarchive" not in stats
+        assert rows[base + "/kept"]["rights"]["robots"] == []
+        assert rows[base + "/noarchive-meta"]["rights"]["robots"] == ["noarchive", "nofollow"]
+        assert rows[base + "/noarchive-header"]["rights"]["robots"] == ["noarchive"]
