@@ -32,6 +32,7 @@ from twisted.python.threadpool import ThreadPool
 
 from scraper.archive import warc
 from scraper.archive.manifest import MANIFEST_NAME
+from scraper.archive.recovery import read_http_record
 from scraper.extensions import ArchiveExtension, default_crawl_id
 from scraper.history.base import HISTORY_NAME, Capture, CrawlRun, HistoryLocked, text_fingerprint
 from scraper.history.sqlite import SqliteHistory
@@ -43,10 +44,12 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
+    from warcio.statusandheaders import StatusAndHeaders
 
     from scraper.archive.segments import ResponseLocation
 
 __all__ = [
+    "EARLIER_META_KEY",
     "ENTRY_DATE_META_KEY",
     "FETCH_META_KEY",
     "CrawlHistoryExtension",
@@ -181,6 +184,16 @@ class S3HistoryCopy:
         from scraper.storage.s3 import put_verified
 
         put_verified(self.client, self.bucket, self.key, path.read_bytes())
+
+    def read_record(self, crawl_id: str, relpath: str, offset: int) -> tuple[StatusAndHeaders, bytes]:
+        """The HTTP record at ``offset`` of a crawl's file in the bucket (a ranged GET from
+        there, closed after that one record; blocking)."""
+        key = "/".join(part for part in (self.prefix, crawl_id, relpath) if part)
+        body = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-")["Body"]
+        try:
+            return read_http_record(body)
+        finally:
+            body.close()
 
     def crawl_is_complete(self, crawl_id: str) -> bool:
         from botocore.exceptions import ClientError
@@ -407,6 +420,18 @@ class CrawlHistoryExtension:
             self.not_due.add(url)
             self._count_not_fetched(earlier, kind, 1)
         return False
+
+    def earlier_page(self, capture: Capture) -> tuple[StatusAndHeaders, bytes]:
+        """The HTTP head and body (de-chunked, content coding kept) of ``capture``'s response
+        record, read from the archive: the earlier crawl's WARC beside the history, or in the
+        bucket. Blocking: call it in a thread. Raises ``OSError`` (or the S3 client's error)
+        if the file cannot be read, ``ValueError`` if no HTTP record is at its offset."""
+        relpath = f"warc/{capture.warc_filename}"
+        if self.remote is not None:
+            return self.remote.read_record(capture.crawl_id, relpath, capture.warc_offset)
+        with open(self.history.path.parent / capture.crawl_id / relpath, "rb") as stream:
+            stream.seek(capture.warc_offset)
+            return read_http_record(stream)
 
     def _count_not_fetched(self, earlier: Capture, kind: str, sign: int) -> None:
         self.count("not_fetched", sign)

@@ -26,15 +26,18 @@ from urllib.parse import urlsplit
 from lxml import etree
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.internet import threads
 
 from scraper.archive import textrows
+from scraper.archive.codings import decode_body
 from scraper.incremental import (
+    EARLIER_META_KEY,
     ENTRY_DATE_META_KEY,
     FETCH_META_KEY,
     CrawlHistoryExtension,
@@ -47,6 +50,8 @@ from scraper.middlewares import RECORD_META_KEY
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
+
+    from scraper.history.base import Capture
 
 logger = logging.getLogger(__name__)
 
@@ -377,16 +382,23 @@ class ArticlesSpider(Spider):
                 for request in listed:
                     yield request
                 return
+        depth = int(response.meta.get("link_depth", 0))
+        wants_links = depth < self.follow_depth
+        if response.status == 304:
+            if wants_links:
+                for request in await self._earlier_links(response, depth + 1):
+                    yield request
+            return
         if response.status != 200 or not isinstance(response, TextResponse):
             return
         if content_type not in HTML_TYPES:
             return
-        depth = int(response.meta.get("link_depth", 0))
-        wants_links = depth < self.follow_depth
         if self._unchanged(response):
-            # Its text and requisites are archived already; a start page's links are
-            # followed again (sections whose own answer may be a 304), found here.
-            if wants_links and response.meta.get(FETCH_META_KEY) == "start":
+            # Its text and requisites are archived already; the links of a start page or a
+            # listing are followed again: they lead to articles due for a recheck.
+            earlier: Capture | None = response.meta.get(EARLIER_META_KEY)
+            listing = response.meta.get(FETCH_META_KEY) == "start" or (earlier is not None and not earlier.is_article)
+            if wants_links and listing:
                 self.crawler.stats.inc_value("archive/discovery/on_reactor")
                 for request in self.follow_links(response, depth + 1):
                     yield request
@@ -417,6 +429,36 @@ class ArticlesSpider(Spider):
         if wants_links:
             for request in self.follow_links(response, depth + 1):
                 yield request
+
+    async def _earlier_links(self, response: Response, depth: int) -> list[Request]:
+        """Requests for the links of a listing answered ``304`` (the crawl history asked
+        conditionally): the answer has no body, so they are read from the listing's earlier
+        capture in the archive, and the articles it leads to are still rechecked when due.
+        An article's 304 is left at that: its links were followed when it was captured."""
+        earlier: Capture | None = response.meta.get(EARLIER_META_KEY)
+        if self.history is None or earlier is None or earlier.is_article or not self._unchanged(response):
+            return []
+        try:
+            urls = await maybe_deferred_to_future(threads.deferToThread(self._links_of_capture, earlier, response.url))
+        except Exception as error:  # a lost or damaged earlier WARC: this page's links are not followed
+            self.crawler.stats.inc_value("archive/history/earlier_unreadable")
+            logger.warning("Links of %s (answered 304) not followed: its capture in %s/%s at %d cannot be read: %s",
+                           response.url, earlier.crawl_id, earlier.warc_filename, earlier.warc_offset, error)
+            return []
+        self.crawler.stats.inc_value("archive/history/earlier_listings_read")
+        return list(self._follow(urls, response.url, depth))
+
+    def _links_of_capture(self, earlier: Capture, url: str) -> list[str]:
+        """The links of an earlier capture of the HTML page ``url`` (in a thread: it reads
+        the archive and parses the page)."""
+        assert self.history is not None
+        head, body = self.history.earlier_page(earlier)
+        content_type = head.get_header("Content-Type") or ""
+        if content_type.split(";")[0].strip().lower().encode("latin-1") not in HTML_TYPES:
+            return []
+        body = decode_body(body, head.get_header("Content-Encoding") or "", self.max_inflated_size)
+        page = HtmlResponse(url, body=body, headers={"Content-Type": content_type})
+        return [link.url for link in self.link_extractor.extract_links(page)]
 
     def _requisite(self, url: str) -> Request:
         return self.request(url, callback=self.parse_requisite, priority=-1, meta={FETCH_META_KEY: "requisite"})

@@ -24,7 +24,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
 
-from benchmarks.newssite import NewsSite, NewsSiteServer
+from benchmarks.newssite import SECTIONS, NewsSite, NewsSiteServer
 from scraper.archive import warc
 from scraper.archive.verify import verify_crawl
 from scraper.history.base import HISTORY_NAME, Capture, CrawlRun, HistoryCorrupt, HistoryLocked
@@ -326,3 +326,42 @@ def test_since_skips_older_feed_and_sitemap_entries_on_a_first_run(crawls: Crawl
     assert {row["version"] for row in rows} == {None}  # no history: no versions
     assert result.manifest["stats"]["archive/history/old_entries"] > 0
     assert not (tmp_path / HISTORY_NAME).exists()
+
+
+def test_articles_behind_a_not_modified_section_are_rechecked(tmp_path: Path) -> None:
+    """A section answered 304 gives no body: its links come from its earlier capture, so an
+    article linked only from there is still rechecked when due (issue 14)."""
+    site = NewsSite.with_articles(34)  # the front page lists the 30 newest: 1-4 only in their sections
+    server = NewsSiteServer(site)
+    base = server.start()
+    edited, behind_sections_only = 2, [1, 2, 3, 4]
+    try:
+        first = run_crawl(tmp_path, {"urls": base + "/", "follow": "2"}, crawl_id="crawl-1")
+        assert first.returncode == 0, first.log
+        site.edit_text([edited])  # its section's page does not change
+        server.reset_counts()
+        second = run_crawl(tmp_path, {"urls": base + "/", "follow": "2"}, {"ARCHIVE_RECHECK_AFTER": "0"},
+                           crawl_id="crawl-2")
+        assert second.returncode == 0, second.log
+        fetched = dict(server.requests)
+    finally:
+        server.stop()
+    url = f"{base}/news/{edited}.html"
+    (row,) = second.text_rows()  # no row for the sections, nor for the unchanged articles
+    assert (row["url"], row["version"]) == (url, 2)
+    assert row["previous_warc_record_id"] == {r["url"]: r for r in first.text_rows()}[url]["warc_record_id"]
+    for n in behind_sections_only:
+        assert fetched[f"/news/{n}.html"] == 1, n
+    by_url: dict[str, list[str]] = {}
+    for headers, _, _ in records(second):
+        if headers.get_header("WARC-Type") in ("response", "revisit"):
+            by_url.setdefault(headers.get_header("WARC-Target-URI"), []).append(
+                headers.get_header("WARC-Profile") or headers.get_header("WARC-Type"))
+    for section in SECTIONS:  # archived once each, as the revisit it is
+        assert by_url[f"{base}/section/{section}/"] == [warc.SERVER_NOT_MODIFIED], section
+    for n in behind_sections_only:
+        expected = "response" if n == edited else warc.SERVER_NOT_MODIFIED
+        assert by_url[f"{base}/news/{n}.html"] == [expected], n
+    assert second.manifest["stats"]["archive/history/earlier_listings_read"] == len(SECTIONS)
+    report = verify_crawl(second.crawl_dir)
+    assert report.ok, report.summary()

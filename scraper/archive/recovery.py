@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -28,8 +29,8 @@ from scraper.archive.warc import Dechunker, is_chunked
 from scraper.files import OPEN_SUFFIX, fsync_folder
 
 __all__ = [
-    "ArchivedResponse", "ResumeState", "SealedFile", "archived_responses", "last_serial", "rows_written",
-    "seal_open_files",
+    "ArchivedResponse", "ResumeState", "SealedFile", "archived_responses", "last_serial", "read_http_record",
+    "rows_written", "seal_open_files",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,20 +76,31 @@ class ArchivedResponse:
         """The HTTP head and the body of the record, de-chunked (a content coding stays, as it came)."""
         with open(self.warc_path, "rb") as f:
             f.seek(self.offset)
-            record = next(iter(ArchiveIterator(f)))
-            assert record.http_headers is not None
-            digester = Dechunker() if is_chunked(record.http_headers) else None
-            body = bytearray()
-            while block := record.raw_stream.read(1 << 20):
-                if digester is None:
-                    body += block
-                else:
-                    for piece in digester.feed(block):
-                        body += piece
-            if digester is not None:
-                for piece in digester.close():
-                    body += piece
-            return record.http_headers, bytes(body)
+            return read_http_record(f)
+
+
+def read_http_record(stream: IO[bytes]) -> tuple[StatusAndHeaders, bytes]:
+    """The HTTP head and body of the WARC record ``stream`` starts at (a file sought to a
+    record's offset, or a ranged GET of it), de-chunked; a content coding stays, as it came.
+
+    Reads that one record and no further. Raises ``ValueError`` if the record there has no
+    HTTP head (a warcinfo or metadata record), warcio's errors if it is no WARC record.
+    """
+    record = next(iter(ArchiveIterator(stream)))
+    if record.http_headers is None:
+        raise ValueError(f"the {record.rec_type} record there has no HTTP head")
+    digester = Dechunker() if is_chunked(record.http_headers) else None
+    body = bytearray()
+    while block := record.raw_stream.read(1 << 20):
+        if digester is None:
+            body += block
+        else:
+            for piece in digester.feed(block):
+                body += piece
+    if digester is not None:
+        for piece in digester.close():
+            body += piece
+    return record.http_headers, bytes(body)
 
 
 def _gzip_members_end(path: Path) -> tuple[int, int]:
