@@ -10,7 +10,8 @@ Incremental crawls (the crawl history, :mod:`scraper.incremental`): each request
 URL fetched before is fetched again (``FETCH_META_KEY``), and a URL that is not due is not
 requested at all; feed and sitemap entries dated before the last crawl's start (or
 ``since=``) are skipped; a page whose payload is the one archived before (a 304 or an
-identical revisit) is not parsed again: its links were followed then (a start page's are).
+identical revisit) is not extracted again, but the links of a start page or a listing are
+followed again (a 304's from the listing's last capture in the archive).
 """
 
 from __future__ import annotations

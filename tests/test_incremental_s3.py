@@ -61,6 +61,9 @@ def test_second_crawl_from_an_empty_spool_revisits_the_first(weed: WeedServer, t
         server.stop()
     assert f"Crawl history from s3://{weed.bucket}/{PREFIX}/{HISTORY_NAME}" in second.log
     assert "/news/1.html" not in server.requests and server.statuses[304] >= 3  # it knew the first crawl
+    # The 304 sections' links were read from the first crawl's WARC in the bucket (a ranged GET).
+    assert "'archive/history/earlier_listings_read': 4" in second.log  # the sections without the new article
+    assert "earlier_unreadable" not in second.log
     rows = {row["url"]: row for row in text_rows(weed, "s3-2")}
     first_rows = {row["url"]: row for row in text_rows(weed, "s3-1")}
     assert sorted(rows) == [f"{base}/news/2.html", f"{base}/news/9.html"]
