@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import scrapy
 import twisted
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import threads
 from twisted.internet.task import LoopingCall
@@ -58,8 +58,10 @@ __all__ = ["ArchiveExtension", "ArchiveMetrics", "default_crawl_id", "user_agent
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: The close reason of a crawl stopped because its archive could not be written (a full disk).
+WRITE_ERROR_REASON = "archive_write_error"
 #: Close reasons of a crawl stopped before its end: it gets no manifest, and resumes.
-UNFINISHED_REASONS = frozenset({"shutdown"})
+UNFINISHED_REASONS = frozenset({"shutdown", WRITE_ERROR_REASON})
 #: Settings recorded in every warcinfo record and manifest: what an operator tunes.
 #: Never credentials (AWS_*), never anything not listed here.
 RECORDED_SETTINGS = (
@@ -133,6 +135,7 @@ class ArchiveExtension:
         derivers: list[Deriver],
         write_wet: bool,
         resume: ResumeState | None = None,
+        stop_crawl: Callable[[str], object] | None = None,
     ):
         self.storage = storage
         self.crawl_id = crawl_id
@@ -144,6 +147,11 @@ class ArchiveExtension:
         self.derivers = derivers
         self.write_wet = write_wet
         self.resume = resume  # what an earlier, unfinished run of this crawl left
+        self.stop_crawl = stop_crawl  # closes the spider with a reason (the engine's close_spider_async)
+        #: The first write error, once the archive could not be written: nothing more is written.
+        self.write_error: OSError | None = None
+        #: What a deriver could not make ("WaczDeriver at the end of the crawl"): in the manifest.
+        self.failed: list[str] = []
         self.archive: CrawlArchive | None = None
         self.started_at: datetime | None = None
         self.arguments: dict[str, str] = {}
@@ -203,6 +211,8 @@ class ArchiveExtension:
             derivers=derivers,
             write_wet=settings.getbool("ARCHIVE_WET"),
             resume=resume,
+            stop_crawl=lambda reason: deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+            if crawler.engine is not None else None,
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -253,6 +263,7 @@ class ArchiveExtension:
             except Exception:  # a broken derived file must not lose the crawl: logged, counted
                 logger.exception("%s failed %s", type(deriver).__name__, when)
                 self.stats.inc_value("archive/derive/errors")
+                self.failed.append(f"{type(deriver).__name__} {when}")
                 continue
             for path in paths:
                 self._register(completed_file(crawl_dir, path))
@@ -323,9 +334,17 @@ class ArchiveExtension:
             return
         try:
             try:
-                await self._in_writer(self.archive.close)
+                if self.write_error is not None:  # its files stay .open: the next run seals them
+                    await self._in_writer(self.archive.abandon)
+                else:
+                    await self._in_writer(self.archive.close)
+            except OSError as error:  # the last index or fsync met the full disk
+                self._write_failed(error)
+                reason = WRITE_ERROR_REASON
             finally:
                 self._writer.stop()  # a live pool thread would keep the process from exiting
+            if self.write_error is not None:
+                reason = WRITE_ERROR_REASON  # whatever closed the spider first: its archive is not whole
             if reason in UNFINISHED_REASONS:
                 # Stopped before its end (Ctrl-C, SIGTERM): its files are whole, but no
                 # manifest, so the same command resumes it; the exit status says so.
@@ -349,10 +368,16 @@ class ArchiveExtension:
         ip_address: str | None, truncated: str | None = None, refers_to: warc.RefersTo | None = None,
     ) -> ResponseLocation:
         assert self.archive is not None, "the archive opens with the spider"
-        location = await self._in_writer(
-            self.archive.write_exchange, target_uri, http_response, http_request, date=date,
-            ip_address=ip_address, truncated=truncated, refers_to=refers_to,
-        )
+        if self.write_error is not None:
+            raise IgnoreRequest(f"not archived, the archive could not be written: {self.write_error}")
+        try:
+            location = await self._in_writer(
+                self.archive.write_exchange, target_uri, http_response, http_request, date=date,
+                ip_address=ip_address, truncated=truncated, refers_to=refers_to,
+            )
+        except OSError as error:
+            self._write_failed(error)
+            raise IgnoreRequest(f"not archived, the archive could not be written: {error}") from error
         if location.revisit_profile is not None:
             self.stats.inc_value("archive/warc/revisits")
         if truncated:
@@ -367,10 +392,29 @@ class ArchiveExtension:
         if self.resume is not None and row["warc_record_id"] in self.resume.rows:
             self.stats.inc_value("archive/resume/rows_kept")  # an earlier run wrote it: one row an article
             return
-        await self._in_writer(self.archive.write_text_row, row)
+        if self.write_error is not None:
+            raise DropItem("not archived, the archive could not be written", log_level="DEBUG")
+        try:
+            await self._in_writer(self.archive.write_text_row, row)
+        except OSError as error:
+            self._write_failed(error)
+            raise DropItem(f"not archived, the archive could not be written: {error}", log_level="DEBUG") from error
         self.stats.inc_value("archive/text/articles")
         if self.write_wet:
             self.stats.inc_value("archive/wet/records")
+
+    def _write_failed(self, error: OSError) -> None:
+        """A write the archive refused (full disk, file size limit): counted; the first one
+        logged and the crawl stopped, unfinished, to be resumed once there is room."""
+        self.stats.inc_value("archive/warc/write_errors")
+        if self.write_error is not None:
+            return
+        self.write_error = error
+        logger.error("Could not write the archive of crawl %s (%s): stopping the crawl; its files end at "
+                     "their last complete record; run the same command again, with room, to resume it",
+                     self.crawl_id, error)
+        if self.stop_crawl is not None:
+            self.stop_crawl(WRITE_ERROR_REASON)
 
     # -- reporting -------------------------------------------------------------------
 
@@ -391,6 +435,8 @@ class ArchiveExtension:
             "settings": {k: v for k, v in self.recorded_settings.items() if not k.endswith("_RESOLVED")},
             "stats": dict(sorted(stats.items())),
             "files": [c.manifest_entry() for c in sorted(completed, key=lambda c: c.relpath)],
+            # Derived files that could not be made: the files above are whole, these are missing.
+            "failed": list(self.failed),
         }
         return json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
 

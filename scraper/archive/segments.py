@@ -73,6 +73,8 @@ class SegmentFile:
         self._file = open(self.open_path, "xb", buffering=0)
         self._sha256 = hashlib.sha256()
         self.size = 0
+        #: True when a failed write could not be cut back: never renamed complete.
+        self.damaged = False
 
     def write(self, data: bytes) -> int:
         """File-object style :meth:`append`: returns the number of bytes written."""
@@ -80,17 +82,45 @@ class SegmentFile:
         return len(data)
 
     def append(self, data: bytes) -> int:
-        """Append ``data``; return the offset it starts at."""
+        """Append ``data``; return the offset it starts at.
+
+        A write that fails (``OSError``: a full disk, ``ENOSPC``; a file size limit,
+        ``EFBIG``) is undone before the error is raised: the file is cut back to its
+        size before the call, so it still ends at its last complete record and the
+        next offset is the one it would have been. If even that cut fails, the file is
+        marked damaged (:attr:`damaged`) and :meth:`close` refuses to call it complete.
+        """
+        if self.damaged:
+            raise OSError(f"{self.open_path} is damaged: an earlier write could not be undone")
         offset = self.size
         view = memoryview(data)
-        while view:
-            written = self._file.write(view)
-            view = view[written or 0 :]
+        try:
+            while view:
+                written = self._file.write(view)
+                view = view[written or 0 :]
+        except OSError:
+            self._cut_back(offset)
+            raise
         self._sha256.update(data)
         self.size += len(data)
         return offset
 
+    def _cut_back(self, size: int) -> None:
+        try:
+            os.ftruncate(self._file.fileno(), size)
+            self._file.seek(size)
+        except OSError:
+            self.damaged = True
+
+    def abandon(self) -> None:
+        """Close the file and leave it under ``.open`` (a crawl stopped by a write error):
+        the next run of the crawl seals it (:mod:`scraper.archive.recovery`)."""
+        self._file.close()
+
     def close(self, crawl_dir: Path) -> CompletedFile:
+        if self.damaged:
+            self.abandon()
+            raise OSError(f"{self.open_path} is damaged: left open, not renamed complete")
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.open_path, self.final_path)
@@ -234,20 +264,23 @@ class CrawlArchive:
                 payload_offset=payload_offset, head=response_head, truncated=truncated, digest=digest,
             )
         member = warc.gzip_member(response.to_bytes(), self.gzip_level)
-        offset = segment.append(member)
-        if self._index_lines is not None:
-            self._index(target_uri, date, response_head, http_request, response, segment, offset, member)
+        members = [member]
         if http_request is not None:
             request = warc.request_record(
                 target_uri, http_request, date=date, concurrent_to=response.record_id,
                 warcinfo_id=self._warcinfo_id,
             )
-            segment.append(warc.gzip_member(request.to_bytes(), self.gzip_level))
+            members.append(warc.gzip_member(request.to_bytes(), self.gzip_level))
         if interims:
             interim = warc.interim_responses_record(
                 target_uri, interims, date=date, concurrent_to=response.record_id, warcinfo_id=self._warcinfo_id,
             )
-            segment.append(warc.gzip_member(interim.to_bytes(), self.gzip_level))
+            members.append(warc.gzip_member(interim.to_bytes(), self.gzip_level))
+        # The exchange's records in one append: a write that fails is undone whole, never
+        # leaving a response without its request record.
+        offset = segment.append(b"".join(members))
+        if self._index_lines is not None:
+            self._index(target_uri, date, response_head, http_request, response, segment, offset, member)
         return ResponseLocation(
             warc_filename=segment.final_path.name,
             warc_offset=offset,
@@ -289,6 +322,17 @@ class CrawlArchive:
             fields = wet_fields(self.crawl_id, f"text/{self._stem}.jsonl.gz", str(row.get("extractor") or ""))
             self._wet_writer = WetWriter(self._wet, self._wet.final_path.name, fields, gzip_level=self.gzip_level)
         self._wet_writer.write_row(row)
+
+    def abandon(self) -> None:
+        """Stop writing and leave the open segments under ``.open``, not renamed complete:
+        what a crawl stopped by a write error does. Its next run seals and resumes them."""
+        if not self._closed:
+            for segment in (self._warc, self._text, self._wet):
+                if segment is not None:
+                    segment.abandon()
+            self._warc = self._text = self._wet = None
+            self._wet_writer = None
+            self._closed = True
 
     def close(self) -> list[CompletedFile]:
         """Finish the open segments; return every file this archive completed."""

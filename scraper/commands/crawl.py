@@ -58,9 +58,10 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-#: What makes the command exit 1: the storage's failures, and a crawl stopped before its
-#: end (no manifest yet: a scheduler that retries the job resumes it).
-EXIT_1_STATS = (*FAILURE_STATS, "archive/crawl/unfinished")
+#: What makes the command exit 1: the storage's failures, a crawl stopped before its end
+#: (no manifest yet: a scheduler that retries the job resumes it), a write the archive
+#: refused (full disk) and a derived file that could not be made.
+EXIT_1_STATS = (*FAILURE_STATS, "archive/crawl/unfinished", "archive/warc/write_errors", "archive/derive/errors")
 
 
 def archive_failures(stats: dict[str, object]) -> dict[str, object]:
