@@ -260,13 +260,16 @@ class ArchiveExtension:
         for deriver in self.derivers:
             try:
                 paths = step(deriver, crawl_dir)
+            except OSError as error:  # a full disk, a file it could not read: one line says so
+                logger.error("%s failed %s: %s", type(deriver).__name__, when, error)
             except Exception:  # a broken derived file must not lose the crawl: logged, counted
                 logger.exception("%s failed %s", type(deriver).__name__, when)
-                self.stats.inc_value("archive/derive/errors")
-                self.failed.append(f"{type(deriver).__name__} {when}")
+            else:
+                for path in paths:
+                    self._register(completed_file(crawl_dir, path))
                 continue
-            for path in paths:
-                self._register(completed_file(crawl_dir, path))
+            self.stats.inc_value("archive/derive/errors")
+            self.failed.append(f"{type(deriver).__name__} {when}")
 
     # -- signals -------------------------------------------------------------------
 

@@ -114,3 +114,21 @@ def test_a_full_disk_stops_the_crawl_whole_and_it_resumes_with_room(
     report = verify_crawl(resumed.crawl_dir)
     assert report.ok, report.summary()
     assert resumed.manifest["failed"] == []
+
+
+def test_a_package_the_disk_has_no_room_for_is_reported_and_the_manifest_lists_the_rest(
+    megabyte_site: str, small_disk: Path
+) -> None:
+    """Twelve 1 MB responses fit the 20 MB disk; the WACZ, which copies them, does not."""
+    urls = [f"{megabyte_site}/file/{n}" for n in range(12)]
+    result = run_crawl(small_disk, {"urls": ",".join(urls), "requisites": "0"})
+    assert result.returncode == 1, result.log
+    assert "WaczDeriver failed at the end of the crawl: [Errno 28] No space left on device" in result.log
+    assert "Traceback" not in result.log
+    manifest = result.manifest
+    assert manifest["failed"] == ["WaczDeriver at the end of the crawl"]
+    listed = {entry["path"] for entry in manifest["files"]}
+    assert not any(path.endswith(".wacz") for path in listed)
+    present = {p.relative_to(result.crawl_dir).as_posix() for p in result.crawl_dir.rglob("*") if p.is_file()}
+    assert listed == present - {"manifest.json"}, "the manifest lists what is there, whole"
+    assert verify_crawl(result.crawl_dir).ok

@@ -82,14 +82,16 @@ _SEGMENT_TIME = re.compile(r"-(\d{14})-\d+\.warc\.gz(?:\.open)?$")
 def crawl_problems(finish_reason: str | None, stats: Mapping[str, Any]) -> list[str]:
     """Why a crawl that ended is not a success; empty when it is.
 
-    A success ends with ``finish_reason`` "finished" and every stat of
-    :data:`scraper.storage.base.FAILURE_STATS` at 0 (files the storage could not store).
+    A success ends with ``finish_reason`` "finished", every stat of
+    :data:`scraper.storage.base.FAILURE_STATS` at 0 (files the storage could not store)
+    and ``archive/derive/errors`` at 0 (derived files, a WACZ, that could not be made).
     """
     problems = []
     if finish_reason != FINISHED:
         problems.append(f"finish_reason {finish_reason!r}, not {FINISHED!r}")
     problems += [
-        f"{name}={stats[name]}" for name in FAILURE_STATS if isinstance(stats.get(name), int) and stats[name] > 0
+        f"{name}={stats[name]}" for name in (*FAILURE_STATS, "archive/derive/errors")
+        if isinstance(stats.get(name), int) and stats[name] > 0
     ]
     return problems
 
