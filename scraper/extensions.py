@@ -22,7 +22,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import scrapy
 import twisted
@@ -119,6 +119,25 @@ def warcinfo_fields(
     return fields
 
 
+class _DaemonThread(threading.Thread):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, daemon=True, **kwargs)
+
+
+def ordered_pool(name: str) -> ThreadPool:
+    """A one-thread pool, started by the caller: work runs in the order it was queued.
+
+    Its thread is a daemon. A crawl that ends well awaits every job it queued before it
+    stops the pool; a forced stop (a second Ctrl-C) stops the reactor without that, and a
+    pool thread the interpreter had to join would keep the process alive (its idle
+    thread forever, a busy one as long as its job, a package of the whole crawl). Each
+    record is one write, so a file left by a forced stop ends at its last record.
+    """
+    pool = ThreadPool(minthreads=1, maxthreads=1, name=name)
+    pool.threadFactory = _DaemonThread
+    return pool
+
+
 class ArchiveExtension:
     """Owns the crawl's archive; middlewares and pipelines write through it."""
 
@@ -155,12 +174,15 @@ class ArchiveExtension:
         self.archive: CrawlArchive | None = None
         self.started_at: datetime | None = None
         self.arguments: dict[str, str] = {}
-        self._writer = ThreadPool(minthreads=1, maxthreads=1, name="archive-writer")
+        self._writer = ordered_pool("archive-writer")
         # Derived files (indexes, packages) are made in a thread of their own, in order; the
         # manifest is published there last.
-        self._deriver = ThreadPool(minthreads=1, maxthreads=1, name="archive-deriver")
+        self._deriver = ordered_pool("archive-deriver")
         self._files: list[CompletedFile] = []
         self._files_lock = threading.Lock()
+        #: True once the spider's close has run to its end (files closed, manifest published
+        #: or the crawl marked unfinished); False after a forced stop cut it short.
+        self.closed = False
         self._progress: LoopingCall | None = None
         self._progress_last = (0.0, 0)
 
@@ -288,11 +310,6 @@ class ArchiveExtension:
         )
         self._writer.start()
         self._deriver.start()
-        # The pools' threads keep the process alive: if the spider never gets its close (a
-        # SIGTERM while the engine starts), they are stopped when the reactor stops.
-        from twisted.internet import reactor
-
-        cast(Any, reactor).addSystemEventTrigger("after", "shutdown", self._stop_threads)
         if self.resume is not None:
             self._resume_files(self.resume)
         self.stats.set_value("archive/crawl_id", self.crawl_id)
@@ -301,11 +318,6 @@ class ArchiveExtension:
             self._progress_last = (time.monotonic(), 0)
             self._progress = LoopingCall(self.log_progress)
             self._progress.start(self.progress_interval, now=False)
-
-    def _stop_threads(self) -> None:
-        for pool in (self._writer, self._deriver):
-            if pool.started and not pool.joined:
-                pool.stop()
 
     def _resume_files(self, resume: ResumeState) -> None:
         """The earlier runs' files belong to this crawl: counted, stored, derived from, listed."""
@@ -362,6 +374,7 @@ class ArchiveExtension:
             await self._in_thread(self._deriver, self.storage.publish_manifest, self.crawl_id, manifest)
         finally:
             self._deriver.stop()
+            self.closed = True
         self.log_summary(completed)
 
     # -- writing ---------------------------------------------------------------------
@@ -502,7 +515,7 @@ class ArchiveMetrics:
         from scraper.tools.metrics import write_crawl_metrics
 
         stats = dict(self.stats.get_stats())
-        pool = ThreadPool(minthreads=1, maxthreads=1, name="archive-metrics")
+        pool = ordered_pool("archive-metrics")
         pool.start()
         try:
             await ArchiveExtension._in_thread(

@@ -28,12 +28,11 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import threads
-from twisted.python.threadpool import ThreadPool
 
 from scraper.archive import warc
 from scraper.archive.manifest import MANIFEST_NAME
 from scraper.archive.recovery import read_http_record
-from scraper.extensions import ArchiveExtension, default_crawl_id
+from scraper.extensions import ArchiveExtension, default_crawl_id, ordered_pool
 from scraper.history.base import HISTORY_NAME, Capture, CrawlRun, HistoryLocked, text_fingerprint
 from scraper.history.sqlite import SqliteHistory
 from scraper.middlewares import RECORD_META_KEY, REFERS_TO_META_KEY
@@ -247,7 +246,7 @@ class CrawlHistoryExtension:
         self.not_due: set[str] = set()
         self._decided: dict[str, bool] = {}
         self._recorded: set[str] = set()
-        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="archive-history")
+        self._pool = ordered_pool("archive-history")
         self._flushing = False
 
     @classmethod

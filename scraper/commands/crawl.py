@@ -117,6 +117,17 @@ class Command(ScrapyCrawlCommand):
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
             return
+        from scraper.extensions import ArchiveExtension  # loaded by the crawl already
+
+        archive = crawler.get_extension(ArchiveExtension)
+        if archive is not None and archive.archive is not None and not archive.closed:
+            # A forced stop (a second Ctrl-C) ended the reactor before the spider's close.
+            logger.error(
+                "Crawl %s was forced to stop before its files were closed: they stay .open, readable to their "
+                "last record; run the same command again to resume it. Exiting with status 1", archive.crawl_id,
+            )
+            self.exitcode = 1
+            return
         failures = archive_failures(crawler.stats.get_stats() if crawler.stats is not None else {})
         if failures:
             logger.error(

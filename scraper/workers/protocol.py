@@ -78,4 +78,7 @@ def worker_main(sock: socket.socket) -> None:
             return
         payload = _run(message)  # nothing of the job outlives this call
         message.release()
-        sock.sendall(FRAME_HEADER.pack(len(payload)) + payload)
+        try:
+            sock.sendall(FRAME_HEADER.pack(len(payload)) + payload)
+        except BrokenPipeError:  # the crawl is gone (a forced stop): nobody to answer
+            return
