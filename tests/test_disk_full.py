@@ -106,6 +106,7 @@ def test_a_full_disk_stops_the_crawl_whole_and_it_resumes_with_room(
     resumed = run_crawl(small_disk, arguments, settings)
     assert resumed.returncode == 0, resumed.log
     assert "Resuming crawl test-crawl" in resumed.log
+    assert "(1 sealed, 0 bytes of torn records cut off)" in resumed.log  # the failed write was undone
     responses: Counter[str] = Counter()
     for path in resumed.warc_files():
         responses += read_to_the_end(path)
