@@ -37,6 +37,7 @@ from twisted.internet import threads
 
 from scraper.archive import textrows
 from scraper.archive.codings import decode_body
+from scraper.extract.charset import PageText, page_text
 from scraper.incremental import (
     EARLIER_META_KEY,
     ENTRY_DATE_META_KEY,
@@ -354,6 +355,16 @@ class ArticlesSpider(Spider):
         yield self.request(url, callback=self.parse, meta={"link_depth": 0, ENTRY_DATE_META_KEY: date},
                            dont_filter=dropped_undated)
 
+    def page_text(self, response: TextResponse) -> PageText:
+        """The page's text for extraction: as it declares its charset, or detected when that
+        does not decode it (counted ``archive/text/charset_fallback``)."""
+        page = page_text(response.body, response.text, response.encoding)
+        if page.fallback:
+            self.crawler.stats.inc_value("archive/text/charset_fallback")
+            logger.info("%s declares %s but does not decode with it: its text is read as %s",
+                        response.url, response.encoding, page.encoding)
+        return page
+
     @staticmethod
     def _unchanged(response: Response) -> bool:
         """Archived as a revisit of the last capture: the same payload, already read then."""
@@ -405,11 +416,12 @@ class ArticlesSpider(Spider):
                     yield request
             return
         record = response.meta.get(RECORD_META_KEY)
+        page = self.page_text(response) if record is not None else None
         discovery = None
-        if self.discover_in_workers and record is not None and (self.fetch_requisites or wants_links):
-            discovery = PageDiscovery(self.fetch_requisites, wants_links, response.encoding)
-        if record is not None:
-            yield ArticleCandidate(url=response.url, html=response.text, record=record, discovery=discovery,
+        if page is not None and self.discover_in_workers and (self.fetch_requisites or wants_links):
+            discovery = PageDiscovery(self.fetch_requisites, wants_links, page.encoding)
+        if record is not None and page is not None:
+            yield ArticleCandidate(url=response.url, html=page.text, record=record, discovery=discovery,
                                    rights_headers=rights_headers(response.headers))
         if discovery is not None:
             try:
