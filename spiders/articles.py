@@ -246,6 +246,7 @@ class ArticlesSpider(Spider):
         self.link_extractor = LinkExtractor(deny_extensions=[])
         self.discover_in_workers = False  # set by from_crawler when the text pipeline runs
         self.max_inflated_size = 0  # bytes a gzip sitemap may inflate to; from_crawler sets it
+        self.max_extract_bytes = 0  # bytes of a page past which it is not extracted; from_crawler sets it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
@@ -253,6 +254,7 @@ class ArticlesSpider(Spider):
         pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
         spider.discover_in_workers = pipelines.get("scraper.pipelines.ArticleTextPipeline") is not None
         spider.max_inflated_size = crawler.settings.getint("ARCHIVE_MAX_INFLATED_SIZE")
+        spider.max_extract_bytes = crawler.settings.getint("ARCHIVE_MAX_EXTRACT_BYTES")
         crawler.signals.connect(spider._item_left, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_left, signal=signals.item_error)
         return spider
@@ -414,6 +416,12 @@ class ArticlesSpider(Spider):
                 self.crawler.stats.inc_value("archive/discovery/on_reactor")
                 for request in self.follow_links(response, depth + 1):
                     yield request
+            return
+        if self.max_extract_bytes and len(response.body) > self.max_extract_bytes:
+            # Archived already; reading it (text, links, requisites) could hold a worker or the reactor for minutes.
+            self.crawler.stats.inc_value("archive/text/too_large")
+            logger.warning("Not extracting %s: %d bytes, over ARCHIVE_MAX_EXTRACT_BYTES (%d); archived as it came",
+                           response.url, len(response.body), self.max_extract_bytes)
             return
         record = response.meta.get(RECORD_META_KEY)
         page = self.page_text(response) if record is not None else None
