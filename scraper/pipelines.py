@@ -25,7 +25,7 @@ from scraper.extract.rights import merge_rights
 from scraper.incremental import CrawlHistoryExtension
 from scraper.items import ArticleCandidate
 from scraper.workers.forkserver import start_extraction_server
-from scraper.workers.pool import ExtractionPool, WorkerDied
+from scraper.workers.pool import ExtractionPool, ExtractionTimeout, WorkerDied
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,6 +54,7 @@ class ArticleTextPipeline:
         boilerplate_file: str,
         boilerplate_min_pages: int,
         honor_noarchive: bool,
+        extract_timeout: float = 0,
     ):
         self.crawler = crawler
         self.stats = stats
@@ -62,6 +63,7 @@ class ArticleTextPipeline:
         self.extractor = extractor_name()
         self.boilerplate_file = boilerplate_file
         self.honor_noarchive = honor_noarchive
+        self.extract_timeout = extract_timeout  # seconds a page's extraction may take (0: no deadline)
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
         self._boilerplate_path: Path | None = None
         self._pool: ExtractionPool | None = None
@@ -82,6 +84,7 @@ class ArticleTextPipeline:
             boilerplate_file=settings.get("ARCHIVE_BOILERPLATE_FILE"),
             boilerplate_min_pages=settings.getint("ARCHIVE_BOILERPLATE_MIN_PAGES"),
             honor_noarchive=settings.getbool("ARCHIVE_HONOR_NOARCHIVE"),
+            extract_timeout=settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT"),
         )
 
     def open_spider(self) -> None:
@@ -91,7 +94,8 @@ class ArticleTextPipeline:
         # thread: starting one waits for the fork server to load the extractor. Pages
         # submitted meanwhile wait in the pool.
         server = start_extraction_server()
-        pool = self._pool = ExtractionPool(self.workers, server, on_worker_died=self._worker_died)
+        pool = self._pool = ExtractionPool(self.workers, server, on_worker_died=self._worker_died,
+                                           timeout=self.extract_timeout)
         threads.deferToThread(pool.start_processes).addCallbacks(pool.adopt, pool.abandon)
         archive = self.crawler.get_extension(ArchiveExtension)
         if archive is None:
@@ -152,6 +156,12 @@ class ArticleTextPipeline:
         discovery = item.discovery
         try:
             page = await self._extract(item)
+        except ExtractionTimeout as error:  # its worker was killed and replaced; the WARC keeps the page
+            if discovery is not None and not discovery.found.called:
+                discovery.found.errback(error)
+            self.stats.inc_value("archive/text/extraction_timeouts")
+            logger.warning("Extraction of %s skipped: %s", item.url, error)
+            raise DropItem(f"extraction timed out: {item.url}", log_level="DEBUG") from error
         except Exception as error:  # a page that breaks the extractor is skipped, counted
             if discovery is not None and not discovery.found.called:
                 discovery.found.errback(error)  # the spider finds the page's links itself

@@ -26,6 +26,17 @@ ARCHIVE_GZIP_LEVEL = 2
 ARCHIVE_PROGRESS_INTERVAL = 30
 # Extraction worker processes (0: one per CPU core).
 ARCHIVE_EXTRACT_WORKERS = 0
+# Bytes of a page (its body as decoded for reading) past which it is archived but not
+# extracted (counted archive/text/too_large; its links and requisites are not followed).
+# Extraction time grows faster than page size, so one page of tens of megabytes would
+# hold a worker for minutes; article pages are far below 4 MiB, and what exceeds it is
+# a dump, a trap or an endless listing, not an article. 0: no cap.
+ARCHIVE_MAX_EXTRACT_BYTES = 4 * 1024 * 1024
+# Seconds one page's extraction may take in a worker; past it the worker is killed and
+# replaced, the page skipped for text (counted archive/text/extraction_timeouts) and the
+# crawl goes on. Well above what a page under ARCHIVE_MAX_EXTRACT_BYTES takes on a busy
+# machine, so it catches only pathological markup. 0: no deadline.
+ARCHIVE_EXTRACT_TIMEOUT = 60
 # Pages whose main text is shorter than this are not articles.
 ARCHIVE_MIN_TEXT_CHARS = 250
 # True: no text row for a page whose robots meta or X-Robots-Tag says noarchive (its WARC

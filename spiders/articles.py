@@ -37,6 +37,7 @@ from twisted.internet import threads
 
 from scraper.archive import textrows
 from scraper.archive.codings import decode_body
+from scraper.extract.charset import PageText, page_text
 from scraper.incremental import (
     EARLIER_META_KEY,
     ENTRY_DATE_META_KEY,
@@ -245,6 +246,7 @@ class ArticlesSpider(Spider):
         self.link_extractor = LinkExtractor(deny_extensions=[])
         self.discover_in_workers = False  # set by from_crawler when the text pipeline runs
         self.max_inflated_size = 0  # bytes a gzip sitemap may inflate to; from_crawler sets it
+        self.max_extract_bytes = 0  # bytes of a page past which it is not extracted; from_crawler sets it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
@@ -252,6 +254,7 @@ class ArticlesSpider(Spider):
         pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
         spider.discover_in_workers = pipelines.get("scraper.pipelines.ArticleTextPipeline") is not None
         spider.max_inflated_size = crawler.settings.getint("ARCHIVE_MAX_INFLATED_SIZE")
+        spider.max_extract_bytes = crawler.settings.getint("ARCHIVE_MAX_EXTRACT_BYTES")
         crawler.signals.connect(spider._item_left, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_left, signal=signals.item_error)
         return spider
@@ -354,6 +357,16 @@ class ArticlesSpider(Spider):
         yield self.request(url, callback=self.parse, meta={"link_depth": 0, ENTRY_DATE_META_KEY: date},
                            dont_filter=dropped_undated)
 
+    def page_text(self, response: TextResponse) -> PageText:
+        """The page's text for extraction: as it declares its charset, or detected when that
+        does not decode it (counted ``archive/text/charset_fallback``)."""
+        page = page_text(response.body, response.text, response.encoding)
+        if page.fallback:
+            self.crawler.stats.inc_value("archive/text/charset_fallback")
+            logger.info("%s declares %s but does not decode with it: its text is read as %s",
+                        response.url, response.encoding, page.encoding)
+        return page
+
     @staticmethod
     def _unchanged(response: Response) -> bool:
         """Archived as a revisit of the last capture: the same payload, already read then."""
@@ -404,12 +417,19 @@ class ArticlesSpider(Spider):
                 for request in self.follow_links(response, depth + 1):
                     yield request
             return
+        if self.max_extract_bytes and len(response.body) > self.max_extract_bytes:
+            # Archived already; reading it (text, links, requisites) could hold a worker or the reactor for minutes.
+            self.crawler.stats.inc_value("archive/text/too_large")
+            logger.warning("Not extracting %s: %d bytes, over ARCHIVE_MAX_EXTRACT_BYTES (%d); archived as it came",
+                           response.url, len(response.body), self.max_extract_bytes)
+            return
         record = response.meta.get(RECORD_META_KEY)
+        page = self.page_text(response) if record is not None else None
         discovery = None
-        if self.discover_in_workers and record is not None and (self.fetch_requisites or wants_links):
-            discovery = PageDiscovery(self.fetch_requisites, wants_links, response.encoding)
-        if record is not None:
-            yield ArticleCandidate(url=response.url, html=response.text, record=record, discovery=discovery,
+        if page is not None and self.discover_in_workers and (self.fetch_requisites or wants_links):
+            discovery = PageDiscovery(self.fetch_requisites, wants_links, page.encoding)
+        if record is not None and page is not None:
+            yield ArticleCandidate(url=response.url, html=page.text, record=record, discovery=discovery,
                                    rights_headers=rights_headers(response.headers))
         if discovery is not None:
             try:

@@ -149,8 +149,10 @@ def test_leftovers_and_a_missing_manifest_are_faults(copy: Path) -> None:
         "warc/leftover.warc.gz.open: not listed in the manifest (left over from an unfinished write?)"
     ]
     (copy / "manifest.json").unlink()
+    assert verify_crawl(copy).incomplete  # open files and no manifest: a stop or kill, not yet resumed
+    (copy / "warc" / "leftover.warc.gz.open").unlink()
     report = verify_crawl(copy)
-    assert "manifest.json" in report.damaged_files()
+    assert not report.incomplete and "manifest.json" in report.damaged_files()
 
 
 def test_a_crawl_in_s3_is_verified(crawl: CrawlResult, weed: WeedServer) -> None:
@@ -179,3 +181,47 @@ def test_a_damaged_wacz_package_is_named(copy: Path) -> None:
     report = verify_crawl(copy)
     assert report.damaged_files() == ["test-crawl.wacz"]
     assert any("not a readable WACZ package" in f.message or "differs" in f.message for f in report.faults)
+
+
+def kill_leftovers(copy: Path) -> tuple[Path, Path]:
+    """Make ``copy`` what a kill mid-crawl leaves: its WARC and text segments still ``.open``,
+    each ending in half a record, no index, WACZ or manifest yet. Returns the open WARC and text."""
+    warc_path = next((copy / "warc").glob("*.warc.gz"))
+    text_path = next((copy / "text").glob("*.jsonl.gz"))
+    data = warc_path.read_bytes()
+    torn_record = data[: member_end(data, 0) // 2]
+    open_warc = warc_path.with_name(warc_path.name + ".open")
+    open_warc.write_bytes(data + torn_record)
+    warc_path.unlink()
+    rows = text_path.read_bytes()
+    open_text = text_path.with_name(text_path.name + ".open")
+    open_text.write_bytes(rows + rows[: member_end(rows, 0) // 2])
+    text_path.unlink()
+    for leftover in [copy / "manifest.json", *copy.glob("*.wacz"), *copy.glob("indexes/*"), *copy.glob("wet/*")]:
+        leftover.unlink()
+    return open_warc, open_text
+
+
+def test_an_incomplete_crawl_is_checked_up_to_its_torn_records(copy: Path) -> None:
+    open_warc, open_text = kill_leftovers(copy)
+    done = scrapy_verify(str(copy))
+    assert done.returncode == 0, done.stdout + done.stderr  # what is whole is sound
+    first, *rest = done.stdout.splitlines()
+    assert first.startswith("INCOMPLETE crawl") and "2 files still open" in first, done.stdout
+    resumes = "cut by a stop or kill: `scrapy crawl` with the same crawl id resumes it"
+    assert sum(resumes in line for line in rest) == 2, done.stdout
+    report = verify_crawl(copy)
+    assert report.ok and report.incomplete, report.summary()
+    assert [note.path for note in report.notes] == [f"warc/{open_warc.name}", f"text/{open_text.name}"]
+    assert report.counts["warc_responses"] == len(PAGES) + 1  # the whole ones, each read
+    assert report.counts["text_rows"] == 3  # every row points at its response in the open WARC
+
+
+def test_damage_to_a_whole_record_of_an_open_file_is_a_fault(copy: Path) -> None:
+    row = next(r for r in read_jsonl_gz(next((copy / "text").glob("*.jsonl.gz"))) if "lang=en" in r["url"])
+    open_warc, _ = kill_leftovers(copy)
+    rewrite_record(open_warc, row["warc_offset"], b"harbour authority", b"harbour AUTHORITY")
+    done = scrapy_verify(str(copy))
+    assert done.returncode == 1
+    assert done.stdout.startswith("INCOMPLETE crawl")
+    assert f"DAMAGED warc/{open_warc.name}" in done.stderr

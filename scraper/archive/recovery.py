@@ -29,8 +29,8 @@ from scraper.archive.warc import Dechunker, is_chunked
 from scraper.files import OPEN_SUFFIX, fsync_folder
 
 __all__ = [
-    "ArchivedResponse", "ResumeState", "SealedFile", "archived_responses", "last_serial", "read_http_record",
-    "rows_written", "seal_open_files",
+    "ArchivedResponse", "ResumeState", "SealedFile", "archived_responses", "gzip_members_end", "last_serial",
+    "read_http_record", "rows_written", "seal_open_files",
 ]
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def read_http_record(stream: IO[bytes]) -> tuple[StatusAndHeaders, bytes]:
     return record.http_headers, bytes(body)
 
 
-def _gzip_members_end(path: Path) -> tuple[int, int]:
+def gzip_members_end(path: Path) -> tuple[int, int]:
     """End offset of the last complete gzip member of ``path`` (and how many there are)."""
     end = members = 0
     with open(path, "rb") as f:
@@ -150,7 +150,7 @@ def seal_open_files(crawl_dir: Path) -> list[SealedFile]:
             open_path.unlink()
             continue
         size = open_path.stat().st_size
-        end, records = _gzip_members_end(open_path) if folder == "text" else _whole_records_end(open_path)
+        end, records = gzip_members_end(open_path) if folder == "text" else _whole_records_end(open_path)
         if not records:
             open_path.unlink()
             logger.warning("Removed %s: no complete record in its %d bytes", open_path.relative_to(crawl_dir), size)

@@ -5,9 +5,11 @@ Every WARC must parse to its end with matching block and payload digests (as ``w
 check``) and line ends as its format has them; in a crawl, every file must have the
 manifest's size and SHA-256, and every text row, index line and WET record must point at
 the response it names, and every revisit record's original must be in the crawl or in
-another crawl of the archive (the crawl folder's siblings); in a WACZ, every resource must have the hash and size of its
-``datapackage.json`` and every index line must point at a record of its WARCs. Pure logic
-on local files: it prints nothing and downloads nothing (the command does that).
+another crawl of the archive (the crawl folder's siblings); in a WACZ, every resource must
+have the hash and size of its ``datapackage.json`` and every index line must point at a
+record of its WARCs. An incomplete crawl (a stop or kill left ``.open`` files, no manifest
+yet) is read up to each open file's last whole record; a torn last record is a note, not a
+fault. Pure logic on local files: it prints nothing and downloads nothing (the command does that).
 """
 
 from __future__ import annotations
@@ -31,15 +33,18 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from scraper.archive.cdxj import is_warc_name, url_key
 from scraper.archive.manifest import MANIFEST_NAME
-from scraper.archive.reader import READ_ERRORS, ArchiveReader, Damage
+from scraper.archive.reader import CUT, FILE_DAMAGE, READ_ERRORS, ArchiveReader, Damage
+from scraper.archive.recovery import gzip_members_end
 from scraper.archive.sources import CRAWL, WACZ, WARC_FILE, ArchiveFile, source_kind, wacz_warcs
-from scraper.files import file_sha256
+from scraper.files import OPEN_SUFFIX, file_sha256
 
 __all__ = ["Fault", "RecordInfo", "VerifyReport", "verify_crawl", "verify_path"]
 
 logger = logging.getLogger(__name__)
 
 READ_BLOCK = 1 << 20
+#: Why an open file ends in a torn record, and what makes it whole.
+TORN = "cut by a stop or kill: `scrapy crawl` with the same crawl id resumes it"
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,10 @@ class VerifyReport:
     faults: list[Fault] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     kind: str = CRAWL
+    #: A crawl a stop or kill left with ``.open`` files: what is whole is checked, the rest resumed.
+    incomplete: bool = False
+    #: What is not damage but a reader should know (an open file's torn last record).
+    notes: list[Fault] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,8 +99,12 @@ class VerifyReport:
         """What was checked (the kind of archive first) and every fault, for people."""
         c = self.counts
         crawl = self.kind == CRAWL
+        first = f"{self.kind[0].upper()}{self.kind[1:]} {self.location}"
+        if self.incomplete:
+            first = (f"INCOMPLETE crawl {self.location}: {c['open_files']} files still open (a stop or kill), "
+                     "checked up to their last whole record; `scrapy crawl` with the same crawl id resumes it")
         lines = [
-            f"{self.kind[0].upper()}{self.kind[1:]} {self.location}",
+            first,
             *([f"  manifest: {c['manifest_files']} files listed, {c['manifest_checked']} size and SHA-256 checked"]
               if crawl else []),
             f"  WARC/ARC: {c['warc_files']} files, {c['warc_records']} records ({c['warc_responses']} responses), "
@@ -108,8 +121,11 @@ class VerifyReport:
             *([f"  WACZ: {c['wacz_files']} packages, {c['wacz_resources']} resources hashed"]
               if crawl or c["wacz_files"] else []),
         ]
+        if self.notes:
+            lines.append(f"  open files: {len(self.notes)} end in a torn record")
+            lines += [f"    {note}" for note in self.notes]
         if self.ok:
-            lines.append("OK: no faults")
+            lines.append("OK: no faults" + (" in what is whole" if self.incomplete else ""))
         else:
             lines.append(f"FAULTS: {len(self.faults)} in {len(self.damaged_files())} files")
             lines += [f"  {fault}" for fault in self.faults]
@@ -130,7 +146,8 @@ def check_manifest(crawl_dir: Path, report: VerifyReport) -> dict[str, str]:
     """
     manifest_path = crawl_dir / MANIFEST_NAME
     if not manifest_path.exists():
-        report.fault(MANIFEST_NAME, "missing: the crawl did not finish (or is still running)")
+        if not report.incomplete:  # an incomplete crawl has none yet: its summary says so
+            report.fault(MANIFEST_NAME, "missing: the crawl did not finish (or is still running)")
         return {}
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -163,13 +180,15 @@ def check_manifest(crawl_dir: Path, report: VerifyReport) -> dict[str, str]:
 # -- WARC files -----------------------------------------------------------------------
 
 
-def scan_records(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
+def scan_records(path: Path | ArchiveFile, relpath: str, report: VerifyReport, *, open_file: bool = False,
                  ) -> Iterator[tuple[int, ArcWarcRecord]]:
     """Every record of a WARC or ARC (on disk or in a WACZ) with its offset, read to its end
     so its digests are checked.
 
     Each damage the reader finds (a digest mismatch, a cut, odd line ends, a file that
-    stops parsing before its end) is a fault of ``relpath``.
+    stops parsing before its end) is a fault of ``relpath``. In an ``open_file`` (still
+    ``.open``: a stop or kill came before its close) a cut where reading stops is the torn
+    last record a resumed crawl cuts off: a note, and only whole records are yielded.
     """
     reader = ArchiveReader(path, check_digests=True)
     reported = 0
@@ -179,21 +198,31 @@ def scan_records(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
             report.counts["digests_checked"] += 1
         if item.legacy_payload_digest:
             report.counts["legacy_payload_digest"] += 1
-        reported = _report_damage(reader.damage, reported, relpath, report)
-        yield item.offset, item.record
-    _report_damage(reader.damage, reported, relpath, report)
+        reported = _report_damage(reader.damage, reported, relpath, report, open_file=open_file)
+        if item.whole or not open_file:
+            yield item.offset, item.record
+    _report_damage(reader.damage, reported, relpath, report, open_file=open_file)
 
 
-def _report_damage(damage: list[Damage], reported: int, relpath: str, report: VerifyReport) -> int:
+def _report_damage(damage: list[Damage], reported: int, relpath: str, report: VerifyReport, *,
+                   open_file: bool = False) -> int:
     for found in damage[reported:]:
-        report.fault(relpath, found.message)
+        if open_file and found.kind in (*CUT, *FILE_DAMAGE):
+            report.notes.append(Fault(relpath, f"the record at offset {found.offset} is {TORN}"))
+        else:
+            report.fault(relpath, found.message)
     return len(damage)
 
 
 def check_warc(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
                records: dict[tuple[str, int], RecordInfo]) -> None:
-    """Parse a WARC or ARC to its end; add its records to ``records`` by (file name, offset)."""
-    for offset, record in scan_records(path, relpath, report):
+    """Parse a WARC or ARC to its end; add its records to ``records`` by (file name, offset).
+
+    An ``.open`` file is read to its last whole record, under the name it will have complete
+    (the one text rows and index lines give it)."""
+    name = path.name
+    open_file = name.endswith(OPEN_SUFFIX)
+    for offset, record in scan_records(path, relpath, report, open_file=open_file):
         report.counts["warc_records"] += 1
         if record.rec_type == "response":
             report.counts["warc_responses"] += 1
@@ -202,7 +231,7 @@ def check_warc(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
         if record.rec_type == "revisit":
             refers_to = tuple(headers.get_header(name) or "" for name in
                               ("WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date"))
-        records[(path.name, offset)] = RecordInfo(
+        records[(name.removesuffix(OPEN_SUFFIX), offset)] = RecordInfo(
             headers.get_header("WARC-Record-ID") or "",
             record.rec_type,
             headers.get_header("WARC-Target-URI") or "",
@@ -217,6 +246,15 @@ def check_warc(path: Path | ArchiveFile, relpath: str, report: VerifyReport,
 def _gzip_lines(path: Path) -> Iterator[str]:
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         yield from lines
+
+
+def _open_gzip_lines(path: Path, relpath: str, report: VerifyReport) -> Iterator[str]:
+    """The lines of an ``.open`` text file's whole gzip members; a torn last one is a note."""
+    end, _ = gzip_members_end(path)
+    data = path.read_bytes()
+    if end < len(data):
+        report.notes.append(Fault(relpath, f"the row at offset {end} is {TORN}"))
+    yield from io.StringIO(gzip.decompress(data[:end]).decode("utf-8") if end else "")
 
 
 def row_fault(row: dict[str, Any], records: dict[tuple[str, int], RecordInfo]) -> str | None:
@@ -243,8 +281,9 @@ def check_text_rows(path: Path, relpath: str, report: VerifyReport,
                     records: dict[tuple[str, int], RecordInfo]) -> None:
     """Each row's ``warc_filename``/``warc_offset`` is the response it names."""
     number = 0
+    lines = _open_gzip_lines(path, relpath, report) if path.name.endswith(OPEN_SUFFIX) else _gzip_lines(path)
     try:
-        for number, line in enumerate(_gzip_lines(path), 1):
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             row = json.loads(line)
@@ -285,7 +324,7 @@ def check_cdxj_lines(lines: Iterable[str], relpath: str, report: VerifyReport,
 
 def check_wet(path: Path, relpath: str, report: VerifyReport, response_ids: set[str]) -> None:
     """A WET file parses with good digests; every conversion refers to an archived response."""
-    for offset, record in scan_records(path, relpath, report):
+    for offset, record in scan_records(path, relpath, report, open_file=path.name.endswith(OPEN_SUFFIX)):
         if record.rec_type != "conversion":
             continue
         report.counts["wet_records"] += 1
@@ -487,22 +526,36 @@ def verify_folder(folder: Path, report: VerifyReport) -> None:
         report.fault(".", "no WARC, ARC or WACZ files")
 
 
+def _segments(folder: Path, pattern: str, opened: str) -> list[Path]:
+    """The complete files of ``folder`` matching ``pattern``, and its ``.open`` ones if ``opened``."""
+    return sorted({*folder.glob(pattern), *(folder.glob(pattern + opened) if opened else ())})
+
+
 def verify_crawl(crawl_dir: Path) -> VerifyReport:
-    """Check the crawl in ``crawl_dir``; the report lists every fault found."""
+    """Check the crawl in ``crawl_dir``; the report lists every fault found.
+
+    A crawl with ``.open`` files and no manifest (stopped or killed before its end, not yet
+    resumed) is :attr:`VerifyReport.incomplete`: its open files are read up to their last
+    whole record. Beside a manifest, an ``.open`` file is a leftover: a fault.
+    """
     crawl_dir = Path(crawl_dir)
     report = VerifyReport(crawl_dir)
     if not crawl_dir.is_dir():
         report.fault(str(crawl_dir), "not a folder")
         return report
+    open_files = [p for p in crawl_dir.glob(f"*/*{OPEN_SUFFIX}") if p.is_file()]
+    report.incomplete = bool(open_files) and not (crawl_dir / MANIFEST_NAME).exists()
+    report.counts["open_files"] = len(open_files) if report.incomplete else 0
+    opened = OPEN_SUFFIX if report.incomplete else ""
     listed = check_manifest(crawl_dir, report)
     records: dict[tuple[str, int], RecordInfo] = {}
     for path in sorted((crawl_dir / "warc").glob("*")):
-        if path.is_file() and is_warc_name(path.name):
+        if path.is_file() and is_warc_name(path.name.removesuffix(opened)):
             report.counts["warc_files"] += 1
             check_warc(path, _relpath(crawl_dir, path), report, records)
     if not report.counts["warc_files"]:
         report.fault("warc", "no WARC files")
-    for path in sorted((crawl_dir / "text").glob("*.jsonl.gz")):
+    for path in _segments(crawl_dir / "text", "*.jsonl.gz", opened):
         report.counts["text_files"] += 1
         check_text_rows(path, _relpath(crawl_dir, path), report, records)
     for path in sorted((crawl_dir / "indexes").glob("*.cdxj")):
@@ -510,7 +563,7 @@ def verify_crawl(crawl_dir: Path) -> VerifyReport:
         check_cdxj(path, _relpath(crawl_dir, path), report, records)
     check_revisits(crawl_dir, report, records)
     response_ids = {info.record_id for info in records.values() if info.warc_type == "response"}
-    for path in sorted((crawl_dir / "wet").glob("*.warc.wet.gz")):
+    for path in _segments(crawl_dir / "wet", "*.warc.wet.gz", opened):
         report.counts["wet_files"] += 1
         check_wet(path, _relpath(crawl_dir, path), report, response_ids)
     for path in sorted(crawl_dir.glob("*.wacz")):  # its WARCs are the crawl's: hashed, not read again

@@ -108,7 +108,10 @@ class Command(ScrapyCommand):
             "or a WACZ package: every WARC parses to its end with matching block and payload digests; in a crawl, "
             "every file has the manifest's size and SHA-256, and every text row, CDXJ line and WET record points "
             "at the response it names; in a WACZ, every entry has its datapackage.json hash and every index line "
-            "points at a record. The summary says which kind was checked. Exits 1 naming each damaged file."
+            "points at a record. A crawl a stop or kill left incomplete (its .open files) is read up to each open "
+            "file's last whole record; its summary starts INCOMPLETE, and a torn last record is noted, not a fault "
+            "(`scrapy crawl` with the same crawl id resumes it). The summary says which kind was checked. "
+            "Exits 1 naming each damaged file."
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

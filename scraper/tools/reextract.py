@@ -248,11 +248,13 @@ def extract_batch(jobs: list[HtmlRecord], options: ExtractionOptions) -> list[Ar
     """Run in a worker: an Article, None (not an article) or an error message per job."""
     from w3lib.encoding import html_to_unicode
 
+    from scraper.extract.charset import page_text
+
     results: list[Article | str | None] = []
     for job in jobs:
         try:
-            _encoding, text = html_to_unicode(job.content_type, job.html)
-            results.append(extract_article(text, job.url, options))
+            encoding, text = html_to_unicode(job.content_type, job.html)
+            results.append(extract_article(page_text(job.html, text, encoding).text, job.url, options))
         except Exception as error:  # a page that breaks the extractor is counted, not fatal
             results.append(f"{type(error).__name__}: {error}")
     return results

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 from scraper.workers.forkserver import ForkedWorker, ForkServer
 from scraper.workers.protocol import FRAME_HEADER, read_message
 
-__all__ = ["SEND_BUFFER", "BlockingPool", "Job", "WorkerClient", "WorkerDied", "start_workers"]
+__all__ = ["SEND_BUFFER", "BlockingPool", "ExtractionTimeout", "Job", "WorkerClient", "WorkerDied", "start_workers"]
 
 #: The send buffer asked for on our end of each worker's socket: room for the job
 #: written ahead, so a worker that finishes a job finds the whole next one waiting. With
@@ -40,6 +40,10 @@ J = TypeVar("J")  # a job as the transport's caller waits for it (a Deferred, a 
 
 class WorkerDied(RuntimeError):
     """The worker process running a job exited (killed, or crashed in C code)."""
+
+
+class ExtractionTimeout(RuntimeError):
+    """A job ran past its deadline: its worker was killed (and replaced); the job is not tried again."""
 
 
 def start_workers(server: ForkServer, count: int) -> list[tuple[ForkedWorker, socket.socket]]:
@@ -77,10 +81,18 @@ class WorkerClient(Generic[W, J]):
     def add(self, worker: W) -> None:
         self.held[worker] = deque()
 
-    def remove(self, worker: W) -> deque[J]:
-        """Forget a lost worker; returns the jobs it held (counted as one death)."""
-        self.deaths_in_a_row += 1
+    def remove(self, worker: W, *, died: bool = True) -> deque[J]:
+        """Forget a lost worker; returns the jobs it held. Counted as one death unless
+        ``died`` is false (a worker we killed for a job past its deadline: the page's
+        fault, not a sign that workers cannot run)."""
+        if died:
+            self.deaths_in_a_row += 1
         return self.held.pop(worker, deque())
+
+    def running(self, worker: W) -> J | None:
+        """The job ``worker`` is running now (the first it holds: it answers in order), if any."""
+        jobs = self.held.get(worker)
+        return jobs[0] if jobs else None
 
     def submit(self, job: J, function: Callable[..., Any], *args: Any) -> None:
         """Queue ``function(*args)``; it is pickled when :meth:`assign` gives it to a worker."""

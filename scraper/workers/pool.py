@@ -7,8 +7,10 @@ that also runs the reactor. And one dead worker
 breaks it for good. Here each worker has a Unix socket pair: the reactor writes jobs to
 it and reads results from it like any other connection (length-prefixed pickles), keeps
 two jobs in flight per worker so none waits between pages, and replaces a worker that
-dies, failing only the jobs it held. Which worker gets which job is decided by the
-transport-free :class:`scraper.workers.client.WorkerClient`, shared with ``scrapy reextract``.
+dies, failing only the jobs it held; a worker whose job runs past its deadline is killed
+and replaced the same way, that job failing with :class:`ExtractionTimeout`. Which worker
+gets which job is decided by the transport-free :class:`scraper.workers.client.WorkerClient`,
+shared with ``scrapy reextract``.
 
 Workers are forked from a fork server (:mod:`scraper.workers.forkserver`) that loaded the
 extractor once (``scraper.extract.warm``): they start in milliseconds and share its
@@ -19,6 +21,8 @@ which imports no Twisted: a worker starts extracting as soon as it is forked.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -29,11 +33,11 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.basic import Int32StringReceiver
 from twisted.python.failure import Failure
 
-from scraper.workers.client import WorkerClient, WorkerDied, start_workers
+from scraper.workers.client import ExtractionTimeout, WorkerClient, WorkerDied, start_workers
 from scraper.workers.forkserver import ForkedWorker, ForkServer
 from scraper.workers.protocol import MAX_MESSAGE
 
-__all__ = ["ExtractionPool", "WorkerDied"]
+__all__ = ["ExtractionPool", "ExtractionTimeout", "WorkerDied"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ class _WorkerConnection(Int32StringReceiver):
     def stringReceived(self, string: bytes) -> None:
         job, ok, value = self.pool.client.answered(self, string)
         self.pool._dispatch()  # the next page goes out before this one's answer is handled
+        self.pool._start_deadline(self)  # the next job it holds runs from now
         if ok:
             job.callback(value)
         else:
@@ -85,13 +90,18 @@ class ExtractionPool:
     server finishes loading and is meant for a thread of its own.
     """
 
-    def __init__(self, size: int, server: ForkServer, on_worker_died: Callable[[], None] | None = None):
+    def __init__(self, size: int, server: ForkServer, on_worker_died: Callable[[], None] | None = None,
+                 *, timeout: float = 0):
         self.size = size
         self.server = server
         self.on_worker_died = on_worker_died
+        #: Seconds a job may run in its worker before the worker is killed (0: no deadline).
+        self.timeout = timeout
         self.client: WorkerClient[_WorkerConnection, Deferred[Any]] = WorkerClient(IN_FLIGHT)
         self._closing = False
         self._broken: BaseException | None = None
+        self._deadlines: dict[_WorkerConnection, Any] = {}  # the running job's DelayedCall, by worker
+        self._overran: dict[_WorkerConnection, Deferred[Any]] = {}  # the job a killed worker ran past its deadline
 
     # -- processes --------------------------------------------------------------------
 
@@ -140,6 +150,38 @@ class ExtractionPool:
                 job.errback(frame)
             else:
                 cast(Any, worker.transport).writeSequence(frame)
+                if worker not in self._deadlines:  # it was idle: this job runs from now
+                    self._start_deadline(worker)
+
+    # -- deadlines -----------------------------------------------------------------------
+
+    def _start_deadline(self, worker: _WorkerConnection) -> None:
+        """The job ``worker`` runs now (if any) must answer within :attr:`timeout` seconds."""
+        from twisted.internet import reactor
+
+        self._cancel_deadline(worker)
+        job = self.client.running(worker)
+        if self.timeout > 0 and job is not None:
+            self._deadlines[worker] = cast(Any, reactor).callLater(self.timeout, self._past_deadline, worker, job)
+
+    def _cancel_deadline(self, worker: _WorkerConnection) -> None:
+        deadline = self._deadlines.pop(worker, None)
+        if deadline is not None and deadline.active():
+            deadline.cancel()
+
+    def _past_deadline(self, worker: _WorkerConnection, job: Deferred[Any]) -> None:
+        """Kill the worker: its job ran past the deadline. Losing its connection then
+        replaces it (:meth:`_worker_lost`); the job fails with :class:`ExtractionTimeout`."""
+        self._deadlines.pop(worker, None)
+        if self.client.running(worker) is not job:
+            return
+        self._overran[worker] = job
+        logger.warning("Extraction worker %s ran one page past %s s: killing it, starting another",
+                       worker.process.pid, self.timeout)
+        try:
+            os.kill(worker.process.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it died meanwhile: its connection is lost anyway
+            pass
 
     def _worker_ready(self, worker: _WorkerConnection) -> None:
         self.client.add(worker)
@@ -151,19 +193,26 @@ class ExtractionPool:
         if self._closing:  # shutdown() waits for the process
             return
         # The pool's state first: a job's errback may run the caller on, submitting more.
-        jobs = self.client.remove(worker)
+        self._cancel_deadline(worker)
+        overran = self._overran.pop(worker, None)
+        jobs = self.client.remove(worker, died=overran is None)
         joined = threads.deferToThread(worker.process.join, 10)  # never on the reactor
         if self.client.deaths_in_a_row > MAX_DEATHS_IN_A_ROW * self.size:  # they die on start: no use going on
             self.abandon(Failure(WorkerDied(f"{self.client.deaths_in_a_row} extraction workers died in a row")))
         if self.on_worker_died is not None:
             self.on_worker_died()
         for job in jobs:
-            job.errback(WorkerDied(f"extraction worker {worker.process.pid} died"))
+            if job is overran:
+                job.errback(ExtractionTimeout(f"extraction ran past {self.timeout} s; worker {worker.process.pid} "
+                                              "killed"))
+            else:
+                job.errback(WorkerDied(f"extraction worker {worker.process.pid} died"))
         if self._broken is not None:
             return
-        joined.addCallback(lambda _: logger.error("Extraction worker %s died (exit code %s) holding %d pages; "
-                                                  "starting another", worker.process.pid, worker.process.exitcode,
-                                                  len(jobs)))
+        if overran is None:  # a worker killed past its deadline was logged when killed
+            joined.addCallback(lambda _: logger.error("Extraction worker %s died (exit code %s) holding %d pages; "
+                                                      "starting another", worker.process.pid, worker.process.exitcode,
+                                                      len(jobs)))
         started = threads.deferToThread(self.start_processes, 1)
         started.addCallbacks(self.adopt, lambda failure: logger.error("Could not start a worker: %s", failure.value))
 
@@ -174,6 +223,8 @@ class ExtractionPool:
         from twisted.internet import threads
 
         self._closing = True
+        for worker in list(self._deadlines):
+            self._cancel_deadline(worker)
         waiting, self.client.waiting = self.client.waiting, deque()
         for _, job in waiting:
             job.errback(RuntimeError("the extraction pool is shut down"))
