@@ -6,6 +6,8 @@ names what a reader of the text row relies on.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from scraper.extract.extractor import extract_article, is_listing_path, vote_paragraphs
@@ -177,6 +179,13 @@ def test_a_declared_date_and_a_visible_date_still_count() -> None:
     assert extract(declared_page, UNDATED_URL).published == "2024-05-01T08:00:00+02:00"
     visible = extract(page(f"<p class='date'>Published 3 March 2021</p><p>{FIRST}</p><p>{SECOND}</p>"), UNDATED_URL)
     assert visible.published == "2021-03-03"
+
+
+def test_an_article_declared_as_the_main_entity_of_a_web_page_is_read() -> None:
+    ld = {"@type": "WebPage", "mainEntity": {"@type": "NewsArticle", "datePublished": "2024-05-01T08:00:00Z"}}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    article = extract(page(f"<p>{FIRST}</p><p>{SECOND}</p>", head=head), UNDATED_URL)
+    assert article.published == "2024-05-01T08:00:00+00:00"
 
 
 # --------------------------------------------------------------------------- site name from the title

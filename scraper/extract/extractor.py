@@ -36,11 +36,10 @@ declared English skips language detection (:func:`clearly_english`).
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from copy import copy, deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -87,6 +86,7 @@ from trafilatura.xpaths import (
 )
 
 from scraper.extract.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
+from scraper.extract.jsonld import json_ld_objects
 from scraper.extract.language import language_identifier
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.extract.rights import page_access, page_rights
@@ -181,24 +181,6 @@ class PageSignals:
         return not self.says_article and bool(self.ld_types & _LISTING_TYPES)
 
 
-def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    """Every JSON object in the page's JSON-LD scripts, nested @graph members included."""
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        stack: list[Any] = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                yield item
-                if "@graph" in item:
-                    stack.append(item["@graph"])
-
-
 def _ld_type_names(obj: dict[str, Any]) -> list[str]:
     """The lower-cased @type names of one JSON-LD object."""
     value = obj.get("@type")
@@ -244,7 +226,7 @@ def page_signals(tree: HtmlElement) -> PageSignals:
     ld_types: set[str] = set()
     published: str | None = None
     authors: list[str] = []
-    for obj in _json_ld_objects(tree):
+    for obj in json_ld_objects(tree):
         types = _ld_type_names(obj)
         ld_types.update(types)
         if any(t in _ARTICLE_TYPES for t in types):

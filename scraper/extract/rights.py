@@ -15,13 +15,14 @@ here (a site's ``/.well-known/tdmrep.json`` would be the spider's job). The row 
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from lxml import etree
+
+from scraper.extract.jsonld import json_ld_objects
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -42,22 +43,6 @@ _CLASS_AND_ID_VALUES = etree.XPath("//@class | //@id", smart_strings=False)
 _DIRECTIVE = re.compile(r"[a-z][a-z-]*")
 
 
-def _json_ld(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    """Every JSON object of the page's JSON-LD, nested ``@graph`` members and parts included."""
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        try:
-            stack: list[Any] = [json.loads(script.text or "")]
-        except ValueError:
-            continue
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                yield item
-                stack.extend(v for k, v in item.items() if k in ("@graph", "hasPart", "mainEntity"))
-
-
 def _false(value: Any) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
@@ -69,7 +54,7 @@ def _true(value: Any) -> bool:
 def page_access(tree: HtmlElement) -> str:
     """``"free"``, ``"paywalled"`` or ``"unknown"`` for the page (see the module docstring)."""
     said_free = False
-    for obj in _json_ld(tree):
+    for obj in json_ld_objects(tree):
         value = obj.get("isAccessibleForFree")
         if _false(value):
             return "paywalled"
@@ -122,7 +107,7 @@ def page_rights(tree: HtmlElement, url: str) -> dict[str, Any]:
             license_url = urljoin(url, link.get("href", "").strip())
             break
     if license_url is None:
-        for obj in _json_ld(tree):
+        for obj in json_ld_objects(tree):
             value = obj.get("license")
             if isinstance(value, dict):
                 value = value.get("url") or value.get("@id")
