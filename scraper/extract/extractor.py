@@ -11,7 +11,7 @@ article-extraction benchmark and the sample site, see ``python -m benchmarks.eva
    text with under a quarter of readability's words has failed: readability's stands in.
 2. When the two agree (4-word-shingle F1 >= 0.8, most pages) the precision text is kept;
    otherwise trafilatura's balanced mode is run too and the candidate that agrees most
-   with the other two is kept.
+   with the other two is kept (balanced mode's when readability found nothing).
 3. Its paragraphs that its best witness does not contain are dropped, unless that would
    cut more than 30 % of the words.
 4. Recall rescues: a standfirst shown apart from the body (the meta description as a
@@ -797,7 +797,12 @@ def main_paragraphs(
     else:
         balanced = _trafilatura_text(tree, url, precision=False, fast=True)
         candidates = [precise, balanced, witness_text]
-        best, second = choose_candidate(candidates, [precise_shingles, None, witness_shingles])
+        known = [precise_shingles, None, witness_shingles]
+        if not witness_words:
+            # readability found nothing, so the two left tie: balanced mode goes first, as
+            # it reads more of a page whose layout readability cannot read
+            candidates, known = [balanced, precise, witness_text], [None, precise_shingles, witness_shingles]
+        best, second = choose_candidate(candidates, known)
         chosen, witness = candidates[best], candidates[second]
     paragraphs = vote_paragraphs(_paragraphs(chosen), witness, _KEEP_SHARE)
     if sum(map(len, paragraphs)) < options.min_text_chars and (
