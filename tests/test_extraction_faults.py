@@ -9,8 +9,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from lxml.html import fromstring as html_fromstring
 
-from scraper.extract.extractor import extract_article, is_listing_path, vote_paragraphs
+from scraper.extract.extractor import (
+    extract_article,
+    is_listing_path,
+    page_paragraphs,
+    vote_paragraphs,
+    witness_paragraphs,
+)
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
@@ -291,3 +298,17 @@ def test_the_vote_keeps_the_lead_and_a_line_between_confirmed_paragraphs() -> No
 def test_the_vote_drops_a_headline_or_a_label_before_the_body(first: str) -> None:
     witness = "\n".join(BODY)
     assert vote_paragraphs([first, *BODY, "Read more: the budget for 2025"], witness) == BODY
+
+
+def test_the_witnesss_lead_and_in_body_line_join_the_text_but_not_its_captions() -> None:
+    lead = "Readers asked for longer opening hours for years, and the city has finally found the money for them."
+    line = "The branches in the north of the city will follow in the autumn, once the new staff are hired."
+    caption = "The reading room of the central library, which opened in 1911 and was rebuilt in 1998. (Photo: City)"
+    tree = html_fromstring(
+        f"<html><body><article><div class='intro'><p>{lead}</p></div><div class='body'><p>{BODY[0]}</p>"
+        f"<figure><figcaption><p>{caption}</p></figcaption></figure>"
+        f"<p>{BODY[1]}</p><p>{line}</p><p>{BODY[2]}</p></div></article></body></html>"
+    )
+    page_ps = page_paragraphs(tree)
+    witness = "\n".join([lead, BODY[0], caption, BODY[1], line, BODY[2]])  # readability's text
+    assert witness_paragraphs(BODY, witness, page_ps) == [lead, BODY[0], BODY[1], line, BODY[2]]

@@ -13,7 +13,8 @@ article-extraction benchmark and the sample site, see ``python -m benchmarks.eva
    otherwise trafilatura's balanced mode is run too and the candidate that agrees most
    with the other two is kept (balanced mode's when readability found nothing).
 3. Its paragraphs that its best witness does not contain are dropped, unless that would
-   cut more than 30 % of the words.
+   cut more than 30 % of the words; when the precision text and readability agree, the
+   lead and in-body lines only readability kept join it (:func:`witness_paragraphs`).
 4. Recall rescues: a standfirst shown apart from the body (the meta description as a
    paragraph before it, outside the headline block), and the rest of a body split into
    sibling containers of the same class (an ad between two halves).
@@ -629,6 +630,85 @@ def matched_elements(page_ps: PageParagraphs, paragraphs: Sequence[str]) -> dict
     return found
 
 
+def _reads_as_sentence(paragraph: str) -> bool:
+    """``_LEAD_WORDS`` words or more, ending like a sentence: not a headline, a label or a link."""
+    return _paragraph_words(paragraph) >= _LEAD_WORDS and paragraph.rstrip().endswith(_SENTENCE_END)
+
+
+_NOT_BODY = frozenset({"figure", "figcaption", "aside", "header", "footer", "nav", "form", "blockquote"})
+
+
+def _in_body_p(el: HtmlElement) -> bool:
+    """A <p> outside figures, asides, quotes and forms, in no container of page furniture."""
+    for node in (el, *el.iterancestors()):
+        if node.tag in _NOT_BODY or _FURNITURE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return False
+        if node.tag in ("article", "main", "body"):
+            return True
+    return True
+
+
+def witness_paragraphs(paragraphs: Sequence[str], witness: str, page_ps: PageParagraphs) -> list[str]:
+    """``paragraphs`` with the witness's lead and in-body lines they lack merged in.
+
+    Where the chosen text and the witness agree on the body, what only the witness has is
+    one of the two kinds :func:`vote_paragraphs` keeps when only the chosen text has it:
+
+    * the lead: the one or two witness paragraphs before the first one the chosen text
+      holds, when that one opens the chosen text (they go before it);
+    * a paragraph between two the chosen text holds one after the other (it goes between).
+
+    Either must read as a sentence (:func:`_reads_as_sentence`) and be a <p> of the page
+    outside figures, asides and page furniture (:func:`_in_body_p`): readability keeps
+    captions, promotions and teasers that precision mode rightly left out.
+    """
+    if not paragraphs:
+        return list(paragraphs)
+    forms = [_form(p) for p in paragraphs]
+
+    def position(paragraph: str) -> int | None:
+        form = _form(paragraph)
+        if not form:
+            return None
+        for i, chosen in enumerate(forms):
+            if form in chosen:
+                return i
+        return None
+
+    lines = _paragraphs(witness)
+    where = [position(w) for w in lines]
+    body_ps: set[str] | None = None
+
+    def mergeable(line: str) -> bool:
+        nonlocal body_ps
+        if not _reads_as_sentence(line):
+            return False
+        if body_ps is None:  # the page's <p> read only on pages with a paragraph to merge
+            body_ps = {comparable(text) for el, text in page_ps if _in_body_p(el)}
+        return _form(line) in body_ps
+
+    before: list[str] = []
+    after: dict[int, list[str]] = {}
+    found = [i for i, at in enumerate(where) if at is not None]
+    if not found:
+        return list(paragraphs)
+    first = found[0]
+    if where[first] == 0 and first <= _LEAD_PARAGRAPHS:
+        before = [w for w in lines[:first] if mergeable(w)]
+    for i in range(1, len(lines) - 1):
+        prev_at, next_at = where[i - 1], where[i + 1]
+        if (where[i] is None and prev_at is not None and next_at is not None and next_at == prev_at + 1
+                and mergeable(lines[i])):
+            after.setdefault(prev_at, []).append(lines[i])
+    if not before and not after:
+        return list(paragraphs)
+    merged = before[:]
+    for i, p in enumerate(paragraphs):
+        merged.append(p)
+        merged.extend(after.get(i, ()))
+    return merged
+
+
 def gap_paragraphs(paragraphs: Sequence[str], elements: dict[str, HtmlElement]) -> list[str]:
     """``paragraphs`` with the text lying between two of them in the page put back.
 
@@ -805,6 +885,8 @@ def main_paragraphs(
         best, second = choose_candidate(candidates, known)
         chosen, witness = candidates[best], candidates[second]
     paragraphs = vote_paragraphs(_paragraphs(chosen), witness, _KEEP_SHARE)
+    # precision mode and readability read the same body: what only readability kept of it
+    merge_witness = chosen is precise and witness is witness_text and precise is not witness_text
     if sum(map(len, paragraphs)) < options.min_text_chars and (
         declared_article or reader_text_chars(tree) >= options.min_text_chars
     ):
@@ -813,13 +895,15 @@ def main_paragraphs(
         # whose prose all told is under the floor: no extractor finds an article there.
         fallback = _paragraphs(_trafilatura_text(tree, url, precision=False, fast=False))
         if sum(map(len, fallback)) > sum(map(len, paragraphs)):
-            paragraphs = fallback
+            paragraphs, merge_witness = fallback, False
     if not options.favor_precision:
         page_ps = page_paragraphs(tree)
         elements = matched_elements(page_ps, paragraphs)
         paragraphs = gap_paragraphs(paragraphs, elements)
         paragraphs = lead_paragraphs(tree, paragraphs, description) + paragraphs
         paragraphs = lead_container_paragraphs(paragraphs, elements, page_ps) + paragraphs
+        if merge_witness:  # after the rescues, which take a lead container whole
+            paragraphs = witness_paragraphs(paragraphs, witness_text, page_ps)
         paragraphs += continuation_paragraphs(tree, paragraphs, page_ps)
     return paragraphs
 
