@@ -90,14 +90,17 @@ class HostileRun:
 
 
 def archived_paths(crawl_dir: Path) -> Counter[str]:
-    """Response records per path and query of their WARC-Target-URI, read with FastWARC
-    (the server answers redirects to its other names, 2130706433 or 127.0.0.2, too)."""
+    """Response and revisit records per path and query of their WARC-Target-URI, read with
+    FastWARC (the server answers redirects to its other names, 2130706433 or 127.0.0.2, too).
+    An exchange whose payload repeats an earlier capture's (a retried 503 that answers the
+    same) is archived as a revisit record: its head reached the WARC too."""
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
     uris: Counter[str] = Counter()
     for path in sorted((crawl_dir / "warc").glob("*.warc.gz")):
         with path.open("rb") as f:
-            for record in ArchiveIterator(f, record_types=WarcRecordType.response, parse_http=False):
+            kinds = WarcRecordType.response | WarcRecordType.revisit
+            for record in ArchiveIterator(f, record_types=kinds, parse_http=False):
                 target = urlsplit(record.headers.get("WARC-Target-URI") or "")
                 uris[target.path + (f"?{target.query}" if target.query else "")] += 1
     return uris
