@@ -246,6 +246,10 @@ class CrawlHistoryExtension:
         self.not_due: set[str] = set()
         self._decided: dict[str, bool] = {}
         self._recorded: set[str] = set()
+        # Pages found not due, then dated newer by a feed or sitemap: requested again with
+        # dont_filter, so Scrapy's duplicate filter never saw them and would let a later
+        # link to the same page through; they are asked for once.
+        self._requested_again: set[str] = set()
         self._pool = ordered_pool("archive-history")
         self._flushing = False
 
@@ -391,7 +395,7 @@ class CrawlHistoryExtension:
         The spider asks before it makes a request, so what is not due never reaches
         Scrapy's scheduler; the middleware asks again for requests from anywhere else.
         Pages link to the same URLs many times: an answer without an entry date is kept."""
-        if url in self._recorded:  # fetched this crawl already: not again, and nothing saved
+        if url in self._recorded or url in self._requested_again:  # fetched or asked for already this crawl
             return False
         if entry_date is None and url in self._decided:
             return self._decided[url]
@@ -412,6 +416,7 @@ class CrawlHistoryExtension:
         )):
             if url in self.not_due:  # found not due by a link, then dated newer by a feed or sitemap
                 self.not_due.discard(url)
+                self._requested_again.add(url)
                 self._decided.pop(url, None)
                 self._count_not_fetched(earlier, kind, -1)
             return True

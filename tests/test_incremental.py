@@ -105,6 +105,7 @@ def test_second_crawl_fetches_only_what_changed_or_is_a_listing(crawls: Crawls) 
     for n in range(1, 13):
         changed = n in EDITED + MARKUP  # their sitemap lastmod moved
         assert (f"/news/{n}.html" in fetched) == changed, n
+        assert fetched.get(f"/news/{n}.html", 0) <= 1, n  # never twice, whichever way it was found first
         assert f"/img/{n}.jpg" not in fetched  # requisites once
     for n in NEW:
         assert fetched[f"/news/{n}.html"] == 1 and fetched[f"/img/{n}.jpg"] == 1
