@@ -347,6 +347,22 @@ def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str |
     return WarcRecord(headers, block)
 
 
+def _exchange_headers(record_type: str, target_uri: str, date: str, record_id: str | None,
+                      ip_address: str | None, warcinfo_id: str | None) -> list[tuple[str, str]]:
+    """The headers a response and a revisit record open with, in the order both write them."""
+    headers = [
+        ("WARC-Type", record_type),
+        ("WARC-Record-ID", record_id or make_record_id()),
+        ("WARC-Date", date),
+        ("WARC-Target-URI", target_uri),
+    ]
+    if ip_address:
+        headers.append(("WARC-IP-Address", ip_address))
+    if warcinfo_id:
+        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    return headers
+
+
 def response_record(target_uri: str, http_response: bytes, *, date: str, ip_address: str | None,
                     warcinfo_id: str | None, record_id: str | None = None,
                     payload_offset: int | None = None, head: StatusAndHeaders | None = None,
@@ -357,16 +373,7 @@ def response_record(target_uri: str, http_response: bytes, *, date: str, ip_addr
     ``digest`` (from :func:`payload_digest`) digesting the payload again.
     ``truncated`` is why the response is incomplete (``WARC-Truncated``: ``length``,
     ``time``, ``disconnect`` or ``unspecified``); the record then holds what arrived."""
-    headers = [
-        ("WARC-Type", "response"),
-        ("WARC-Record-ID", record_id or make_record_id()),
-        ("WARC-Date", date),
-        ("WARC-Target-URI", target_uri),
-    ]
-    if ip_address:
-        headers.append(("WARC-IP-Address", ip_address))
-    if warcinfo_id:
-        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers = _exchange_headers("response", target_uri, date, record_id, ip_address, warcinfo_id)
     headers += [
         ("Content-Type", "application/http; msgtype=response"),
         ("WARC-Payload-Digest", digest or payload_digest(http_response, payload_offset, head)),
@@ -450,16 +457,7 @@ def revisit_record(target_uri: str, http_response: bytes, *, profile: str, refer
     if payload_offset is None:
         payload_offset = http_payload_offset(http_response)
     block = http_response[:payload_offset] if profile == IDENTICAL_PAYLOAD_DIGEST else http_response
-    headers = [
-        ("WARC-Type", "revisit"),
-        ("WARC-Record-ID", record_id or make_record_id()),
-        ("WARC-Date", date),
-        ("WARC-Target-URI", target_uri),
-    ]
-    if ip_address:
-        headers.append(("WARC-IP-Address", ip_address))
-    if warcinfo_id:
-        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers = _exchange_headers("revisit", target_uri, date, record_id, ip_address, warcinfo_id)
     headers += [
         ("WARC-Profile", profile),
         ("WARC-Refers-To", refers_to.record_id),
