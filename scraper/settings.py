@@ -90,6 +90,21 @@ ARCHIVE_RETRY_BACKOFF_MAX = 120.0
 # collector's --collector.textfile.directory, one file per scheduled job. Empty: none written.
 ARCHIVE_METRICS_FILE = ""
 
+# --- Many crawler processes, one crawl (docs/distributed.md) -------------------
+# A Redis server shared by every process of the crawl: redis://[:password@]host:port/db
+# (rediss:// for TLS). Set, the processes started with the same ARCHIVE_CRAWL_ID share its
+# request queue (with a lease on each request, handed back if a process dies), its
+# duplicate filter, per-host politeness, the crawl history and the site template. Empty:
+# the crawl is one process, its queue in memory.
+ARCHIVE_FRONTIER = ""
+# This process's name within the crawl, in its file names (<crawl>-<worker>-...): letters,
+# digits, "." and "_". Empty: <host name>_<process id>. Give a stable one (one a systemd
+# unit instance) so a restarted process resumes its own files.
+ARCHIVE_WORKER_ID = ""
+# Seconds a process's heartbeat lives in Redis: a process silent for longer is dead, its
+# leased requests go back to the queue and another process fetches them.
+ARCHIVE_FRONTIER_LEASE_TIMEOUT = 30.0
+
 # --- S3 storage (ARCHIVE_URI = s3://bucket/prefix) -----------------------------
 # Credentials, endpoint and region: Scrapy's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 # AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_REGION_NAME, AWS_USE_SSL, AWS_VERIFY; when unset,
