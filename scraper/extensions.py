@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import scrapy
 import twisted
+from redis.exceptions import RedisError
 from scrapy import signals
-from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
+from scrapy.exceptions import DontCloseSpider, DropItem, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import threads
@@ -37,23 +38,29 @@ from twisted.python.threadpool import ThreadPool
 from scraper import __version__
 from scraper.archive import warc
 from scraper.archive.manifest import CompletedFile, completed_file
-from scraper.archive.recovery import ArchivedResponse, ResumeState
+from scraper.archive.recovery import ArchivedResponse, ResumeState, seal_open_files
 from scraper.archive.segments import CrawlArchive, Deriver, ResponseLocation
+from scraper.files import OPEN_SUFFIX
+from scraper.frontier.redis import RedisFrontier, worker_id
 from scraper.storage.base import ArchiveUri, storage_class_for_uri
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from scrapy import Spider
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
+    from twisted.internet.defer import Deferred
 
     from scraper import component
     from scraper.storage.base import ArchiveStorage
 
-__all__ = ["ArchiveExtension", "ArchiveMetrics", "default_crawl_id", "user_agent", "warcinfo_fields"]
+__all__ = [
+    "LEASE_META_KEY", "ArchiveExtension", "ArchiveMetrics", "FrontierExtension", "default_crawl_id", "user_agent",
+    "warcinfo_fields",
+]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -93,6 +100,12 @@ def user_agent(settings: BaseSettings) -> str:
 def default_crawl_id(spider_name: str, moment: datetime | None = None) -> str:
     moment = moment or datetime.now(timezone.utc)
     return f"{spider_name}-{moment.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def stem_prefix(crawl_id: str, worker: str = "") -> str:
+    """How the crawl's segment files are named: ``<crawl id>`` or, for one worker of a crawl
+    shared by many processes, ``<crawl id>-<worker id>`` (then ``-<UTC time>-<serial>``)."""
+    return f"{crawl_id}-{worker}" if worker else crawl_id
 
 
 def warcinfo_fields(
@@ -155,6 +168,7 @@ class ArchiveExtension:
         write_wet: bool,
         resume: ResumeState | None = None,
         stop_crawl: Callable[[str], object] | None = None,
+        worker: str = "",
     ):
         self.storage = storage
         self.crawl_id = crawl_id
@@ -167,6 +181,10 @@ class ArchiveExtension:
         self.write_wet = write_wet
         self.resume = resume  # what an earlier, unfinished run of this crawl left
         self.stop_crawl = stop_crawl  # closes the spider with a reason (the engine's close_spider_async)
+        #: This process's worker id in a crawl shared by many (``ARCHIVE_FRONTIER``), or "".
+        self.worker = worker
+        #: The shared crawl's frontier (set when the spider opens), or None for a crawl of one process.
+        self.frontier: FrontierExtension | None = None
         #: The first write error, once the archive could not be written: nothing more is written.
         self.write_error: OSError | None = None
         #: What a deriver could not make ("WaczDeriver at the end of the crawl"): in the manifest.
@@ -213,12 +231,14 @@ class ArchiveExtension:
         if storage.is_complete(crawl_id):
             raise FileExistsError(f"crawl {crawl_id} is already complete at {storage.location(crawl_id)}")
         derivers = [build_from_crawler(load_object(path), crawler) for path in settings.getlist("ARCHIVE_DERIVERS")]
+        # One of many processes of a shared crawl: its files and its claim are its own.
+        worker = worker_id(settings.get("ARCHIVE_WORKER_ID") or "") if settings.get("ARCHIVE_FRONTIER") else ""
         # Derivers read finished files until the end (a WACZ packs every WARC): a storage
         # that moves files elsewhere keeps its local copies until the manifest is published.
-        crawl_dir = storage.open_crawl(crawl_id, keep_files_until_published=bool(derivers))
+        crawl_dir = storage.open_crawl(crawl_id, keep_files_until_published=bool(derivers), worker=worker)
         # A crawl id whose earlier run stopped or was killed goes on where it was: its open
         # files are sealed now, before anything is fetched (reading its WARCs once).
-        resume = ResumeState.prepare(crawl_dir)
+        resume = ResumeState.prepare(crawl_dir, stem_prefix(crawl_id, worker) + "-" if worker else "")
         recorded = {name: settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) is not None}
         recorded["ARCHIVE_URI"] = uri.public()
         recorded["USER_AGENT_RESOLVED"] = user_agent(settings)
@@ -235,6 +255,7 @@ class ArchiveExtension:
             resume=resume,
             stop_crawl=lambda reason: deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
             if crawler.engine is not None else None,
+            worker=worker,
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -260,6 +281,8 @@ class ArchiveExtension:
         kind = folder if rest else completed.relpath.rsplit(".", 1)[-1]  # top-level files by extension
         self.stats.inc_value(f"archive/files/{kind}")
         self.storage.file_completed(self.crawl_id, completed)
+        if self.frontier is not None:  # the crawl's manifest lists every worker's files
+            self.frontier.frontier.file_completed(completed.relpath, completed.manifest_entry())
 
     def _on_file_completed(self, completed: CompletedFile) -> None:
         self._register(completed)
@@ -307,7 +330,9 @@ class ArchiveExtension:
             on_file_completed=self._on_file_completed,
             write_wet=self.write_wet,
             first_serial=self.resume.first_serial if self.resume else 1,
+            stem_prefix=stem_prefix(self.crawl_id, self.worker),
         )
+        self.frontier = spider.crawler.get_extension(FrontierExtension)
         self._writer.start()
         self._deriver.start()
         if self.resume is not None:
@@ -367,15 +392,67 @@ class ArchiveExtension:
                 logger.warning("Crawl %s stopped before its end (%s): its files are kept; run the same "
                                "command again to resume it", self.crawl_id, reason)
                 return
+            crawl_stats: dict[str, Any] | None = None
+            if self.frontier is not None:
+                # One worker of many: the last one out writes the crawl's manifest.
+                crawl_stats = await self._in_thread(self._deriver, self._worker_done)
+                if crawl_stats is None:
+                    return
             # Queued after every file_completed: runs once all derived files are made.
             completed = await self._in_thread(self._deriver, self._derive_at_end)
             finished_at = datetime.now(timezone.utc)
-            manifest = self.manifest(completed, finished_at, reason)
+            manifest = self.manifest(completed, finished_at, reason, crawl_stats=crawl_stats)
             await self._in_thread(self._deriver, self.storage.publish_manifest, self.crawl_id, manifest)
+            if self.frontier is not None:  # the shared queue and duplicate filter can go
+                await self._in_thread(self._deriver, self.frontier.frontier.crawl_finished)
         finally:
             self._deriver.stop()
             self.closed = True
         self.log_summary(completed)
+
+    def _worker_done(self) -> dict[str, Any] | None:
+        """Deriver thread, after this worker's own derived files: its stats and files are
+        in Redis; if the crawl is over and this worker is the one to finish it, the other
+        workers' files join this one's (those of workers that died are sealed and indexed
+        first) and the crawl's stats are returned; else its storage lets go, and None."""
+        assert self.frontier is not None
+        frontier = self.frontier.frontier
+        frontier.add_stats({k: v for k, v in self.stats.get_stats().items() if k.startswith(("archive/", "downloader/",
+                            "item_", "response_", "scheduler/", "log_count/"))})
+        if not self.frontier.crawl_over():
+            self.storage.close_worker(self.crawl_id)
+            logger.info("Worker %s of crawl %s is done; the last worker out writes the manifest",
+                        self.worker, self.crawl_id)
+            return None
+        crawl_dir = self.storage.crawl_folder(self.crawl_id)
+        sealed = seal_open_files(crawl_dir)  # every other worker is done: what is open is a dead one's
+        with self._files_lock:
+            known = {c.relpath for c in self._files}
+        others = 0
+        for relpath, entry in sorted(frontier.files().items()):
+            if relpath not in known:  # stored by its own worker: listed, not stored again
+                with self._files_lock:
+                    self._files.append(CompletedFile(crawl_dir / relpath, relpath, entry["size"], entry["sha256"]))
+                known.add(relpath)
+                others += 1
+        left = [p for p in sorted(crawl_dir.glob("*/*")) if p.is_file() and not p.name.endswith(OPEN_SUFFIX)
+                and p.relative_to(crawl_dir).as_posix() not in known]
+        for path in left:  # a dead worker's, sealed now or finished as it died
+            self._register(completed_file(crawl_dir, path))
+        with self._files_lock:
+            warcs = [c for c in self._files if c.relpath.startswith("warc/") and c.path.exists()]
+        for completed in warcs:  # a WARC whose worker died before its index was made gets one
+            self._derive_from(completed)
+        logger.info("Crawl %s is over: worker %s writes its manifest (%d files of other workers, %d of them "
+                    "sealed after their worker died)", self.crawl_id, self.worker, others + len(left), len(sealed))
+        crawl = dict(frontier.crawl_stats())
+        states = frontier.workers()
+        crawl["archive/frontier/workers"] = len(states)
+        crawl["archive/frontier/dead_workers"] = sum(state == "dead" for state in states.values())
+        reported = frontier.worker_stats()
+        # A dead worker reported no stats: its files and its share of the pages are in the crawl.
+        workers = {worker: {"state": state, "stats": reported.get(worker)} for worker, state in sorted(states.items())}
+        return {"crawl": crawl, "workers": workers}
 
     # -- writing ---------------------------------------------------------------------
 
@@ -434,11 +511,14 @@ class ArchiveExtension:
 
     # -- reporting -------------------------------------------------------------------
 
-    def manifest(self, completed: list[CompletedFile], finished_at: datetime, reason: str) -> bytes:
+    def manifest(self, completed: list[CompletedFile], finished_at: datetime, reason: str, *,
+                 crawl_stats: dict[str, Any] | None = None) -> bytes:
+        """The crawl's ``manifest.json``. ``crawl_stats``: of a crawl shared by many processes,
+        ``{"crawl": summed stats, "workers": {worker id: its stats}}``."""
         # Upload figures are still moving while the manifest is written: they go to the log.
         stats = {
             k: v
-            for k, v in self.stats.get_stats().items()
+            for k, v in (crawl_stats["crawl"] if crawl_stats else self.stats.get_stats()).items()
             if isinstance(v, (int, float, str)) and not k.startswith("archive/upload/")
         }
         document = {
@@ -454,6 +534,8 @@ class ArchiveExtension:
             # Derived files that could not be made: the files above are whole, these are missing.
             "failed": list(self.failed),
         }
+        if crawl_stats:
+            document["workers"] = crawl_stats["workers"]
         return json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
 
     def log_progress(self) -> None:
@@ -527,3 +609,123 @@ class ArchiveMetrics:
             logger.info("Crawl metrics written to %s", self.path)
         finally:
             pool.stop()  # a live pool thread would keep the process from exiting
+
+
+#: Where a request popped from the frontier carries its lease id.
+LEASE_META_KEY = "archive_lease"
+
+class FrontierExtension:
+    """This process's membership of a crawl on a shared frontier (``ARCHIVE_FRONTIER``, a
+    Redis URL; :mod:`scraper.scheduler` is the queue's side).
+
+    Not configured when ``ARCHIVE_FRONTIER`` is empty. The crawl id must be given
+    (``ARCHIVE_CRAWL_ID``): it is how the processes find each other. It runs the worker's
+    heartbeat, hands back dead workers' leases, keeps an idle worker open while other
+    workers may still queue requests, and acknowledges each request's lease once Scrapy's
+    scraper is done with its response: its WARC records written, the spider's callback run
+    and its requests queued in Redis, its item through the pipelines (the text row
+    written). A worker killed before that leaves the request leased; another worker
+    fetches it again.
+    """
+
+    def __init__(self, frontier: RedisFrontier, crawler: Crawler):
+        self.frontier = frontier
+        self.crawler = crawler
+        self.stats = crawler.stats
+        #: Lease ids of requests popped and not yet handed to the scraper.
+        self.downloading: set[str] = set()
+        self._heartbeat: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierExtension:
+        settings = crawler.settings
+        url = settings.get("ARCHIVE_FRONTIER") or ""
+        if not url:
+            raise NotConfigured("ARCHIVE_FRONTIER is empty: the crawl is one process")
+        crawl_id = settings.get("ARCHIVE_CRAWL_ID") or ""
+        if not crawl_id:
+            raise ValueError("ARCHIVE_FRONTIER needs ARCHIVE_CRAWL_ID: the processes of one crawl share it")
+        frontier = RedisFrontier.from_url(
+            url, crawl_id, worker_id(settings.get("ARCHIVE_WORKER_ID") or ""),
+            lease_timeout=settings.getfloat("ARCHIVE_FRONTIER_LEASE_TIMEOUT"),
+        )
+        if frontier.is_finished():
+            raise FileExistsError(f"crawl {crawl_id} on {url} is finished already")
+        ext = cls(frontier, crawler)
+        crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    @property
+    def worker_id(self) -> str:
+        return self.frontier.worker_id
+
+    def engine_started(self) -> None:
+        self.frontier.join()
+        self.stats.set_value("archive/frontier/worker", self.worker_id)
+        logger.info("Worker %s joins crawl %s (%d requests queued)", self.worker_id, self.frontier.crawl_id,
+                    self.frontier.queued())
+        self._heartbeat = LoopingCall(self._beat)
+        self._heartbeat.start(self.frontier.lease_timeout / 3, now=False)
+        # Scrapy has no signal for "the scraper is done with a response": wrap the method
+        # the engine calls for it (docs/private-apis.md).
+        assert self.crawler.engine is not None
+        scraper = self.crawler.engine.scraper
+        enqueue_scrape = scraper.enqueue_scrape
+
+        def enqueue_scrape_then_ack(result: Any, request: Request) -> Deferred[Any]:
+            lease = request.meta.get(LEASE_META_KEY)
+            if lease is None:
+                return enqueue_scrape(result, request)
+            self.downloading.discard(lease)
+            return enqueue_scrape(result, request).addBoth(self._ack, lease)
+
+        scraper.enqueue_scrape = enqueue_scrape_then_ack  # type: ignore[method-assign]
+
+    def _ack(self, result: Any, lease: str) -> Any:
+        if self.frontier.ack(lease):
+            self.stats.inc_value("archive/frontier/acked")
+        else:
+            self.stats.inc_value("archive/frontier/lease_lost")
+        return result
+
+    def _beat(self) -> None:
+        try:
+            self.frontier.heartbeat()
+            reaped = self.frontier.reap()
+        except RedisError as error:  # the client retried for about a minute: the next beat tries again
+            self.stats.inc_value("archive/frontier/redis_errors")
+            logger.error("Worker %s cannot reach the frontier: %s", self.worker_id, error)
+            return
+        for _, leases in reaped:
+            self.stats.inc_value("archive/frontier/reaped_workers")
+            self.stats.inc_value("archive/frontier/reaped_leases", leases)
+
+    def spider_idle(self, spider: Spider) -> None:
+        """Idle here is not the crawl's end while requests are queued or leased elsewhere (a
+        live worker may queue more; a dead one's leases come back), seeding goes on, or the
+        frontier cannot be reached to tell."""
+        self._beat()
+        try:
+            queued, leased, _ = self.frontier.pending()
+            seeded = self.frontier.is_seeded()
+        except RedisError as error:
+            logger.error("Worker %s cannot reach the frontier: %s", self.worker_id, error)
+            raise DontCloseSpider from error
+        if queued or leased or not seeded:
+            raise DontCloseSpider
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        if reason != "finished":
+            handed = self.frontier.release_worker("stopped")
+            if handed:
+                logger.info("Worker %s stops (%s): %d leased requests back to the queue",
+                            self.worker_id, reason, handed)
+
+    def crawl_over(self) -> bool:
+        """This worker is done (called once its files are delivered): True if the crawl is
+        over and this worker is to write its manifest."""
+        return self.frontier.worker_done()

@@ -137,6 +137,9 @@ COMMANDS_MODULE = "scraper.commands"
 # Scrapy's downloader, holding CONCURRENT_REQUESTS_PER_DOMAIN with no download delay too
 # (see scraper/downloader.py).
 DOWNLOADER = "scraper.downloader.PoliteDownloader"
+# Scrapy's own scheduler, or with ARCHIVE_FRONTIER scrapy-redis's with leased requests
+# (see scraper/scheduler.py).
+SCHEDULER = "scraper.scheduler.ArchiveScheduler"
 DOWNLOAD_HANDLERS = {
     "http": "scraper.downloadhandlers.WireCaptureDownloadHandler",
     "https": "scraper.downloadhandlers.WireCaptureDownloadHandler",
@@ -169,6 +172,8 @@ ITEM_PIPELINES = {
     "scraper.pipelines.ArticleTextPipeline": 300,
 }
 EXTENSIONS = {
+    # Off unless ARCHIVE_FRONTIER is set: this process's part in a crawl shared on Redis.
+    "scraper.extensions.FrontierExtension": 90,
     "scraper.extensions.ArchiveExtension": 100,
     "scraper.extensions.ArchiveMetrics": 110,  # off unless ARCHIVE_METRICS_FILE is set
     "scraper.incremental.CrawlHistoryExtension": 120,

@@ -33,10 +33,11 @@ from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
-from twisted.internet import threads
+from twisted.internet import task, threads
 
 from scraper.archive import textrows
 from scraper.archive.codings import decode_body
+from scraper.extensions import FrontierExtension
 from scraper.extract.charset import PageText, page_text
 from scraper.incremental import (
     EARLIER_META_KEY,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
 
+    from scraper.frontier.redis import RedisFrontier
     from scraper.history.base import Capture
 
 logger = logging.getLogger(__name__)
@@ -266,6 +268,9 @@ class ArticlesSpider(Spider):
         self.entries_since = since_cutoff(self.since, self.history)
         if self.entries_since is not None:
             logger.info("Feed and sitemap entries dated before %s are skipped", self.entries_since.isoformat())
+        frontier = self.crawler.get_extension(FrontierExtension)
+        if frontier is not None and not await self._seeding_turn(frontier.frontier):
+            return  # another worker of the crawl seeds the shared queue
         every_run = {FETCH_META_KEY: "always"}
         for url in self.start_page_urls:
             yield self.request(url, callback=self.parse, meta={"link_depth": 0, FETCH_META_KEY: "start"})
@@ -279,6 +284,23 @@ class ArticlesSpider(Spider):
                 yield self.request(url, callback=self.parse_sitemap, meta=every_run)
         for url in self.feed_urls:
             yield self.request(url, callback=self.parse_feed, meta=every_run)
+        if frontier is not None:
+            # Resumed only once the engine has queued the last seed.
+            frontier.frontier.seeding_done()
+
+    async def _seeding_turn(self, frontier: RedisFrontier) -> bool:
+        """Whether this worker seeds a crawl shared by many: the first to start does, once;
+        the others wait until it has (or take over if it dies first)."""
+        from twisted.internet import reactor  # the one Scrapy installed
+
+        while True:
+            answer = frontier.claim_seeding()
+            if answer == "done":
+                return False
+            if answer == "mine":
+                logger.info("Worker %s seeds the crawl's queue", frontier.worker_id)
+                return True
+            await maybe_deferred_to_future(task.deferLater(reactor, 1.0, lambda: None))
 
     def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
         """A request whose failure is logged on one line (:meth:`download_failed`)."""

@@ -134,15 +134,16 @@ def _whole_records_end(path: Path) -> tuple[int, int]:
     return end, records
 
 
-def seal_open_files(crawl_dir: Path) -> list[SealedFile]:
-    """Cut every ``.open`` segment of ``crawl_dir`` back to its last complete record and
-    rename it complete; an ``.open`` index is removed (it is made again from its WARC).
+def seal_open_files(crawl_dir: Path, prefix: str = "") -> list[SealedFile]:
+    """Cut every ``.open`` segment of ``crawl_dir`` (whose name starts with ``prefix``) back
+    to its last complete record and rename it complete; an ``.open`` index is removed (it is
+    made again from its WARC).
 
     Returns what was sealed, in name order. A file with no complete record is removed.
     Raises ``OSError`` if a file cannot be truncated or renamed.
     """
     sealed = []
-    for open_path in sorted(crawl_dir.glob(f"*/*{OPEN_SUFFIX}")):
+    for open_path in sorted(crawl_dir.glob(f"*/{prefix}*{OPEN_SUFFIX}")):
         folder = open_path.parent.name
         final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
         if folder not in RECORD_FOLDERS:
@@ -167,9 +168,10 @@ def seal_open_files(crawl_dir: Path) -> list[SealedFile]:
     return sealed
 
 
-def last_serial(crawl_dir: Path) -> int:
-    """The highest segment serial among the crawl's WARC files (0 if none)."""
-    serials = [int(m.group(1)) for p in crawl_dir.glob("warc/*") if (m := _SERIAL.search(p.name))]
+def last_serial(crawl_dir: Path, prefix: str = "") -> int:
+    """The highest segment serial among the crawl's WARC files whose name starts with
+    ``prefix`` (0 if none)."""
+    serials = [int(m.group(1)) for p in crawl_dir.glob(f"warc/{prefix}*") if (m := _SERIAL.search(p.name))]
     return max(serials, default=0)
 
 
@@ -215,20 +217,22 @@ class ResumeState:
     first_serial: int  # of the first segment this run writes
 
     @classmethod
-    def prepare(cls, crawl_dir: Path) -> ResumeState | None:
+    def prepare(cls, crawl_dir: Path, prefix: str = "") -> ResumeState | None:
         """Seal what the earlier run left in ``crawl_dir`` and index it; None for a new crawl.
 
-        Blocking (it reads the earlier runs' WARCs once): call it before fetching starts.
+        ``prefix``: only the files whose names start with it (one worker's, of a crawl
+        shared by many processes; the others' are theirs to resume). Blocking (it reads the
+        earlier runs' WARCs once): call it before fetching starts.
         """
-        if not any(crawl_dir.glob("warc/*")):
+        if not any(crawl_dir.glob(f"warc/{prefix}*")):
             return None
-        sealed = seal_open_files(crawl_dir)
-        earlier = sorted(p for p in crawl_dir.glob("*/*") if p.is_file() and not p.name.endswith(OPEN_SUFFIX))
+        sealed = seal_open_files(crawl_dir, prefix)
+        earlier = sorted(p for p in crawl_dir.glob(f"*/{prefix}*") if p.is_file() and not p.name.endswith(OPEN_SUFFIX))
         warcs = [p for p in earlier if p.parent.name == "warc"]
         return cls(
             sealed=sealed,
             earlier_files=earlier,
             responses=archived_responses(warcs),
             rows=rows_written(p for p in earlier if p.parent.name == "text"),
-            first_serial=last_serial(crawl_dir) + 1,
+            first_serial=last_serial(crawl_dir, prefix) + 1,
         )

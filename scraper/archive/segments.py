@@ -133,7 +133,9 @@ class CrawlArchive:
     """WARC and text segments of one crawl, rotated together by WARC size.
 
     ``first_serial`` numbers the first segment (a resumed crawl starts after the segments
-    its earlier run left, :func:`scraper.archive.recovery.last_serial`)."""
+    its earlier run left, :func:`scraper.archive.recovery.last_serial`). ``stem_prefix``
+    starts every file name (default: the crawl id; ``<crawl id>-<worker id>`` for one worker
+    of a crawl shared by many processes, so their files never collide)."""
 
     def __init__(
         self,
@@ -146,9 +148,11 @@ class CrawlArchive:
         on_file_completed: Callable[[CompletedFile], None] | None = None,
         write_wet: bool = True,
         first_serial: int = 1,
+        stem_prefix: str = "",
     ):
         self.crawl_dir = crawl_dir
         self.crawl_id = crawl_id
+        self.stem_prefix = stem_prefix or crawl_id
         self.warcinfo_fields = warcinfo_fields
         self.max_warc_bytes = max_warc_bytes
         self.gzip_level = warc.check_gzip_level(gzip_level)
@@ -171,7 +175,7 @@ class CrawlArchive:
 
     def _segment_stem(self) -> str:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-        return f"{self.crawl_id}-{stamp}-{self._serial:05d}"
+        return f"{self.stem_prefix}-{stamp}-{self._serial:05d}"
 
     def _open_warc(self) -> SegmentFile:
         self._serial += 1

@@ -69,8 +69,11 @@ class ArchiveStorage(Protocol):
     def crawl_folder(self, crawl_id: str) -> Path:
         """The local folder the crawl's files are written into."""
 
-    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool) -> Path:
+    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool, worker: str = "") -> Path:
         """Claim the crawl's local folder for this process and return it, before anything is fetched.
+
+        ``worker``: the crawl is shared by many processes (``ARCHIVE_FRONTIER``), each with a
+        worker id of its own; the claim is then on this worker's part of the crawl.
 
         ``keep_files_until_published``: finished files are read again until the crawl ends
         (derivers: a WACZ packs every WARC), so a storage that moves them elsewhere keeps its
@@ -92,6 +95,10 @@ class ArchiveStorage(Protocol):
 
     def publish_manifest(self, crawl_id: str, manifest: bytes) -> None:
         """Make the crawl complete: everything else stored, then the manifest (blocking)."""
+
+    def close_worker(self, crawl_id: str) -> None:
+        """This worker of a shared crawl is done and another publishes the manifest: its
+        files stored, its claim let go (blocking)."""
 
     def location(self, crawl_id: str) -> str:
         """Where a reader finds the crawl, for logs and summaries."""

@@ -27,6 +27,7 @@ class FileStorage:
     def __init__(self, root: Path | str):
         self.root = Path(root).expanduser().resolve()
         self._locks: dict[str, int] = {}  # crawl id -> the descriptor holding its lock
+        self._lock_paths: dict[str, Path] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, uri: ArchiveUri) -> FileStorage:
@@ -40,12 +41,13 @@ class FileStorage:
     def crawl_folder(self, crawl_id: str) -> Path:
         return self.root / crawl_id
 
-    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool) -> Path:
+    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool, worker: str = "") -> Path:
         """Claim the crawl's folder for this process (a lock beside it, ``.<crawl_id>.lock``,
-        released when the process ends however it ends); files are written in place and never
-        moved, so nothing is kept apart. Raises ``FileExistsError`` if another process holds it."""
+        or ``.<crawl_id>.<worker>.lock`` for one worker of a shared crawl; released when the
+        process ends however it ends); files are written in place and never moved, so
+        nothing is kept apart. Raises ``FileExistsError`` if another process holds it."""
         self.root.mkdir(parents=True, exist_ok=True)
-        lock_path = self.root / f".{crawl_id}.lock"
+        lock_path = self._lock_path(crawl_id, worker)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -59,7 +61,11 @@ class FileStorage:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         self._locks[crawl_id] = fd
+        self._lock_paths[crawl_id] = lock_path
         return self.crawl_folder(crawl_id)
+
+    def _lock_path(self, crawl_id: str, worker: str) -> Path:
+        return self.root / (f".{crawl_id}.{worker}.lock" if worker else f".{crawl_id}.lock")
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -75,9 +81,14 @@ class FileStorage:
 
     def publish_manifest(self, crawl_id: str, manifest: bytes) -> None:
         write_atomically(self.crawl_folder(crawl_id) / MANIFEST_NAME, manifest)
+        self.close_worker(crawl_id)
+
+    def close_worker(self, crawl_id: str) -> None:
+        """Files are in place already: the claim is let go."""
         fd = self._locks.pop(crawl_id, None)
-        if fd is not None:
-            (self.root / f".{crawl_id}.lock").unlink(missing_ok=True)
+        lock_path = self._lock_paths.pop(crawl_id, None)
+        if fd is not None and lock_path is not None:
+            lock_path.unlink(missing_ok=True)
             os.close(fd)
 
     def location(self, crawl_id: str) -> str:

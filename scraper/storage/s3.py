@@ -971,9 +971,11 @@ class S3Storage:
         """The crawl's spool folder."""
         return self.spool_dir / crawl_id
 
-    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool) -> Path:
+    def open_crawl(self, crawl_id: str, *, keep_files_until_published: bool, worker: str = "") -> Path:
         """Claim the crawl's spool folder, then start uploading what earlier crawls left there
-        (``ARCHIVE_S3_UPLOAD_SPOOL_AT_START``) in a thread of its own."""
+        (``ARCHIVE_S3_UPLOAD_SPOOL_AT_START``) in a thread of its own. Workers of one shared
+        crawl on one machine need spools of their own (``ARCHIVE_SPOOL_DIR``): the folder's
+        lock refuses a second."""
         crawl = SpoolCrawl.create(self.spool_dir, crawl_id, self.destination, self.uploader.endpoint_url)
         # The manifest waits until the end: a crawl that never gets there exits non-zero.
         self.uploader.set_pending(1)
@@ -1019,6 +1021,19 @@ class S3Storage:
         try:
             complete = self.uploader.finish(crawl, upload_missing=False)
             self.uploader.set_pending(0 if complete else len(crawl.unstored()) + 1)  # + the manifest
+        finally:
+            crawl.release()
+            self.uploader.close()
+
+    def close_worker(self, crawl_id: str) -> None:
+        """Wait for this worker's uploads; another worker publishes the manifest. What could
+        not be uploaded stays in the spool for ``scrapy upload``."""
+        crawl = self._crawls.pop(crawl_id)
+        self._keep_files.pop(crawl_id)
+        try:
+            if not self.offline:
+                self.uploader.wait(self._uploads)
+            self.uploader.set_pending(len(crawl.unstored()))
         finally:
             crawl.release()
             self.uploader.close()

@@ -1,0 +1,384 @@
+"""One crawl's shared state on Redis: the request queue with leases, the workers, per-host
+politeness slots and the crawl's files.
+
+scrapy-redis (the Scrapy field's Redis scheduler) pops a request with ``ZRANGE`` +
+``ZREMRANGEBYRANK``: once popped, a request lives only in the worker's memory, and a worker
+killed before it archived the response loses it. Here a pop moves the request into the
+popping worker's lease hash in the same Lua script, and the request leaves Redis only when
+the worker acknowledges it (:meth:`RedisFrontier.ack`: its response archived and handled).
+A worker that stops cleanly hands its leases back (:meth:`RedisFrontier.release_worker`);
+one that dies stops renewing its heartbeat key, and the next :meth:`RedisFrontier.reap`
+(any worker's) hands its leases back. Nothing of this exists in scrapy-redis or in Redis
+itself (no lease primitive), so it is written here, in scripts small enough to read.
+
+Requests are opaque bytes: the Scrapy side serialises them. All keys of a crawl start with
+``<namespace>:<crawl id>:``. Times are Redis's own clock (``TIME``), so workers on machines
+whose clocks disagree still agree on deadlines.
+
+Key layout (``K`` = ``archive:<crawl id>``):
+
+=========================  ======  ====================================================
+``K:queue``                zset    serialised request -> score (``-priority``)
+``K:leases:<worker>``      hash    lease id -> ``<score> <serialised request>``
+``K:lease-ids``            string  lease id counter
+``K:workers``              hash    worker id -> ``running`` / ``done`` / ``stopped`` / ``dead``
+``K:alive:<worker>``       string  the worker's heartbeat (expires after the lease timeout)
+``K:seeding``              hash    ``owner`` (worker seeding the queue), ``done`` (1 when seeded)
+``K:host:<slot>``          zset    holder token -> deadline (ms): downloads in flight
+``K:host-next:<slot>``     string  earliest time (ms) of the host's next download
+``K:files``                hash    relative path -> manifest entry (JSON)
+``K:stats``                hash    stat name -> sum over the workers that finished
+``K:worker-stats``         hash    worker id -> its stats (JSON)
+``K:finisher``             string  the worker writing the manifest
+=========================  ======  ====================================================
+
+(The duplicate filter's set is scrapy-redis's, ``K:dupefilter``.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+from typing import Any
+
+import redis
+
+__all__ = ["WORKER_ID_PATTERN", "FrontierError", "RedisFrontier", "crawl_key", "worker_id"]
+
+logger = logging.getLogger(__name__)
+
+#: What a worker id may hold: it goes into file names.
+WORKER_ID_PATTERN = re.compile(r"[A-Za-z0-9._]{1,64}")
+
+NAMESPACE = "archive"
+
+
+class FrontierError(RuntimeError):
+    """The frontier cannot be used; the message says why."""
+
+
+def worker_id(configured: str = "") -> str:
+    """``configured`` (``ARCHIVE_WORKER_ID``), or ``<host name>_<process id>`` with what a
+    file name cannot hold replaced: the same all through one process."""
+    if configured:
+        return configured
+    host = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname().split(".")[0])[:40] or "host"
+    return f"{host}_{os.getpid()}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def crawl_key(crawl_id: str) -> str:
+    """``archive:<crawl id>``: the prefix of every key of the crawl."""
+    return f"{NAMESPACE}:{crawl_id}"
+
+
+_NOW_MS = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+
+# KEYS: queue, leases:<worker>, lease-ids. Returns {lease id, request} or nil.
+_POP = """
+local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #item == 0 then return nil end
+redis.call('ZREM', KEYS[1], item[1])
+local id = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], id, item[2] .. ' ' .. item[1])
+return {tostring(id), item[1]}
+"""
+
+# KEYS: queue, leases:<worker>. ARGV: lease id, [score, request]. Ack a lease, and push
+# the request that replaces it (a retry, a redirect) in the same step.
+_ACK = """
+local removed = redis.call('HDEL', KEYS[2], ARGV[1])
+if ARGV[2] then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3]) end
+return removed
+"""
+
+# KEYS: queue, leases:<worker>, workers. ARGV: worker, new state. Every lease of the
+# worker back to the queue. Returns how many.
+_RELEASE = """
+local leases = redis.call('HVALS', KEYS[2])
+for _, value in ipairs(leases) do
+  local space = string.find(value, ' ', 1, true)
+  redis.call('ZADD', KEYS[1], string.sub(value, 1, space - 1), string.sub(value, space + 1))
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return #leases
+"""
+
+# KEYS: workers. ARGV: crawl key. Every running worker whose heartbeat expired: its leases
+# back to the queue, marked dead. Returns {worker, leases, ...}.
+_REAP = """
+local reaped = {}
+local workers = redis.call('HGETALL', KEYS[1])
+for i = 1, #workers, 2 do
+  local worker, state = workers[i], workers[i + 1]
+  if state == 'running' and redis.call('EXISTS', ARGV[1] .. ':alive:' .. worker) == 0 then
+    local leases_key = ARGV[1] .. ':leases:' .. worker
+    local leases = redis.call('HVALS', leases_key)
+    for _, value in ipairs(leases) do
+      local space = string.find(value, ' ', 1, true)
+      redis.call('ZADD', ARGV[1] .. ':queue', string.sub(value, 1, space - 1), string.sub(value, space + 1))
+    end
+    redis.call('DEL', leases_key)
+    redis.call('HSET', KEYS[1], worker, 'dead')
+    table.insert(reaped, worker)
+    table.insert(reaped, #leases)
+  end
+end
+return reaped
+"""
+
+# KEYS: workers. ARGV: crawl key. {queued requests, leased requests, running workers}.
+_PENDING = """
+local leased, running = 0, 0
+local workers = redis.call('HGETALL', KEYS[1])
+for i = 1, #workers, 2 do
+  leased = leased + redis.call('HLEN', ARGV[1] .. ':leases:' .. workers[i])
+  if workers[i + 1] == 'running' then running = running + 1 end
+end
+return {redis.call('ZCARD', ARGV[1] .. ':queue'), leased, running}
+"""
+
+# KEYS: seeding, workers. ARGV: worker, crawl key. 'done', 'mine' (seed now) or the
+# worker seeding (wait for it). A seeding worker that died hands the job on.
+_CLAIM_SEEDING = """
+if redis.call('HGET', KEYS[1], 'done') == '1' then return 'done' end
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. ':alive:' .. owner) == 1 then
+  return owner
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+return 'mine'
+"""
+
+# KEYS: host holders, host next. ARGV: token, limit, hold ms, delay ms.
+# 0: the slot is taken; else milliseconds to wait before asking again.
+_ACQUIRE_HOST = (
+    _NOW_MS
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local next_start = tonumber(redis.call('GET', KEYS[2]) or '0')
+if next_start > now then return next_start - now end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 50 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+if tonumber(ARGV[4]) > 0 then
+  redis.call('SET', KEYS[2], now + tonumber(ARGV[4]), 'PX', tonumber(ARGV[4]))
+end
+return 0
+"""
+)
+
+# KEYS: workers, finisher. ARGV: worker, crawl key. Marks the worker done; 1 if the crawl
+# is over (nothing queued or leased, no worker running) and this worker is to finish it.
+_WORKER_DONE = """
+redis.call('HSET', KEYS[1], ARGV[1], 'done')
+if redis.call('ZCARD', ARGV[2] .. ':queue') > 0 then return 0 end
+local workers = redis.call('HGETALL', KEYS[1])
+for i = 1, #workers, 2 do
+  if workers[i + 1] == 'running' then return 0 end
+  if redis.call('HLEN', ARGV[2] .. ':leases:' .. workers[i]) > 0 then return 0 end
+end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX') then return 1 end
+return 0
+"""
+
+
+class RedisFrontier:
+    """The shared state of crawl ``crawl_id`` as worker ``worker_id`` sees it.
+
+    ``client``: a ``redis.Redis`` (bytes replies, not decoded). ``lease_timeout``: seconds a
+    heartbeat lives; a worker silent that long is dead and its leases are handed back.
+    Methods are blocking network calls of well under a millisecond each on a local network;
+    ``redis.exceptions.ConnectionError`` propagates once the client's own retries give up.
+    """
+
+    def __init__(self, client: redis.Redis, crawl_id: str, worker_id: str, *, lease_timeout: float):
+        if not WORKER_ID_PATTERN.fullmatch(worker_id):
+            raise FrontierError(f"worker id {worker_id!r}: use 1-64 letters, digits, '.' or '_'")
+        self.client = client
+        self.crawl_id = crawl_id
+        self.worker_id = worker_id
+        self.lease_timeout = lease_timeout
+        self.key = crawl_key(crawl_id)
+        self.queue_key = f"{self.key}:queue"
+        self.leases_key = f"{self.key}:leases:{worker_id}"
+        self.workers_key = f"{self.key}:workers"
+        self.dupefilter_key = f"{self.key}:dupefilter"
+        self._pop = client.register_script(_POP)
+        self._ack = client.register_script(_ACK)
+        self._release = client.register_script(_RELEASE)
+        self._reap = client.register_script(_REAP)
+        self._pending = client.register_script(_PENDING)
+        self._claim_seeding = client.register_script(_CLAIM_SEEDING)
+        self._acquire_host = client.register_script(_ACQUIRE_HOST)
+        self._worker_done = client.register_script(_WORKER_DONE)
+
+    @classmethod
+    def from_url(cls, url: str, crawl_id: str, worker_id: str, *, lease_timeout: float,
+                 connect_retries: int = 8) -> RedisFrontier:
+        """Connect to ``redis://`` / ``rediss://`` / ``unix://`` ``url``. A lost connection is
+        retried ``connect_retries`` times with exponential backoff (0.1 s doubling, capped
+        at 10 s: about a minute in all) before the error propagates: a Redis restart is
+        waited out. Raises ``redis.exceptions.ConnectionError`` if it cannot be reached now."""
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            retry=Retry(ExponentialBackoff(cap=10, base=0.1), connect_retries),
+            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+            health_check_interval=30,
+        )
+        client.ping()
+        return cls(client, crawl_id, worker_id, lease_timeout=lease_timeout)
+
+    # -- workers -------------------------------------------------------------------
+
+    def join(self) -> None:
+        """This worker runs in the crawl from now on (its heartbeat starts)."""
+        self.heartbeat()
+        self.client.hset(self.workers_key, self.worker_id, "running")
+
+    def heartbeat(self) -> None:
+        """I am alive: call it at least every ``lease_timeout / 3`` seconds."""
+        self.client.set(f"{self.key}:alive:{self.worker_id}", b"1", px=int(self.lease_timeout * 1000))
+
+    def workers(self) -> dict[str, str]:
+        """Worker id -> ``running``, ``done``, ``stopped`` or ``dead``."""
+        return {_text(k): _text(v) for k, v in self.client.hgetall(self.workers_key).items()}
+
+    def reap(self) -> list[tuple[str, int]]:
+        """Hand back the leases of running workers whose heartbeat expired; they are marked
+        dead. Returns ``[(worker id, leases handed back), ...]``."""
+        reaped = self._reap(keys=[self.workers_key], args=[self.key])
+        pairs = [(_text(reaped[i]), int(reaped[i + 1])) for i in range(0, len(reaped), 2)]
+        for worker, leases in pairs:
+            logger.warning("Worker %s of crawl %s is gone: its %d leased requests go back to the queue",
+                           worker, self.crawl_id, leases)
+        return pairs
+
+    def release_worker(self, state: str = "stopped") -> int:
+        """This worker's leases back to the queue (it stops before its end); returns how many."""
+        self.client.delete(f"{self.key}:alive:{self.worker_id}")
+        return int(self._release(keys=[self.queue_key, self.leases_key, self.workers_key],
+                                 args=[self.worker_id, state]))
+
+    def worker_done(self) -> bool:
+        """This worker found nothing more to do. True if the whole crawl is over and this
+        worker is the one to finish it (write the manifest), which exactly one is."""
+        self.client.delete(f"{self.key}:alive:{self.worker_id}")
+        return bool(self._worker_done(keys=[self.workers_key, f"{self.key}:finisher"],
+                                      args=[self.worker_id, self.key]))
+
+    def pending(self) -> tuple[int, int, int]:
+        """``(queued requests, leased requests, running workers)``."""
+        queued, leased, running = self._pending(keys=[self.workers_key], args=[self.key])
+        return int(queued), int(leased), int(running)
+
+    # -- the queue -------------------------------------------------------------------
+
+    def push(self, request: bytes, priority: int = 0) -> None:
+        """Queue a serialised request; higher priority first."""
+        self.client.zadd(self.queue_key, {request: -priority})
+
+    def pop(self) -> tuple[str, bytes] | None:
+        """The next request and its lease id, leased to this worker; None if the queue is empty."""
+        item = self._pop(keys=[self.queue_key, self.leases_key, f"{self.key}:lease-ids"])
+        if not item:
+            return None
+        return _text(item[0]), item[1]
+
+    def ack(self, lease: str, replacement: bytes | None = None, priority: int = 0) -> bool:
+        """Done with the request of ``lease``; ``replacement`` (a retry, a redirect) is queued
+        in the same step. False if the lease was not held (handed back meanwhile)."""
+        args: list[Any] = [lease]
+        if replacement is not None:
+            args += [-priority, replacement]
+        return bool(self._ack(keys=[self.queue_key, self.leases_key], args=args))
+
+    def queued(self) -> int:
+        return int(self.client.zcard(self.queue_key))
+
+    # -- seeding ---------------------------------------------------------------------
+
+    def claim_seeding(self) -> str:
+        """``"done"`` (the queue was seeded), ``"mine"`` (seed it now, then
+        :meth:`seeding_done`) or the id of the live worker seeding it."""
+        answer = self._claim_seeding(keys=[f"{self.key}:seeding", self.workers_key], args=[self.worker_id, self.key])
+        return _text(answer)
+
+    def seeding_done(self) -> None:
+        self.client.hset(f"{self.key}:seeding", "done", "1")
+
+    def is_seeded(self) -> bool:
+        return self.client.hget(f"{self.key}:seeding", "done") == b"1"
+
+    # -- politeness ------------------------------------------------------------------
+
+    def acquire_host(self, slot: str, token: str, *, limit: int, delay: float, hold: float) -> float:
+        """Take one of ``limit`` download slots of host ``slot`` for the whole crawl, and keep
+        the host's next download ``delay`` seconds away. Returns 0.0 once taken, else seconds
+        to wait before asking again. A slot not released is freed after ``hold`` seconds
+        (a dead worker's downloads)."""
+        wait = self._acquire_host(
+            keys=[f"{self.key}:host:{slot}", f"{self.key}:host-next:{slot}"],
+            args=[token, max(1, limit), max(1, int(hold * 1000)), int(delay * 1000)],
+        )
+        return int(wait) / 1000
+
+    def release_host(self, slot: str, token: str) -> None:
+        self.client.zrem(f"{self.key}:host:{slot}", token)
+
+    # -- files and stats ---------------------------------------------------------------
+
+    def file_completed(self, relpath: str, entry: dict[str, Any]) -> None:
+        """A finished file of this worker, as the manifest lists it."""
+        self.client.hset(f"{self.key}:files", relpath, json.dumps(entry))
+
+    def files(self) -> dict[str, dict[str, Any]]:
+        """Relative path -> manifest entry, of every worker."""
+        return {_text(k): json.loads(v) for k, v in self.client.hgetall(f"{self.key}:files").items()}
+
+    def add_stats(self, stats: dict[str, Any]) -> None:
+        """This worker's final stats: numbers summed into the crawl's, all kept per worker."""
+        with self.client.pipeline() as pipe:
+            for name, value in stats.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                if isinstance(value, int):
+                    pipe.hincrby(f"{self.key}:stats", name, value)
+                else:
+                    pipe.hincrbyfloat(f"{self.key}:stats", name, value)
+            pipe.hset(f"{self.key}:worker-stats", self.worker_id, json.dumps(stats, default=str))
+            pipe.execute()
+
+    def crawl_stats(self) -> dict[str, int | float]:
+        """Stats summed over the workers that reported theirs."""
+        result: dict[str, int | float] = {}
+        for name, value in self.client.hgetall(f"{self.key}:stats").items():
+            text = _text(value)
+            result[_text(name)] = float(text) if "." in text or "e" in text else int(text)
+        return result
+
+    def worker_stats(self) -> dict[str, dict[str, Any]]:
+        return {_text(k): json.loads(v) for k, v in self.client.hgetall(f"{self.key}:worker-stats").items()}
+
+    def crawl_finished(self) -> None:
+        """The manifest is published: the queue's and the duplicate filter's memory can go;
+        the worker, file and stats records stay (``scrapy crawls`` reads them) a week."""
+        self.client.delete(self.queue_key, self.dupefilter_key, f"{self.key}:lease-ids")
+        self.client.hset(f"{self.key}:seeding", "finished", "1")
+        for name in ("workers", "files", "stats", "worker-stats", "seeding", "finisher"):
+            self.client.expire(f"{self.key}:{name}", 7 * 86_400)
+
+    def is_finished(self) -> bool:
+        return self.client.hget(f"{self.key}:seeding", "finished") == b"1"
