@@ -488,13 +488,33 @@ class ArchiveExtension:
         if self.write_error is not None:
             raise DropItem("not archived, the archive could not be written", log_level="DEBUG")
         try:
-            await self._in_writer(self.archive.write_text_row, row)
+            written = await self._in_writer(self._write_row_once, row)
         except OSError as error:
             self._write_failed(error)
             raise DropItem(f"not archived, the archive could not be written: {error}", log_level="DEBUG") from error
+        if not written:
+            self.stats.inc_value("archive/frontier/rows_kept")  # a worker that died wrote it: one row an article
+            return
         self.stats.inc_value("archive/text/articles")
         if self.write_wet:
             self.stats.inc_value("archive/wet/records")
+
+    def _write_row_once(self, row: dict[str, Any]) -> bool:
+        """Writer thread: write ``row``; in a crawl shared by many processes, only if no
+        worker wrote one for its URL. A worker killed after writing a row and before its
+        request's lease went leaves the page to be fetched again: the row it wrote stands.
+        Written first, marked right after in the same thread, so a kill between the two
+        (microseconds) is the one way to a second row."""
+        assert self.archive is not None
+        if self.frontier is None:
+            self.archive.write_text_row(row)
+            return True
+        frontier = self.frontier.frontier
+        if frontier.has_row(row["url"]):
+            return False
+        self.archive.write_text_row(row)
+        frontier.row_written(row["url"])
+        return True
 
     def _write_failed(self, error: OSError) -> None:
         """A write the archive refused (full disk, file size limit): counted; the first one

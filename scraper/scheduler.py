@@ -74,6 +74,12 @@ class ArchiveScheduler(RedisScheduler):
         )
         self.frontier = frontier
         self.ext = ext
+        self.crawler: Crawler | None = None
+        #: Requests this worker holds waiting for a download slot, past which it leases no
+        #: more: Scrapy's engine would take CONCURRENT_REQUESTS at once, and a worker holding
+        #: a host's whole queue while the host's crawl-wide slots are busy leaves the other
+        #: workers nothing to do.
+        self.max_waiting = 1
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
@@ -82,6 +88,8 @@ class ArchiveScheduler(RedisScheduler):
             return build_from_crawler(load_object(STOCK_SCHEDULER), crawler)
         scheduler = cls(ext.frontier, ext, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"))
         scheduler.stats = crawler.stats
+        scheduler.crawler = crawler
+        scheduler.max_waiting = max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         return scheduler
 
     def open(self, spider: Spider) -> None:
@@ -114,7 +122,15 @@ class ArchiveScheduler(RedisScheduler):
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def _waiting(self) -> int:
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is None:
+            return 0
+        return sum(len(slot.queue) for slot in engine.downloader.slots.values())
+
     def next_request(self) -> Request | None:
+        if self._waiting() >= self.max_waiting:
+            return None  # asked again when a download ends
         try:
             request = self.queue.pop()
         except RedisError as error:  # the client retried for about a minute: the engine asks again

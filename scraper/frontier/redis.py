@@ -27,6 +27,7 @@ Key layout (``K`` = ``archive:<crawl id>``):
 ``K:host:<slot>``          zset    holder token -> deadline (ms): downloads in flight
 ``K:host-next:<slot>``     string  earliest time (ms) of the host's next download
 ``K:files``                hash    relative path -> manifest entry (JSON)
+``K:rows``                 set     URLs whose text row is written
 ``K:stats``                hash    stat name -> sum over the workers that finished
 ``K:worker-stats``         hash    worker id -> its stats (JSON)
 ``K:finisher``             string  the worker writing the manifest
@@ -157,12 +158,17 @@ redis.call('HSET', KEYS[1], 'owner', ARGV[1])
 return 'mine'
 """
 
-# KEYS: host holders, host next. ARGV: token, limit, hold ms, delay ms.
-# 0: the slot is taken; else milliseconds to wait before asking again.
+# KEYS: host holders, host next. ARGV: token (<worker>:<n>), limit, hold ms, delay ms,
+# crawl key. 0: the slot is taken; else milliseconds to wait before asking again. A slot
+# held past its deadline, or by a worker whose heartbeat expired, is free.
 _ACQUIRE_HOST = (
     _NOW_MS
     + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, holder in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local worker = string.match(holder, '^(.*):[^:]*$')
+  if redis.call('EXISTS', ARGV[5] .. ':alive:' .. worker) == 0 then redis.call('ZREM', KEYS[1], holder) end
+end
 local next_start = tonumber(redis.call('GET', KEYS[2]) or '0')
 if next_start > now then return next_start - now end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 50 end
@@ -326,17 +332,26 @@ class RedisFrontier:
 
     def acquire_host(self, slot: str, token: str, *, limit: int, delay: float, hold: float) -> float:
         """Take one of ``limit`` download slots of host ``slot`` for the whole crawl, and keep
-        the host's next download ``delay`` seconds away. Returns 0.0 once taken, else seconds
-        to wait before asking again. A slot not released is freed after ``hold`` seconds
-        (a dead worker's downloads)."""
+        the host's next download ``delay`` seconds away. ``token``: ``<worker id>:<anything>``.
+        Returns 0.0 once taken, else seconds to wait before asking again. A slot not
+        released is free after ``hold`` seconds, or as soon as its worker's heartbeat expires."""
         wait = self._acquire_host(
             keys=[f"{self.key}:host:{slot}", f"{self.key}:host-next:{slot}"],
-            args=[token, max(1, limit), max(1, int(hold * 1000)), int(delay * 1000)],
+            args=[token, max(1, limit), max(1, int(hold * 1000)), int(delay * 1000), self.key],
         )
         return int(wait) / 1000
 
     def release_host(self, slot: str, token: str) -> None:
         self.client.zrem(f"{self.key}:host:{slot}", token)
+
+    # -- text rows -------------------------------------------------------------------
+
+    def has_row(self, url: str) -> bool:
+        """Whether a worker wrote the text row of ``url`` in this crawl."""
+        return bool(self.client.sismember(f"{self.key}:rows", url))
+
+    def row_written(self, url: str) -> None:
+        self.client.sadd(f"{self.key}:rows", url)
 
     # -- files and stats ---------------------------------------------------------------
 
@@ -375,7 +390,7 @@ class RedisFrontier:
     def crawl_finished(self) -> None:
         """The manifest is published: the queue's and the duplicate filter's memory can go;
         the worker, file and stats records stay (``scrapy crawls`` reads them) a week."""
-        self.client.delete(self.queue_key, self.dupefilter_key, f"{self.key}:lease-ids")
+        self.client.delete(self.queue_key, self.dupefilter_key, f"{self.key}:lease-ids", f"{self.key}:rows")
         self.client.hset(f"{self.key}:seeding", "finished", "1")
         for name in ("workers", "files", "stats", "worker-stats", "seeding", "finisher"):
             self.client.expire(f"{self.key}:{name}", 7 * 86_400)
