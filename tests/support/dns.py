@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -86,20 +87,22 @@ class NameServer:
 class DeadNameSite:
     """A news site on 127.0.0.1: ``/page/<n>`` is an article whose images are one of its own
     (``/img/<n>.png``), one on each of ``live_hosts`` (names the name server answers with
-    127.0.0.1, same port) and one on each of ``dead_hosts``. Every request is recorded as
-    (Host header, path)."""
+    127.0.0.1, same port) and one on each of ``dead_hosts`` (or on ``dead_per_page`` of them,
+    taken in turn, so new dead names keep coming as the crawl goes). Every request is recorded
+    as (monotonic time, Host header, path)."""
 
-    def __init__(self, dead_hosts: Sequence[str], live_hosts: Sequence[str] = ()):
+    def __init__(self, dead_hosts: Sequence[str], live_hosts: Sequence[str] = (), dead_per_page: int | None = None):
         self.dead_hosts = list(dead_hosts)
         self.live_hosts = list(live_hosts)
-        self.requests: list[tuple[str, str]] = []
+        self.dead_per_page = len(self.dead_hosts) if dead_per_page is None else dead_per_page
+        self.requests: list[tuple[float, str, str]] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                site.requests.append((self.headers.get("Host", ""), self.path))
+                site.requests.append((time.monotonic(), self.headers.get("Host", ""), self.path))
                 if self.path.startswith("/page/"):
                     body, kind = site.page(self.path.rsplit("/", 1)[1]).encode(), "text/html; charset=utf-8"
                 elif self.path.startswith("/img/"):
@@ -126,7 +129,9 @@ class DeadNameSite:
     def page(self, number: str) -> str:
         images = [f"/img/{number}.png"]
         images += [f"http://{host}:{self.port}/img/{number}.png" for host in self.live_hosts]
-        images += [f"http://{host}/img/{number}.png" for host in self.dead_hosts]
+        first = int(number) * self.dead_per_page if number.isdigit() else 0
+        images += [f"http://{self.dead_hosts[(first + k) % len(self.dead_hosts)]}/img/{number}.png"
+                   for k in range(min(self.dead_per_page, len(self.dead_hosts)))]
         tags = "".join(f'<img src="{src}" alt="">' for src in images)
         text = " ".join(f"Paragraph {i} of article {number} tells the news of the day at length." for i in range(8))
         return (f"<!doctype html><html><head><title>Article {number}</title></head><body><article>"
