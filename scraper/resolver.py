@@ -18,11 +18,12 @@ import logging
 import re
 import socket
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import defer
 from twisted.internet import error as internet_error
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.internet.interfaces import IAddress
 
-__all__ = ["ArchiveResolver", "ResolverStats", "ip_literal", "parse_server", "retry_delays"]
+__all__ = ["ArchiveResolver", "DnsPrefetchMiddleware", "ResolverStats", "ip_literal", "parse_server", "retry_delays"]
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +222,16 @@ class ArchiveResolver:
             self._look_up(name)
         return cast(IHostResolution, resolution)
 
+    def prefetch(self, host: str) -> None:
+        """Start looking ``host`` up now, if it needs a lookup, cached and in flight aside:
+        its requests will find the answer (or the failure) waiting."""
+        name = host.lower().rstrip(".")
+        if ip_literal(name) is not None or name == "localhost" or name.endswith(".localhost") \
+                or name in self._waiting or self._cached(name) is not None:
+            return
+        self._waiting[name] = []
+        self._look_up(name)
+
     # -- lookups -------------------------------------------------------------------------
 
     def _look_up(self, name: str) -> None:
@@ -365,3 +376,45 @@ class ResolverStats:
 
     def count(self, event: str) -> None:
         self.stats.inc_value(f"archive/dns/{event}")
+
+
+class DnsPrefetchMiddleware:
+    """A spider middleware that starts the DNS lookup of each request's host when the spider
+    yields it, as Heritrix resolves a host before fetching from it.
+
+    A request waiting for its host's lookup holds one of the downloader's
+    ``CONCURRENT_REQUESTS`` (and a request waiting for its host's robots.txt, whose lookup
+    it is, holds one too): a page naming many dead hosts would fill them all for
+    ``DNS_TIMEOUT``. Looked up while its requests wait in the scheduler, a dead name has
+    failed (and is remembered) before most of them reach the downloader. Requests through a
+    proxy are left alone: the proxy resolves their hosts. Not configured when another
+    resolver is installed.
+    """
+
+    def __init__(self, resolver: ArchiveResolver):
+        self.resolver = resolver
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DnsPrefetchMiddleware:
+        from twisted.internet import reactor
+
+        resolver = getattr(reactor, "nameResolver", None)
+        if not isinstance(resolver, ArchiveResolver):
+            raise NotConfigured("the crawl's DNS resolver is not scraper.resolver.ArchiveResolver")
+        return cls(resolver)
+
+    def _prefetch(self, output: Any) -> None:
+        if isinstance(output, Request) and "proxy" not in output.meta:
+            host = urlsplit(output.url).hostname
+            if host:
+                self.resolver.prefetch(host)
+
+    def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
+        for output in result:
+            self._prefetch(output)
+            yield output
+
+    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in result:
+            self._prefetch(output)
+            yield output

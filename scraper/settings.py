@@ -168,6 +168,10 @@ DOWNLOADER_MIDDLEWARES = {
     # A resumed crawl answers what it archived before from its own WARCs (below the capture).
     "scraper.middlewares.ResumeReplayMiddleware": 960,
 }
+SPIDER_MIDDLEWARES = {
+    # Looks up each new request's host while it waits in the scheduler (scraper/resolver.py).
+    "scraper.resolver.DnsPrefetchMiddleware": 50,
+}
 ITEM_PIPELINES = {
     "scraper.pipelines.ArticleTextPipeline": 300,
 }
