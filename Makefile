@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 PORT ?= 8080
 
-.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 bench-read bench-hostile bench-incremental replay clean
+.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 bench-read bench-hostile bench-dns bench-incremental replay clean
 
 setup: $(STAMP)
 
@@ -56,6 +56,10 @@ bench-profile: setup
 # 10,000 links of odd, malformed and abusive responses: what reaches the WARC, errors, memory.
 bench-hostile: setup
 	$(BIN)/python -m benchmarks.hostile --links 10000
+
+# A loopback crawl whose pages name hosts whose DNS never answers: pages/s with and without them.
+bench-dns: setup
+	$(BIN)/python -m benchmarks.dns
 
 # Three crawls of a changing 1,000-article site: what the crawl history saves.
 bench-incremental: setup

@@ -168,6 +168,10 @@ DOWNLOADER_MIDDLEWARES = {
     # A resumed crawl answers what it archived before from its own WARCs (below the capture).
     "scraper.middlewares.ResumeReplayMiddleware": 960,
 }
+SPIDER_MIDDLEWARES = {
+    # Looks up each new request's host while it waits in the scheduler (scraper/resolver.py).
+    "scraper.resolver.DnsPrefetchMiddleware": 50,
+}
 ITEM_PIPELINES = {
     "scraper.pipelines.ArticleTextPipeline": 300,
 }
@@ -177,6 +181,7 @@ EXTENSIONS = {
     "scraper.extensions.ArchiveExtension": 100,
     "scraper.extensions.ArchiveMetrics": 110,  # off unless ARCHIVE_METRICS_FILE is set
     "scraper.incremental.CrawlHistoryExtension": 120,
+    "scraper.resolver.ResolverStats": 130,  # archive/dns/... stats of the resolver below
 }
 # Scrapy's own extensions, less the remote control (off: REMOTE_CONTROL_ENABLED below).
 # Scrapy imports every extension named here, even one set to None in EXTENSIONS, and
@@ -196,6 +201,23 @@ EXTENSIONS_BASE = {
 ARCHIVE_BLOCK_PRIVATE_ADDRESSES = True
 # Hosts (names or IP literals) that may be at any address, start URLs or not.
 ARCHIVE_PRIVATE_ADDRESS_HOSTS: list[str] = []
+
+# --- DNS -------------------------------------------------------------------------
+# Scrapy's resolvers look names up in threads of the reactor's pool, where a name whose name
+# server never answers holds a thread past its timeout: a few dead hosts named by requisites
+# stalled every other host, 127.0.0.1 included. Ours answers IP literals and localhost at
+# once and asks the name servers itself, without threads (see scraper/resolver.py).
+TWISTED_DNS_RESOLVER = "scraper.resolver.ArchiveResolver"
+# Seconds one name's lookup may take (Scrapy's setting; its default is 60). A name server
+# that answers at all answers within a few seconds; every request for a dead name waits this long.
+DNS_TIMEOUT = 10
+# Seconds a name whose lookup timed out, or that does not exist, stays failed without being
+# looked up again: its other requests (a page's 500 requisites) fail at once. RFC 9520
+# asks resolvers to remember failures for 1 s to 5 min.
+ARCHIVE_DNS_FAILURE_TTL = 60
+# Name servers to ask ("10.0.0.2", "10.0.0.2:5353", "[2001:db8::53]:53"); empty: the
+# nameserver lines of /etc/resolv.conf. /etc/hosts is read first either way.
+ARCHIVE_DNS_SERVERS: list[str] = []
 
 # --- Politeness -----------------------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS
 
-__all__ = ["KINDS", "HostileServer", "Kind", "SentResponse", "deadline_dns_server"]
+__all__ = ["KINDS", "HostileServer", "Kind", "SentResponse"]
 
 CRLF = b"\r\n"
 
@@ -396,10 +396,3 @@ class HostileServer:
             self._stop.wait(self.stall)
         return False
 
-
-def deadline_dns_server() -> tuple[socket.socket, int]:
-    """A UDP socket on 127.0.0.1 that takes DNS queries and never answers: a name server
-    that is down. Returns the socket (close it when done) and its port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock, sock.getsockname()[1]
