@@ -48,7 +48,7 @@ class LeasedQueue(RedisQueueBase):
         return bytes(self._encode_request(request))
 
     def push(self, request: Request) -> None:
-        self.frontier.push(self.encode(request), request.priority)
+        self.frontier.push(self.encode(request), request.priority)  # not filtered: the scheduler does
 
     def pop(self, timeout: int = 0) -> Request | None:
         item = self.frontier.pop()
@@ -110,15 +110,13 @@ class ArchiveScheduler(RedisScheduler):
         replaces = lease if lease is not None and lease in self.ext.downloading else None
         if replaces is not None:
             self.ext.downloading.discard(replaces)
-        if not request.dont_filter and self.df.request_seen(request):
+        # scrapy-redis's duplicate filter (its fingerprint, its key), checked in the same
+        # Redis step as the push (RedisFrontier.push says why).
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        if not self.frontier.push(self.queue.encode(request), request.priority, fingerprint=fingerprint,
+                                  replaces=replaces or ""):
             self.df.log(request, self.spider)
-            if replaces is not None:
-                self.frontier.ack(replaces)
             return False
-        if replaces is not None:
-            self.frontier.ack(replaces, self.queue.encode(request), request.priority)
-        else:
-            self.queue.push(request)
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 

@@ -91,12 +91,23 @@ redis.call('HSET', KEYS[2], id, item[2] .. ' ' .. item[1])
 return {tostring(id), item[1]}
 """
 
-# KEYS: queue, leases:<worker>. ARGV: lease id, [score, request]. Ack a lease, and push
-# the request that replaces it (a retry, a redirect) in the same step.
+# KEYS: queue, leases:<worker>. ARGV: lease id.
 _ACK = """
-local removed = redis.call('HDEL', KEYS[2], ARGV[1])
-if ARGV[2] then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3]) end
-return removed
+return redis.call('HDEL', KEYS[2], ARGV[1])
+"""
+
+# KEYS: duplicate filter, queue, leases:<worker>. ARGV: fingerprint ('' = not filtered),
+# score, request, lease id to ack ('' = none). The fingerprint is recorded and the request
+# queued in one step: a worker killed between the two would leave a URL seen and never
+# queued, so lost even when the page linking to it is fetched again. 1 if queued.
+_PUSH = """
+local queued = 0
+if ARGV[1] == '' or redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  queued = 1
+end
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+return queued
 """
 
 # KEYS: queue, leases:<worker>, workers. ARGV: worker, new state. Every lease of the
@@ -219,6 +230,7 @@ class RedisFrontier:
         self.dupefilter_key = f"{self.key}:dupefilter"
         self._pop = client.register_script(_POP)
         self._ack = client.register_script(_ACK)
+        self._push = client.register_script(_PUSH)
         self._release = client.register_script(_RELEASE)
         self._reap = client.register_script(_REAP)
         self._pending = client.register_script(_PENDING)
@@ -292,9 +304,13 @@ class RedisFrontier:
 
     # -- the queue -------------------------------------------------------------------
 
-    def push(self, request: bytes, priority: int = 0) -> None:
-        """Queue a serialised request; higher priority first."""
-        self.client.zadd(self.queue_key, {request: -priority})
+    def push(self, request: bytes, priority: int = 0, *, fingerprint: str = "", replaces: str = "") -> bool:
+        """Queue a serialised request, higher priority first, unless ``fingerprint`` (a
+        duplicate filter's, empty: not filtered) was seen before; in the same step the lease
+        ``replaces`` (the request this one replaces: a retry, a redirect) is let go.
+        True if queued."""
+        return bool(self._push(keys=[self.dupefilter_key, self.queue_key, self.leases_key],
+                               args=[fingerprint, -priority, request, replaces]))
 
     def pop(self) -> tuple[str, bytes] | None:
         """The next request and its lease id, leased to this worker; None if the queue is empty."""
@@ -303,13 +319,9 @@ class RedisFrontier:
             return None
         return _text(item[0]), item[1]
 
-    def ack(self, lease: str, replacement: bytes | None = None, priority: int = 0) -> bool:
-        """Done with the request of ``lease``; ``replacement`` (a retry, a redirect) is queued
-        in the same step. False if the lease was not held (handed back meanwhile)."""
-        args: list[Any] = [lease]
-        if replacement is not None:
-            args += [-priority, replacement]
-        return bool(self._ack(keys=[self.queue_key, self.leases_key], args=args))
+    def ack(self, lease: str) -> bool:
+        """Done with the request of ``lease``. False if the lease was not held (handed back meanwhile)."""
+        return bool(self._ack(keys=[self.queue_key, self.leases_key], args=[lease]))
 
     def queued(self) -> int:
         return int(self.client.zcard(self.queue_key))

@@ -1,0 +1,218 @@
+"""Many crawler processes, one crawl: a shared frontier on a real ``redis-server``.
+
+Three ``scrapy crawl articles`` processes share one crawl id, one Redis and one archive
+folder. The story the issue tells: one worker is killed with SIGKILL half-way; the others
+hand its leased requests back and fetch them; the last one out writes the manifest. In the
+end every page has a response record, every article exactly one text row, a response is
+archived twice only if it was in flight at the kill, and ``scrapy verify`` passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
+from sample_site.command import crawl_command
+from scraper.archive.verify import verify_crawl
+from tests.support.crawl import ROOT, crawl_settings, project_env
+from tests.support.hostile import HostileServer
+from tests.support.redisserver import RedisServer, find_redis_server
+from tests.support.warcs import read_text_rows
+
+pytestmark = pytest.mark.skipif(find_redis_server() is None, reason="redis-server is not installed "
+                                "(apt-get install redis-server; .ci/run does)")
+
+PAGES = 300
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[BenchSite, str]]:
+    bench = BenchSite.from_corpus(DEFAULT_CORPUS, PAGES)
+    server = BenchSiteServer(bench)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield bench, server.base_url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    data = tmp_path / "redis"
+    data.mkdir()
+    with RedisServer(data, appendonly=True) as server:
+        yield server
+
+
+def worker_command(tmp_path: Path, urls: list[str], frontier: str, worker: str,
+                   settings: dict[str, str] | None = None) -> list[str]:
+    (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n")
+    return crawl_command(
+        {"urls_file": str(tmp_path / "urls.txt"), "requisites": "0"},
+        crawl_settings(tmp_path / "archive", "shared", {
+            "ARCHIVE_FRONTIER": frontier, "ARCHIVE_WORKER_ID": worker, "ARCHIVE_FRONTIER_LEASE_TIMEOUT": "3",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "4", "ARCHIVE_HISTORY": "0", **(settings or {}),
+        }),
+    )
+
+
+def start_worker(command: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "w") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=project_env(), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def worker_warc_bytes(crawl_dir: Path, worker: str) -> int:
+    return sum(p.stat().st_size for p in (crawl_dir / "warc").glob(f"shared-{worker}-*")) \
+        if (crawl_dir / "warc").is_dir() else 0
+
+
+def responses_by_url(crawl_dir: Path, worker: str = "") -> Counter[str]:
+    """Response records a URL, in every worker's WARCs or in ``worker``'s (robots.txt left
+    out: each worker fetches it once)."""
+    responses: Counter[str] = Counter()
+    for path in sorted(crawl_dir.glob(f"warc/shared-{worker}*.warc.gz")):
+        with open(path, "rb") as f:
+            for record in ArchiveIterator(f):
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type == "response" and not url.endswith("/robots.txt"):
+                    responses[url] += 1
+    return responses
+
+
+def wait_all(workers: dict[str, subprocess.Popen[bytes]], timeout: float = 300) -> dict[str, int]:
+    deadline = time.monotonic() + timeout
+    codes = {}
+    for name, process in workers.items():
+        try:
+            codes[name] = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    return codes
+
+
+def test_three_workers_one_killed_half_way_archive_every_page_once(
+    site: tuple[BenchSite, str], redis_server: RedisServer, tmp_path: Path
+) -> None:
+    bench, base = site
+    urls = bench.urls(base)
+    crawl_dir = tmp_path / "archive" / "shared"
+    workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name), tmp_path / f"{name}.log")
+               for name in ("w1", "w2", "w3")}
+    # Killed once it has archived a share of the site: progress, not seconds.
+    deadline = time.monotonic() + 240
+    while workers["w2"].poll() is None and time.monotonic() < deadline:
+        if worker_warc_bytes(crawl_dir, "w2") >= 1_500_000:
+            os.killpg(workers["w2"].pid, signal.SIGKILL)  # the worker and its extraction processes
+            break
+        time.sleep(0.02)
+    codes = wait_all(workers)
+    logs = {name: (tmp_path / f"{name}.log").read_text() for name in workers}
+    assert codes["w2"] == -signal.SIGKILL, f"w2 ended before the kill: {codes}"
+    assert codes["w1"] == 0 and codes["w3"] == 0, (codes, logs["w1"][-3000:], logs["w3"][-3000:])
+
+    manifest = json.loads((crawl_dir / "manifest.json").read_text())
+    assert set(manifest["workers"]) == {"w1", "w2", "w3"}
+    stats = manifest["stats"]
+    # Every page archived; twice only the pages the killed worker held leases on.
+    responses = responses_by_url(crawl_dir)
+    assert set(urls) <= set(responses), sorted(set(urls) - set(responses))[:5]
+    twice = {url: n for url, n in responses.items() if n > 1}
+    handed_back = stats.get("archive/frontier/reaped_leases", 0)
+    assert handed_back >= 1, stats  # w2 held leases when it was killed
+    assert len(twice) <= handed_back and max(twice.values(), default=1) == 2, (twice, handed_back)
+    print(f"killed worker: {handed_back} leases handed back, {len(twice)} pages archived twice")
+    # Each article exactly one text row, whichever worker wrote it.
+    rows = Counter(row["url"] for row in read_text_rows(crawl_dir))  # every benchmark page is an article
+    assert set(rows) == set(urls) and max(rows.values()) == 1, [u for u, n in rows.items() if n > 1][:5]
+    # One crawl: every worker's files (the dead one's sealed) listed, the WACZ over all WARCs.
+    listed = {entry["path"] for entry in manifest["files"]}
+    present = {p.relative_to(crawl_dir).as_posix() for p in crawl_dir.rglob("*") if p.is_file()}
+    assert listed == present - {"manifest.json"}
+    assert {name.split("-")[1] for name in listed if name.startswith("warc/")} == {"w1", "w2", "w3"}
+    report = verify_crawl(crawl_dir)
+    assert report.ok, report.summary()
+    assert stats["archive/frontier/workers"] == 3
+
+
+def test_redis_restarting_mid_crawl_loses_nothing(
+    site: tuple[BenchSite, str], redis_server: RedisServer, tmp_path: Path
+) -> None:
+    bench, base = site
+    urls = bench.urls(base)
+    crawl_dir = tmp_path / "archive" / "shared"
+    workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name), tmp_path / f"{name}.log")
+               for name in ("w1", "w2")}
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and all(p.poll() is None for p in workers.values()):
+        if worker_warc_bytes(crawl_dir, "w1") + worker_warc_bytes(crawl_dir, "w2") >= 1_500_000:
+            redis_server.kill()  # as a crashed host: what the append-only file holds comes back
+            time.sleep(1.0)
+            redis_server.start()
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the crawl ended before Redis was restarted")
+    codes = wait_all(workers)
+    logs = {name: (tmp_path / f"{name}.log").read_text() for name in workers}
+    assert codes == {"w1": 0, "w2": 0}, (codes, logs["w1"][-3000:])
+    responses = responses_by_url(crawl_dir)
+    assert set(urls) <= set(responses), sorted(set(urls) - set(responses))[:5]
+    assert max(responses.values()) == 1, [u for u, n in responses.items() if n > 1][:5]
+    rows = Counter(row["url"] for row in read_text_rows(crawl_dir))
+    assert set(rows) == set(urls) and max(rows.values()) == 1
+    assert verify_crawl(crawl_dir).ok
+
+
+def test_a_single_worker_on_the_frontier_matches_the_crawl_without_it(
+    site: tuple[BenchSite, str], redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """The same pages and rows as a crawl without Redis, the crawl's queue gone from Redis
+    once its manifest is written, and a second start of the finished crawl refused."""
+    bench, base = site
+    urls = bench.urls(base)[:60]
+    command = worker_command(tmp_path, urls, redis_server.url, "solo")
+    done = subprocess.run(command, cwd=ROOT, env=project_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    crawl_dir = tmp_path / "archive" / "shared"
+    responses = responses_by_url(crawl_dir)
+    assert set(responses) == set(urls) and max(responses.values()) == 1
+    client = redis_server.client()
+    assert not client.exists("archive:shared:queue", "archive:shared:dupefilter")
+    listed = json.loads((crawl_dir / "manifest.json").read_text())["files"]
+    assert client.hlen("archive:shared:files") == len(listed)  # kept a week for `scrapy crawls`
+    again = subprocess.run(command, cwd=ROOT, env=project_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode != 0 and "finished already" in again.stdout + again.stderr
+
+
+def test_per_host_concurrency_and_delay_hold_for_the_whole_crawl(redis_server: RedisServer, tmp_path: Path) -> None:
+    """Three workers, two downloads at a time per host: the server never sees more than two
+    at once, where three workers on their own would send six."""
+    server = HostileServer(sleep=0.5)
+    base = server.start()
+    try:
+        urls = [f"{base}/sleep?{i}" for i in range(24)]
+        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2", "DOWNLOAD_DELAY": "0"}
+        workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name, settings),
+                                      tmp_path / f"{name}.log") for name in ("w1", "w2", "w3")}
+        codes = wait_all(workers)
+    finally:
+        server.stop()
+    assert codes == {"w1": 0, "w2": 0, "w3": 0}, (tmp_path / "w1.log").read_text()[-3000:]
+    assert sorted(path for path in server.paths() if path.startswith("/sleep")) == sorted(
+        f"/sleep?{i}" for i in range(24))  # each once, whichever worker
+    assert server.max_in_progress == 2
+    crawl_dir = tmp_path / "archive" / "shared"
+    fetched_by = {name: responses_by_url(crawl_dir, name) for name in workers}
+    assert sum(1 for counts in fetched_by.values() if counts) >= 2, "the downloads were not shared between workers"
