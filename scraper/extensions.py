@@ -450,9 +450,25 @@ class ArchiveExtension:
         crawl["archive/frontier/workers"] = len(states)
         crawl["archive/frontier/dead_workers"] = sum(state == "dead" for state in states.values())
         reported = frontier.worker_stats()
-        # A dead worker reported no stats: its files and its share of the pages are in the crawl.
-        workers = {worker: {"state": state, "stats": reported.get(worker)} for worker, state in sorted(states.items())}
+        workers: dict[str, Any] = {}
+        for worker, state in sorted(states.items()):
+            stats = reported.get(worker)
+            if stats is None:  # died before reporting: its pages and rows counted from its files
+                stats = self._count_files(crawl_dir, stem_prefix(self.crawl_id, worker) + "-")
+                for name, value in stats.items():
+                    crawl[name] = crawl.get(name, 0) + value
+            workers[worker] = {"state": state, "stats": stats}
         return {"crawl": crawl, "workers": workers}
+
+    @staticmethod
+    def _count_files(crawl_dir: Path, prefix: str) -> dict[str, int]:
+        """Response records and text rows in the files whose names start with ``prefix``."""
+        from scraper.tools.crawls import count_responses, count_rows  # the crawl's start-up need not load boto3
+
+        return {
+            "archive/warc/responses": sum(count_responses(p) for p in crawl_dir.glob(f"warc/{prefix}*.warc.gz")),
+            "archive/text/articles": sum(count_rows(p) for p in crawl_dir.glob(f"text/{prefix}*.jsonl.gz")),
+        }
 
     # -- writing ---------------------------------------------------------------------
 

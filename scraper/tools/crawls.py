@@ -119,6 +119,10 @@ class CrawlStatus:
     files: int = 0
     pid: int | None = None
     problems: list[str] = field(default_factory=list)
+    #: A crawl shared by many processes (``ARCHIVE_FRONTIER``): one entry a worker, with its
+    #: ``worker`` id, ``state`` (``done``, ``dead``, ``stopped``, ``running``), ``pages``
+    #: and ``articles`` (None: not known, as for a worker that died before reporting).
+    workers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -147,6 +151,7 @@ class CrawlStatus:
             "files": self.files,
             "pid": self.pid,
             "problems": self.problems,
+            "workers": self.workers,
         }
 
 
@@ -202,7 +207,7 @@ def _utc(text: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _count_responses(path: Path) -> int:
+def count_responses(path: Path) -> int:
     """Response records of a WARC, up to its end or its first torn record."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
@@ -219,7 +224,7 @@ def _count_responses(path: Path) -> int:
     return count
 
 
-def _count_rows(path: Path) -> int:
+def count_rows(path: Path) -> int:
     """Lines of a gzip text segment, up to its end or its first torn member."""
     count = 0
     try:
@@ -249,6 +254,37 @@ def _from_manifest(status: CrawlStatus, manifest: Mapping[str, Any]) -> None:
     status.bytes = sum(int(entry.get("size", 0)) for entry in files)
     status.problems = crawl_problems(status.finish_reason, stats)
     status.state = FAILED if status.problems else COMPLETE
+    for worker, entry in sorted((manifest.get("workers") or {}).items()):
+        own = entry.get("stats") or {}
+        status.workers.append({
+            "worker": worker, "state": entry.get("state"),
+            "pages": own.get("archive/warc/responses") if own else None,
+            "articles": own.get("archive/text/articles") if own else None,
+        })
+
+
+def _workers_from_files(status: CrawlStatus, folder: Path, held: Mapping[Path, int]) -> None:
+    """The workers of a shared crawl without manifest, from their file names
+    (``<crawl>-<worker>-<time>-<serial>``) and their locks beside the folder."""
+    pattern = re.compile(re.escape(status.crawl_id) + r"-([A-Za-z0-9._]{1,64})-\d{14}-\d+\.")
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*/*")):
+        match = pattern.match(path.name)
+        if match is None or not path.name.endswith((*WARC_SUFFIXES, *TEXT_SUFFIXES)):
+            continue
+        entry = found.setdefault(match.group(1), {"worker": match.group(1), "state": "stopped", "pages": 0,
+                                                  "articles": 0})
+        if path.parent.name == "warc":
+            entry["pages"] += count_responses(path)
+        elif path.parent.name == "text":
+            entry["articles"] += count_rows(path)
+    for worker, entry in found.items():
+        lock = (folder.parent / f".{status.crawl_id}.{worker}.lock").resolve()
+        stem = f"{status.crawl_id}-{worker}-"
+        if any(path == lock or (path.is_relative_to(folder.resolve()) and path.name.startswith(stem))
+               for path, pid in held.items() if pid != os.getpid()):
+            entry["state"] = RUNNING
+    status.workers = [found[worker] for worker in sorted(found)]
 
 
 def _from_files(status: CrawlStatus, folder: Path) -> None:
@@ -258,8 +294,8 @@ def _from_files(status: CrawlStatus, folder: Path) -> None:
     status.bytes += sum(p.stat().st_size for p in files)
     warcs = sorted(p for p in files if p.parent.name == "warc" and p.name.endswith(WARC_SUFFIXES))
     rows = [p for p in files if p.parent.name == "text" and p.name.endswith(TEXT_SUFFIXES)]
-    status.pages = (status.pages or 0) + sum(_count_responses(p) for p in warcs)
-    status.articles = (status.articles or 0) + sum(_count_rows(p) for p in rows)
+    status.pages = (status.pages or 0) + sum(count_responses(p) for p in warcs)
+    status.articles = (status.articles or 0) + sum(count_rows(p) for p in rows)
     starts = [moment for moment in map(_segment_start, (p.name for p in warcs)) if moment]
     if starts:
         status.start_time = min([*starts, *([status.start_time] if status.start_time else [])])
@@ -302,6 +338,7 @@ def list_local_crawls(root: Path, *, held: Mapping[Path, int] | None = None) -> 
             _from_files(status, folder)
             # A running crawl holds a lock beside its folder (scraper.storage.local), and its open segments.
             _unfinished(status, folder, held, lock=root / f".{folder.name}.lock")
+            _workers_from_files(status, folder, held)
         crawls.append(status)
     return sorted(crawls, key=CrawlStatus.sort_key)
 
@@ -436,6 +473,12 @@ def format_table(crawls: list[CrawlStatus]) -> str:
     for crawl, row in zip(crawls, rows, strict=True):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         lines += [f"    {problem}" for problem in crawl.problems]
+        lines += [
+            f"    worker {w['worker']}: {w['state']}, "
+            + ("? pages" if w["pages"] is None else f"{w['pages']} pages")
+            + (", ? articles" if w["articles"] is None else f", {w['articles']} articles")
+            for w in crawl.workers
+        ]
     return "\n".join(lines)
 
 
