@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,22 @@ def test_a_crawl_sees_its_own_records_before_and_after_they_are_written(open_his
     assert found is not None and (found.etag, found.text_version) == ('"v1"', 1)
     assert found.warc_record_id == "<urn:uuid:6f1c1a8e-2b7d-4c43-9d3e-0a1b2c3d4e5f>"
     assert history.lookup("http://b/") is None
+
+
+@pytest.mark.parametrize("odd", [
+    {"warc_record_id": "<urn:uuid:1>", "text_record_id": "<urn:uuid:6F1C1A8E-2B7D-4C43-9D3E-0A1B2C3D4E5F>",
+     "text_version": 3, "text_fingerprint": "f" * 40},
+    {"warc_filename": "elsewhere.warc.gz", "warc_record_id": "<http://example.org/record/1>",
+     "crawl_id": "an-earlier-crawl", "etag": 'W/"tab\there"', "last_modified": "Thu, 01 Jan 2026 09:00:00 GMT"},
+    {"url": "http://a/p\u00e4th?q=\u00fc&r=1#frag", "status": 404, "payload_bytes": 0},
+])
+def test_a_capture_comes_back_as_it_was_recorded(open_history: Opener, odd: dict[str, Any]) -> None:
+    recorded = replace(capture("http://a/", "one"), **odd)
+    history = open_history(owner="one")
+    history.crawl_started(CrawlRun("one", DAY1))
+    history.record(recorded)
+    history.flush()
+    assert history.lookup(recorded.url) == recorded
 
 
 def test_a_capture_checked_again_keeps_where_its_payload_is(open_history: Opener) -> None:
@@ -238,7 +255,7 @@ def test_each_archive_has_its_own_history_on_one_redis(redis_server: RedisServer
     assert two.lookup("http://a/") is None
     client = redis_server.client()
     assert client.get(archive_namespace("s3://bucket/two") + "uri") == b"s3://bucket/two"
-    assert client.exists(archive_namespace("file:///srv/one") + "history:u:http://a/")
+    assert client.exists(one.url_key("http://a/")) and not client.exists(two.url_key("http://a/"))
     for history in (one, two):
         history.close()
 

@@ -10,12 +10,14 @@ still need (see :class:`RedisHistory`), as memory costs more than disk.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
 import os
 import socket
 import threading
+import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -127,7 +129,8 @@ class RedisHistory:
 
     Keys (under ``namespace``, from :func:`archive_namespace`, then ``history:``):
 
-    - ``u:<url>``: a string, the URL's captures, a line per crawl that fetched it. A record
+    - ``u:<12 bytes of the URL's SHA-1>``: a string, the URL's captures, a line per crawl
+      that fetched it (see :func:`_encode`). A record
       replaces the running crawl's line and drops the confirmed crawls' lines but the
       newest: what a later crawl looks up, and what it falls back to if the running crawl
       is found incomplete and forgotten. So :meth:`captures` shows fewer than the SQLite
@@ -151,7 +154,7 @@ class RedisHistory:
         self.client = client
         self.prefix = namespace + "history:"
         self.where = f"Redis {_describe(client)} {self.prefix}*"
-        self._url_prefix = self.prefix + "u:"
+        self._url_prefix = (self.prefix + "u:").encode("utf-8")
         self._started_key = self.prefix + "started"
         self._finished_key = self.prefix + "finished"
         self._confirmed_key = self.prefix + "confirmed"
@@ -227,8 +230,13 @@ class RedisHistory:
         (confirmed or not): the newest of confirmed crawls and any made since."""
         return sorted(self._read(url), key=lambda pair: pair[1].checked_at)
 
+    def url_key(self, url: str) -> bytes:
+        """``u:`` and the first 12 bytes of the URL's SHA-1: shorter than most URLs, and
+        memory is what a shared history costs (the line keeps no URL either: the caller has it)."""
+        return self._url_prefix + hashlib.sha1(url.encode("utf-8")).digest()[:12]
+
     def _read(self, url: str) -> list[tuple[str, Capture]]:
-        value = self.client.get(self._url_prefix + url)
+        value = self.client.get(self.url_key(url))
         if value is None:
             return []
         return [_decode(url, line) for line in as_text(value).split("\n") if line]
@@ -310,7 +318,7 @@ class RedisHistory:
 
     def _scan_batches(self) -> Iterator[list[bytes]]:
         batch: list[bytes] = []
-        for key in self.client.scan_iter(match=self._url_prefix + "*", count=_SCAN_COUNT):
+        for key in self.client.scan_iter(match=self._url_prefix + b"*", count=_SCAN_COUNT):
             batch.append(key)
             if len(batch) >= _SCAN_COUNT:
                 yield batch
@@ -350,7 +358,7 @@ class RedisHistory:
         for start in range(0, len(captures), _BATCH):
             with self.client.pipeline(transaction=False) as pipe:
                 for capture in captures[start:start + _BATCH]:
-                    self._record(keys=[self._url_prefix + capture.url, self._started_key, self._confirmed_key],
+                    self._record(keys=[self.url_key(capture.url), self._started_key, self._confirmed_key],
                                  args=[running, _encode(running, capture)], client=pipe)
                 pipe.execute()
         with self._mutex:
@@ -383,12 +391,17 @@ def _holder_crawl(holder: str) -> str | None:
 
 def _encode(seen_by: str, capture: Capture) -> str:
     """A capture's line: ``seen_by TAB checked_at TAB`` a JSON array of the other fields,
-    without the URL (the key has it). Memory is what a shared history costs, so the fetch
+    without the URL (the caller has it). Memory is what a shared history costs, so the fetch
     date and crawl id are 0 when they repeat the check date and ``seen_by`` (a full fetch),
-    and record ids lose the ``<urn:uuid:``/``>`` every one of ours has."""
+    a WARC file name that starts with the crawl id (ours all do) is the rest of it in a
+    list, and record ids ``<urn:uuid:…>`` are their UUID's 16 bytes in base64url."""
+    crawl_id = capture.crawl_id
+    filename: str | list[str] = capture.warc_filename
+    if capture.warc_filename.startswith(crawl_id):
+        filename = [capture.warc_filename[len(crawl_id):]]
     fields = [
         capture.status, 0 if capture.fetched_at == capture.checked_at else capture.fetched_at,
-        0 if capture.crawl_id == seen_by else capture.crawl_id, capture.warc_filename, capture.warc_offset,
+        0 if crawl_id == seen_by else crawl_id, filename, capture.warc_offset,
         _short_id(capture.warc_record_id), capture.payload_digest, capture.payload_bytes, capture.etag,
         capture.last_modified, capture.text_fingerprint, capture.text_version,
         _short_id(capture.text_record_id),
@@ -398,24 +411,33 @@ def _encode(seen_by: str, capture: Capture) -> str:
 
 def _decode(url: str, line: str) -> tuple[str, Capture]:
     seen_by, checked_at, packed = line.split("\t", 2)
-    (status, fetched_at, crawl_id, warc_filename, warc_offset, record_id, digest, payload_bytes, etag,
+    (status, fetched_at, crawl_id, filename, warc_offset, record_id, digest, payload_bytes, etag,
      last_modified, text_fp, text_version, text_record_id) = json.loads(packed)
+    crawl_id = crawl_id or seen_by
     return seen_by, Capture(
         url=url, status=status, fetched_at=fetched_at or checked_at, checked_at=checked_at,
-        crawl_id=crawl_id or seen_by, warc_filename=warc_filename, warc_offset=warc_offset,
-        warc_record_id=_long_id(record_id) or "", payload_digest=digest, payload_bytes=payload_bytes, etag=etag,
-        last_modified=last_modified, text_fingerprint=text_fp, text_version=text_version,
-        text_record_id=_long_id(text_record_id),
+        crawl_id=crawl_id, warc_filename=crawl_id + filename[0] if isinstance(filename, list) else filename,
+        warc_offset=warc_offset, warc_record_id=_long_id(record_id) or "", payload_digest=digest,
+        payload_bytes=payload_bytes, etag=etag, last_modified=last_modified, text_fingerprint=text_fp,
+        text_version=text_version, text_record_id=_long_id(text_record_id),
     )
 
 
 def _short_id(record_id: str | None) -> str | None:
-    if record_id is not None and record_id.startswith(_UUID_URN) and record_id.endswith(">"):
-        return record_id[len(_UUID_URN):-1]
-    return record_id
+    """A ``<urn:uuid:…>`` record id (lower case, as written) as 22 base64url characters; any
+    other id as it is (a WARC-Record-ID starts with ``<``, so the two never mix)."""
+    if record_id is None or not (record_id.startswith(_UUID_URN) and record_id.endswith(">")):
+        return record_id
+    try:
+        parsed = uuid.UUID(record_id[len(_UUID_URN):-1])
+    except ValueError:
+        return record_id
+    if f"{_UUID_URN}{parsed}>" != record_id:  # upper case, braces: kept as written
+        return record_id
+    return base64.urlsafe_b64encode(parsed.bytes).decode("ascii").rstrip("=")
 
 
 def _long_id(stored: str | None) -> str | None:
     if not stored or stored.startswith("<"):
         return stored
-    return f"{_UUID_URN}{stored}>"
+    return f"{_UUID_URN}{uuid.UUID(bytes=base64.urlsafe_b64decode(stored + '=='))}>"
