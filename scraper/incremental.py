@@ -263,10 +263,13 @@ class CrawlHistoryExtension:
         self.remote = remote
         self.archive_root = archive_root
         #: Whether this process ends the crawl's run in a shared history (the run's end
-        #: written, its lock let go) or only stops recording (other processes of the crawl
-        #: go on). The frontier sets it when it knows this process is not the last one
-        #: out, before ``spider_closed``; a crawl of one process is always its own last.
-        self.last_worker = True
+        #: written, its lock let go: ``crawl_finished``) or only stops recording, other
+        #: processes of the crawl going on (``worker_finished``). True for the SQLite
+        #: history; for the shared one False, unless the frontier sets it before this
+        #: extension's ``spider_closed`` in the process that finishes the crawl. Left
+        #: False everywhere, the run ends when the next crawl opens the history and finds
+        #: this one complete in the archive (its manifest published).
+        self.last_worker = not isinstance(history, RedisHistory)
         self.crawl_id = ""
         self.run: CrawlRun | None = None
         #: The start of the last confirmed crawl: feed and sitemap entries older are not new.
@@ -359,14 +362,15 @@ class CrawlHistoryExtension:
     def open_shared_history(frontier: str, archive: str, owner: str, archive_root: Path | None,
                             remote: S3HistoryCopy | None) -> RedisHistory:
         """The history of ``archive`` on the Redis at ``frontier``, joined for crawl ``owner``:
-        the processes of one crawl share it, another crawl is refused while one runs."""
-        history = RedisHistory.from_url(frontier, archive, owner=owner)
+        the processes of one crawl share it, another crawl is refused while one runs (one
+        complete in the archive has stopped running, whether its run was ended or not)."""
+        if remote is not None:
+            complete = remote.crawl_is_complete
+        else:
+            assert archive_root is not None
+            complete = lambda crawl_id: (archive_root / crawl_id / MANIFEST_NAME).exists()  # noqa: E731
+        history = RedisHistory.from_url(frontier, archive, owner=owner, complete=complete)
         try:
-            if remote is not None:
-                complete = remote.crawl_is_complete
-            else:
-                assert archive_root is not None
-                complete = lambda crawl_id: (archive_root / crawl_id / MANIFEST_NAME).exists()  # noqa: E731
             confirm_earlier(history, complete)
         except BaseException:
             history.close()

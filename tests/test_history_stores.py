@@ -223,6 +223,26 @@ def test_a_crawl_whose_processes_died_keeps_the_lock_until_it_is_run_again(redis
     RedisHistory.from_url(redis_server.url, ARCHIVE, owner="crawl-2").close()
 
 
+def test_a_crawl_complete_in_the_archive_no_longer_holds_the_lock(redis_server: RedisServer) -> None:
+    """Every process of crawl-1 stopped recording without ending the run (none knew it was
+    the last one out); its manifest is published: the next crawl ends its run and goes on."""
+    archive: set[str] = set()
+    worker = RedisHistory.from_url(redis_server.url, ARCHIVE, owner="crawl-1", complete=archive.__contains__)
+    worker.crawl_started(CrawlRun("crawl-1", DAY1))
+    worker.record(capture("http://a/", "crawl-1"))
+    worker.worker_finished()
+    worker.close()
+    with pytest.raises(HistoryLocked, match="crawl-1"):  # no manifest yet: it may still run
+        RedisHistory.from_url(redis_server.url, ARCHIVE, owner="crawl-2", complete=archive.__contains__)
+    archive.add("crawl-1")
+    history = RedisHistory.from_url(redis_server.url, ARCHIVE, owner="crawl-2", complete=archive.__contains__)
+    assert history.unconfirmed() == ["crawl-1"]
+    history.confirm("crawl-1", True)
+    assert history.last_crawl() == CrawlRun("crawl-1", DAY1, None, "finished")
+    assert history.lookup("http://a/") is not None
+    history.close()
+
+
 def test_a_crawl_that_never_started_lets_the_lock_go(redis_server: RedisServer) -> None:
     RedisHistory.from_url(redis_server.url, ARCHIVE, owner="crawl-1").close()
     RedisHistory.from_url(redis_server.url, ARCHIVE, owner="crawl-2").close()

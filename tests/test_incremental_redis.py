@@ -71,9 +71,11 @@ def test_the_history_is_on_redis_not_beside_the_archive(crawls: Crawls) -> None:
     assert not (crawls.archive / HISTORY_NAME).exists()
     history = RedisHistory.from_url(crawls.redis.url, archive_name(str(crawls.archive)), read_only=True)
     try:
-        assert [(run.crawl_id, done) for run, done in history.crawls()] == [("crawl-1", True), ("crawl-2", False)]
-        last = history.crawls()[-1][0]
-        assert last.finish_reason == "finished"
+        runs = history.crawls()
+        assert [(run.crawl_id, done) for run, done in runs] == [("crawl-1", True), ("crawl-2", False)]
+        # No process of crawl-1 knew it was the last one out: crawl-2 found it complete.
+        assert runs[0][0].finish_reason == "finished"
+        assert "crawl-1, which holds the crawl history, is complete in the archive" in crawls.second.log
         url = f"{crawls.base}/news/{EDITED[0]}.html"
         found = history.lookup(url)  # crawl-2 counts once the next crawl finds it complete
         assert found is not None and (found.crawl_id, found.text_version) == ("crawl-1", 1)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from scraper.history.base import Capture, CrawlRun, HistoryError, HistoryLocked
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import redis
 
@@ -138,10 +138,13 @@ class RedisHistory:
     - ``started``, ``finished``: hashes, crawl id to start date, and to ``[end date,
       reason]``; ``confirmed``: the set of crawls confirmed complete.
     - ``lock``: the crawl recording now (JSON: crawl id, pid, host, since). Processes
-      opening with the same ``owner`` join it; another owner gets :class:`HistoryLocked`.
-      It is let go by :meth:`crawl_finished`, which only the crawl's last process calls
-      (the others call :meth:`worker_finished`); a crawl whose processes all died keeps
-      it until the crawl is run again with its id (and finishes), or the key is deleted.
+      opening with the same ``owner`` join it; another owner gets :class:`HistoryLocked`,
+      unless ``complete`` says the holder is complete in the archive (its manifest
+      published): its processes are all done, so its run is ended (reason ``finished``)
+      and the lock taken over. The lock is let go by :meth:`crawl_finished`, which only
+      the process that ends the crawl calls (the others call :meth:`worker_finished`), or
+      taken over so; a crawl whose processes all died before its manifest keeps it until
+      the crawl is run again with its id, or the key is deleted.
 
     Records wait in memory until :meth:`flush` (in the crawl's history thread), then go in
     batches of Lua scripts, one atomic step per URL, so two processes recording the same
@@ -150,7 +153,7 @@ class RedisHistory:
     """
 
     def __init__(self, client: redis.Redis, namespace: str, *, owner: str = "", read_only: bool = False,
-                 archive: str = ""):
+                 archive: str = "", complete: Callable[[str], bool] | None = None):
         self.client = client
         self.prefix = namespace + "history:"
         self.where = f"Redis {_describe(client)} {self.prefix}*"
@@ -169,6 +172,7 @@ class RedisHistory:
         self._locked = False  # this object took the lock (rather than joining a crawl holding it)
         self._started = False
         self._confirmed: set[str] = set()
+        self._complete = complete
         if not read_only:
             if archive:
                 client.set(namespace + "uri", archive, nx=True)  # for whoever lists the keys
@@ -176,11 +180,13 @@ class RedisHistory:
         self._load_confirmed()
 
     @classmethod
-    def from_url(cls, url: str, archive: str, *, owner: str = "", read_only: bool = False) -> RedisHistory:
+    def from_url(cls, url: str, archive: str, *, owner: str = "", read_only: bool = False,
+                 complete: Callable[[str], bool] | None = None) -> RedisHistory:
         """The history of ``archive`` (its canonical URI) in the Redis at ``url``."""
         client = connect(url)
         try:
-            return cls(client, archive_namespace(archive), owner=owner, read_only=read_only, archive=archive)
+            return cls(client, archive_namespace(archive), owner=owner, read_only=read_only, archive=archive,
+                       complete=complete)
         except BaseException:
             client.close()
             raise
@@ -193,10 +199,20 @@ class RedisHistory:
             return
         holder = self.client.get(self._lock_key)
         text = as_text(holder) if holder else "unknown"
-        if _holder_crawl(text) == owner:  # another process of this crawl, or a run of it that died
+        holder_crawl = _holder_crawl(text)
+        if holder_crawl == owner:  # another process of this crawl, or a run of it that died
             logger.info("Joining crawl %s in the crawl history (%s)", owner, text)
             return
         if holder is None:  # let go meanwhile
+            self._lock(owner)
+            return
+        if holder_crawl and self._complete is not None and self._complete(holder_crawl):
+            # Its manifest is published, so all its processes are done: the one that
+            # finished it could not know it was the last in time to end the run.
+            logger.info("Crawl %s, which holds the crawl history, is complete in the archive: its run is "
+                        "ended and its lock let go", holder_crawl)
+            self.client.hsetnx(self._finished_key, holder_crawl, json.dumps([None, "finished"]))
+            self._release(holder_crawl)
             self._lock(owner)
             return
         raise HistoryLocked(
