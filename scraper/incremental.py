@@ -2,8 +2,9 @@
 
 Scrapy glue for :mod:`scraper.history`, in one module as scrapy-deltafetch is:
 :class:`CrawlHistoryExtension` opens the history where the archive is (beside the crawl
-folders; for ``s3://`` downloaded from the bucket first and uploaded back at the end),
-confirms what earlier crawls recorded, and says at the end what the history saved;
+folders; for ``s3://`` downloaded from the bucket first and uploaded back at the end; on
+the shared Redis when ``ARCHIVE_FRONTIER`` is set), confirms what earlier crawls recorded,
+and says at the end what the history saved;
 :class:`IncrementalFetchMiddleware` decides what is fetched again, makes the request
 conditional and records each capture. The archive writes the revisit records
 (:meth:`scraper.archive.segments.CrawlArchive.write_exchange`), the text pipeline asks
@@ -34,10 +35,13 @@ from scraper.archive.manifest import MANIFEST_NAME
 from scraper.archive.recovery import read_http_record
 from scraper.extensions import ArchiveExtension, default_crawl_id, ordered_pool
 from scraper.history.base import HISTORY_NAME, Capture, CrawlRun, HistoryLocked, text_fingerprint
+from scraper.history.redis import RedisHistory
 from scraper.history.sqlite import SqliteHistory
 from scraper.middlewares import RECORD_META_KEY, REFERS_TO_META_KEY
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -54,6 +58,7 @@ __all__ = [
     "CrawlHistoryExtension",
     "IncrementalFetchMiddleware",
     "S3HistoryCopy",
+    "archive_name",
     "parse_date",
 ]
 
@@ -92,6 +97,22 @@ def parse_date(value: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def archive_name(uri: str) -> str:
+    """The archive's canonical URI, the same from every process and machine of a crawl:
+    ``file:///absolute/path`` for a local folder, ``s3://bucket/prefix`` (no credentials)
+    for a bucket. What the archive's keys in a shared Redis are named after."""
+    from scraper.storage.base import ArchiveUri
+
+    parsed = ArchiveUri.parse(uri)
+    if parsed.scheme in ("", "file"):
+        from scraper.storage.local import FileStorage
+
+        return FileStorage.from_uri(uri).root.as_uri()
+    if parsed.scheme == "s3":
+        return "/".join(part for part in (f"s3://{parsed.host}", parsed.path) if part)
+    return parsed.public()
 
 
 def _iso_now() -> str:
@@ -223,17 +244,32 @@ class CrawlHistoryExtension:
     """Opens the crawl history with the archive (``ARCHIVE_HISTORY``), closes it at the end.
 
     Local archives keep ``crawl-history.sqlite`` beside their crawl folders; ``s3://``
-    archives keep it in the bucket, with a working copy in the spool. Crawls recorded
-    earlier are confirmed when this one starts: those whose manifest is not in the archive
-    are forgotten, so no revisit points into a crawl that was lost.
+    archives keep it in the bucket, with a working copy in the spool; with
+    ``ARCHIVE_FRONTIER`` every process of the crawl shares it on that Redis
+    (:class:`~scraper.history.redis.RedisHistory`). Crawls recorded earlier are confirmed
+    when this one starts: those whose manifest is not in the archive are forgotten, so no
+    revisit points into a crawl that was lost.
+
+    ``archive_root``: the local archive's folder (the earlier crawls' WARCs are read from
+    there), None for a bucket (``remote``). ``remote`` also holds the SQLite history's copy
+    in the bucket, uploaded at the end; a shared history is not copied anywhere.
     """
 
-    def __init__(self, history: SqliteHistory, stats: StatsCollector, *, recheck_after: float,
-                 remote: S3HistoryCopy | None = None):
+    def __init__(self, history: SqliteHistory | RedisHistory, stats: StatsCollector, *, recheck_after: float,
+                 remote: S3HistoryCopy | None = None, archive_root: Path | None = None):
         self.history = history
         self.stats = stats
         self.recheck_after = recheck_after
         self.remote = remote
+        self.archive_root = archive_root
+        #: Whether this process ends the crawl's run in a shared history (the run's end
+        #: written, its lock let go: ``crawl_finished``) or only stops recording, other
+        #: processes of the crawl going on (``worker_finished``). True for the SQLite
+        #: history; for the shared one False, unless the frontier sets it before this
+        #: extension's ``spider_closed`` in the process that finishes the crawl. Left
+        #: False everywhere, the run ends when the next crawl opens the history and finds
+        #: this one complete in the archive (its manifest published).
+        self.last_worker = not isinstance(history, RedisHistory)
         self.crawl_id = ""
         self.run: CrawlRun | None = None
         #: The start of the last confirmed crawl: feed and sitemap entries older are not new.
@@ -263,6 +299,7 @@ class CrawlHistoryExtension:
         assert crawler.spidercls is not None
         owner = settings.get("ARCHIVE_CRAWL_ID") or default_crawl_id(crawler.spidercls.name)
         remote: S3HistoryCopy | None = None
+        archive_root: Path | None = None
         if scheme == "s3":
             from scraper.storage.s3 import spool_dir_from_settings
 
@@ -271,14 +308,19 @@ class CrawlHistoryExtension:
         elif scheme in ("", "file"):
             from scraper.storage.local import FileStorage
 
-            path = FileStorage.from_uri(uri).root / HISTORY_NAME
-            remote = None
+            archive_root = FileStorage.from_uri(uri).root
+            path = archive_root / HISTORY_NAME
         else:
             raise NotConfigured(f"no crawl history for ARCHIVE_URI scheme {scheme!r}")
+        frontier = str(settings.get("ARCHIVE_FRONTIER") or "")
         # Blocking, before anything is fetched (as the storage's own check): a crawl that
         # cannot have its history stops here, with the reason.
+        history: SqliteHistory | RedisHistory
         try:
-            history = cls.open_history(path, owner, remote)
+            if frontier:
+                history = cls.open_shared_history(frontier, archive_name(uri), owner, archive_root, remote)
+            else:
+                history = cls.open_history(path, owner, remote)
         except Exception as error:
             from scraper.storage.s3 import is_outage
 
@@ -290,7 +332,8 @@ class CrawlHistoryExtension:
                            "without it and fetches everything", error)
             crawler.stats.set_value("archive/history/unavailable", 1)
             raise NotConfigured("the crawl history's bucket is unreachable") from error
-        ext = cls(history, crawler.stats, recheck_after=settings.getfloat("ARCHIVE_RECHECK_AFTER"), remote=remote)
+        ext = cls(history, crawler.stats, recheck_after=settings.getfloat("ARCHIVE_RECHECK_AFTER"), remote=remote,
+                  archive_root=archive_root)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -312,12 +355,26 @@ class CrawlHistoryExtension:
                 remote.unlock()
                 raise
             complete = remote.crawl_is_complete
-        for crawl_id in history.unconfirmed():
-            done = complete(crawl_id)
-            history.confirm(crawl_id, done)
-            if not done:
-                logger.warning("Crawl %s is not complete in the archive: the history forgets what it fetched",
-                               crawl_id)
+        confirm_earlier(history, complete)
+        return history
+
+    @staticmethod
+    def open_shared_history(frontier: str, archive: str, owner: str, archive_root: Path | None,
+                            remote: S3HistoryCopy | None) -> RedisHistory:
+        """The history of ``archive`` on the Redis at ``frontier``, joined for crawl ``owner``:
+        the processes of one crawl share it, another crawl is refused while one runs (one
+        complete in the archive has stopped running, whether its run was ended or not)."""
+        if remote is not None:
+            complete = remote.crawl_is_complete
+        else:
+            assert archive_root is not None
+            complete = lambda crawl_id: (archive_root / crawl_id / MANIFEST_NAME).exists()  # noqa: E731
+        history = RedisHistory.from_url(frontier, archive, owner=owner, complete=complete)
+        try:
+            confirm_earlier(history, complete)
+        except BaseException:
+            history.close()
+            raise
         return history
 
     # -- signals -------------------------------------------------------------------
@@ -331,7 +388,7 @@ class CrawlHistoryExtension:
         self.history.crawl_started(self.run)
         self._pool.start()
         logger.info(
-            "Crawl history: %s%s", self.history.path,
+            "Crawl history: %s%s", self.history.where,
             f" (last crawl {last.crawl_id}, started {last.started_at})" if last else " (no earlier crawl)",
         )
 
@@ -347,9 +404,12 @@ class CrawlHistoryExtension:
         self.log_summary()
 
     def _finish(self, run: CrawlRun) -> None:
-        self.history.crawl_finished(run)
+        if isinstance(self.history, RedisHistory) and not self.last_worker:
+            self.history.worker_finished()
+        else:
+            self.history.crawl_finished(run)
         self.history.close()
-        if self.remote is not None:
+        if self.remote is not None and isinstance(self.history, SqliteHistory):
             try:
                 self.remote.upload(self.history.path)
                 logger.info("Crawl history stored in %s", self.remote.where(self.remote.key))
@@ -433,7 +493,8 @@ class CrawlHistoryExtension:
         relpath = f"warc/{capture.warc_filename}"
         if self.remote is not None:
             return self.remote.read_record(capture.crawl_id, relpath, capture.warc_offset)
-        with open(self.history.path.parent / capture.crawl_id / relpath, "rb") as stream:
+        assert self.archive_root is not None
+        with open(self.archive_root / capture.crawl_id / relpath, "rb") as stream:
             stream.seek(capture.warc_offset)
             return read_http_record(stream)
 
@@ -562,6 +623,17 @@ class IncrementalFetchMiddleware:
             text_record_id=earlier.text_record_id if earlier else None,
         ))
         return response
+
+
+def confirm_earlier(history: SqliteHistory | RedisHistory, complete: Callable[[str], bool]) -> None:
+    """Confirm the crawls ``history`` recorded and has not confirmed yet: those
+    ``complete`` in the archive (their manifest there) count from now on, the others'
+    records are forgotten (logged)."""
+    for crawl_id in history.unconfirmed():
+        done = complete(crawl_id)
+        history.confirm(crawl_id, done)
+        if not done:
+            logger.warning("Crawl %s is not complete in the archive: the history forgets what it fetched", crawl_id)
 
 
 def _holder_crawl(holder: str) -> str | None:

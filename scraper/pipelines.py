@@ -22,7 +22,8 @@ from scraper.extract.boilerplate import SiteBoilerplate
 from scraper.extract.job import extract_page
 from scraper.extract.model import extractor_name
 from scraper.extract.rights import merge_rights
-from scraper.incremental import CrawlHistoryExtension
+from scraper.history.sitetemplate import FileSiteTemplate
+from scraper.incremental import CrawlHistoryExtension, archive_name
 from scraper.items import ArticleCandidate
 from scraper.workers.forkserver import start_extraction_server
 from scraper.workers.pool import ExtractionPool, ExtractionTimeout, WorkerDied
@@ -30,6 +31,8 @@ from scraper.workers.pool import ExtractionPool, ExtractionTimeout, WorkerDied
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+
+    from scraper.history.sitetemplate import HostCounts, SiteTemplateStore
 
 __all__ = ["ArticleTextPipeline"]
 
@@ -41,7 +44,9 @@ class ArticleTextPipeline:
 
     It also learns each site's template: paragraphs seen on many pages of a host are
     dropped from later pages, and what is learned is kept in ``ARCHIVE_BOILERPLATE_FILE``
-    for later crawls (default: ``site-boilerplate.json`` beside the crawl folders).
+    for later crawls (default: ``site-boilerplate.json`` beside the crawl folders), or
+    with ``ARCHIVE_FRONTIER`` on that Redis, where the crawl's processes learn together
+    (a :class:`~scraper.history.sitetemplate.SiteTemplateStore` either way).
     """
 
     def __init__(
@@ -55,6 +60,8 @@ class ArticleTextPipeline:
         boilerplate_min_pages: int,
         honor_noarchive: bool,
         extract_timeout: float = 0,
+        frontier: str = "",
+        archive_uri: str = "",
     ):
         self.crawler = crawler
         self.stats = stats
@@ -65,7 +72,10 @@ class ArticleTextPipeline:
         self.honor_noarchive = honor_noarchive
         self.extract_timeout = extract_timeout  # seconds a page's extraction may take (0: no deadline)
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
-        self._boilerplate_path: Path | None = None
+        self.frontier = frontier  # the shared Redis, where the template is kept then
+        self.archive_uri = archive_uri
+        self.template_store: SiteTemplateStore | None = None
+        self._exchanging = False
         self._pool: ExtractionPool | None = None
         self._archive: ArchiveExtension | None = None
         self._history: CrawlHistoryExtension | None = None
@@ -85,6 +95,8 @@ class ArticleTextPipeline:
             boilerplate_min_pages=settings.getint("ARCHIVE_BOILERPLATE_MIN_PAGES"),
             honor_noarchive=settings.getbool("ARCHIVE_HONOR_NOARCHIVE"),
             extract_timeout=settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT"),
+            frontier=str(settings.get("ARCHIVE_FRONTIER") or ""),
+            archive_uri=str(settings.get("ARCHIVE_URI") or "./archive"),
         )
 
     def open_spider(self) -> None:
@@ -102,18 +114,45 @@ class ArticleTextPipeline:
             raise RuntimeError("ArticleTextPipeline needs scraper.extensions.ArchiveExtension")
         self._archive = archive
         self._history = self.crawler.get_extension(CrawlHistoryExtension)
-        self._boilerplate_path = (
+        store = self.template_store = self._open_template_store(archive)
+        self.site_boilerplate = store.load(self.site_boilerplate)
+        if self.site_boilerplate.hosts():
+            logger.info("Site boilerplate learned earlier: %d hosts (%s)", len(self.site_boilerplate.hosts()),
+                        store.where)
+
+    def _open_template_store(self, archive: ArchiveExtension) -> SiteTemplateStore:
+        if self.frontier:
+            from scraper.history.redis import archive_namespace, connect
+            from scraper.history.sitetemplate import RedisSiteTemplate
+
+            return RedisSiteTemplate(connect(self.frontier), archive_namespace(archive_name(self.archive_uri)))
+        return FileSiteTemplate(
             Path(self.boilerplate_file).expanduser()
             if self.boilerplate_file
             else archive.storage.crawl_folder(archive.crawl_id).parent / "site-boilerplate.json"
         )
-        if self._boilerplate_path.exists():
-            try:
-                self.site_boilerplate = SiteBoilerplate.load(self._boilerplate_path)
-            except (OSError, ValueError, KeyError) as error:
-                logger.warning("Ignoring unreadable site boilerplate file %s: %r", self._boilerplate_path, error)
-            else:
-                logger.info("Site boilerplate learned earlier: %d hosts", len(self.site_boilerplate.hosts()))
+
+    def _learn(self, url: str, fingerprints: list[str]) -> None:
+        """Count the page's paragraphs; share what was learned with the store when due
+        (in a thread: the shared store is a server away)."""
+        from twisted.internet import threads
+
+        self.site_boilerplate.observe(url, fingerprints)
+        store = self.template_store
+        if store is None or not store.observed(url, fingerprints) or self._exchanging:
+            return
+        self._exchanging = True
+        threads.deferToThread(store.exchange).addCallbacks(self._exchanged, self._exchange_failed)
+
+    def _exchanged(self, merged: HostCounts) -> None:
+        self._exchanging = False
+        for host, (pages, counts) in merged.items():
+            self.site_boilerplate.replace_host(host, pages, counts)
+
+    def _exchange_failed(self, failure: Any) -> None:
+        self._exchanging = False  # the pages wait for the next exchange
+        self.stats.inc_value("archive/text/template_exchange_failed")
+        logger.warning("The site template could not be shared: %s", failure.getErrorMessage())
 
     async def _extract(self, item: ArticleCandidate) -> dict[str, Any]:
         """The worker's answer for the page.
@@ -145,9 +184,14 @@ class ArticleTextPipeline:
         if self._pool is not None:
             await maybe_deferred_to_future(self._pool.shutdown())
             self._pool = None
-        if self._boilerplate_path is not None:
-            self._boilerplate_path.parent.mkdir(parents=True, exist_ok=True)
-            self.site_boilerplate.save(self._boilerplate_path)
+        store, self.template_store = self.template_store, None
+        if store is not None:
+            from twisted.internet import threads
+
+            try:
+                await maybe_deferred_to_future(threads.deferToThread(store.save, self.site_boilerplate))
+            finally:
+                store.close()
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCandidate):
@@ -174,7 +218,7 @@ class ArticleTextPipeline:
         if article is None:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
-        self.site_boilerplate.observe(item.url, article.pop("fingerprints"))
+        self._learn(item.url, article.pop("fingerprints"))
         article["rights"] = merge_rights(article["rights"], item.rights_headers)
         row = text_row(item.url, article, item.record, self.extractor)
         if self.honor_noarchive and "noarchive" in row["rights"]["robots"]:

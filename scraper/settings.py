@@ -44,11 +44,13 @@ ARCHIVE_MIN_TEXT_CHARS = 250
 ARCHIVE_HONOR_NOARCHIVE = False
 # Site template learned across pages and crawls (paragraphs repeated on many pages of a
 # host are dropped): where it is kept (empty: site-boilerplate.json beside the crawl
-# folders), and on how many pages of a host a short paragraph must recur to count.
+# folders; with ARCHIVE_FRONTIER on that Redis, whatever this says), and on how many
+# pages of a host a short paragraph must recur to count.
 ARCHIVE_BOILERPLATE_FILE = ""
 ARCHIVE_BOILERPLATE_MIN_PAGES = 3
 # Incremental crawls: a crawl history (crawl-history.sqlite beside the crawl folders; for
-# s3:// in the bucket) remembers what earlier crawls of the archive fetched. A page fetched
+# s3:// in the bucket; with ARCHIVE_FRONTIER on that Redis) remembers what earlier crawls
+# of the archive fetched. A page fetched
 # before is asked for conditionally (If-None-Match / If-Modified-Since); a 304 or an
 # identical payload is archived as a revisit record; an article whose text did not change
 # gets no new text row. False: every crawl starts from nothing.

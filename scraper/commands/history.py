@@ -1,7 +1,8 @@
 """``scrapy history URL...``: what the crawl history of an archive knows about URLs; ``--rebuild``.
 
 Thin glue around :mod:`scraper.history`. The archive is ``ARCHIVE_URI`` (or ``--archive``);
-an ``s3://`` archive's history is read from a copy downloaded from the bucket.
+an ``s3://`` archive's history is read from a copy downloaded from the bucket; with
+``ARCHIVE_FRONTIER`` set, from that Redis.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from scraper.history.base import HISTORY_NAME, HistoryError
 if TYPE_CHECKING:
     import argparse
 
+    from scraper.history.redis import RedisHistory
     from scraper.history.sqlite import SqliteHistory
 
 __all__ = ["Command", "describe", "download_for_rebuild", "rebuild_in_place"]
 
 
-def describe(history: SqliteHistory, url: str) -> str:
+def describe(history: SqliteHistory | RedisHistory, url: str) -> str:
     """What ``history`` holds about ``url``, one capture a line, oldest first."""
     captures = history.captures(url)
     if not captures:
@@ -65,8 +67,9 @@ class Command(ScrapyCommand):
 
     def long_desc(self) -> str:
         return (
-            "Print every capture the crawl history (crawl-history.sqlite beside the crawl folders) holds for "
-            "each URL: when, status, payload digest, where the record is, validators, text version. With "
+            "Print every capture the crawl history (crawl-history.sqlite beside the crawl folders, or on the "
+            "Redis of ARCHIVE_FRONTIER) holds for each URL: when, status, payload digest, where the record is, "
+            "validators, text version. With "
             "--rebuild, make the history again from the archive's CDXJ indexes and text rows (a damaged file "
             "is kept beside it as crawl-history.sqlite.damaged-<time>); for an s3:// archive, from what the "
             "bucket holds (the indexed records read by ranged GETs), and stored back there."
@@ -80,18 +83,28 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         uri = opts.archive or str(self.settings.get("ARCHIVE_URI") or "./archive")
+        frontier = str(self.settings.get("ARCHIVE_FRONTIER") or "")
         if opts.rebuild:
+            if frontier:
+                raise UsageError("--rebuild makes the SQLite history; the one on Redis (ARCHIVE_FRONTIER) "
+                                 "is not rebuilt from the archive")
             self.rebuild(uri)
         if not args:
             if not opts.rebuild:
                 raise UsageError("give URLs to look up, or --rebuild")
             return
+        from scraper.history.redis import RedisHistory
         from scraper.history.sqlite import SqliteHistory
 
         with tempfile.TemporaryDirectory(prefix="history-") as scratch:
-            path = self.history_path(uri, Path(scratch))
+            history: SqliteHistory | RedisHistory
             try:
-                history = SqliteHistory(path, read_only=True)
+                if frontier:
+                    from scraper.incremental import archive_name
+
+                    history = RedisHistory.from_url(frontier, archive_name(uri), read_only=True)
+                else:
+                    history = SqliteHistory(self.history_path(uri, Path(scratch)), read_only=True)
             except HistoryError as error:
                 raise UsageError(str(error)) from None
             try:

@@ -40,6 +40,7 @@ __all__ = [
     "host_of",
     "line_kind",
     "normalise",
+    "page_key",
 ]
 
 # Kinds of boilerplate, as line_kind names them.
@@ -431,8 +432,9 @@ class _HostStats:
     by_count: dict[int, set[str]] = field(default_factory=dict)
 
 
-def _page_key(url: str) -> str:
-    """A short hash of a page URL (without its fragment), to count distinct pages."""
+def page_key(url: str) -> str:
+    """A short hash of a page URL (without its fragment), to count distinct pages: 16 hex
+    digits of BLAKE2b. Stores that merge what several crawls learned use it too."""
     return hashlib.blake2b(url.split("#", 1)[0].encode("utf-8"), digest_size=8).hexdigest()
 
 
@@ -477,7 +479,7 @@ class SiteBoilerplate:
         """Count the paragraphs of one page of ``url``'s host; a page seen before counts once."""
         host = host_of(url)
         stats = self._hosts.setdefault(host, _HostStats())
-        key = _page_key(url)
+        key = page_key(url)
         if key in stats.pages:
             return
         stats.pages.add(key)
@@ -546,15 +548,18 @@ class SiteBoilerplate:
             raise ValueError(f"unknown site-boilerplate version: {data.get('version')!r}")
         learned = cls(**data.get("settings", {}))
         for host, entry in data.get("hosts", {}).items():
-            counts = {str(k): int(v) for k, v in entry.get("counts", {}).items()}
-            learned._hosts[host] = _HostStats(
-                pages=set(entry.get("pages", [])),
-                counts=counts,
-            )
-            for fp, count in counts.items():
-                if count >= learned._frequent_from:
-                    learned._hosts[host].by_count.setdefault(count, set()).add(fp)
+            learned.replace_host(host, entry.get("pages", []), entry.get("counts", {}))
         return learned
+
+    def replace_host(self, host: str, pages: Iterable[str], counts: dict[str, int]) -> None:
+        """Make ``host``'s counts these: its pages' :func:`page_key` and, per fingerprint,
+        the number of those pages that had it (what a store merged from several processes)."""
+        stats = _HostStats(pages=set(pages), counts={str(fp): int(n) for fp, n in counts.items()})
+        for fp, count in stats.counts.items():
+            if count >= self._frequent_from:
+                stats.by_count.setdefault(count, set()).add(fp)
+        self._hosts[host] = stats
+        self._cache.pop(host, None)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the snapshot to ``path`` atomically (:func:`scraper.files.write_atomically`)."""

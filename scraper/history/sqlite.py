@@ -77,6 +77,7 @@ class SqliteHistory:
 
     def __init__(self, path: Path | str, *, owner: str = "", check: bool = True, read_only: bool = False):
         self.path = Path(path)
+        self.where = str(self.path)  # for log lines, as every store has it
         self._lock_fd: int | None = None
         if read_only:
             if not self.path.is_file():
