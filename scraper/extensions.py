@@ -32,6 +32,7 @@ from scrapy.exceptions import DontCloseSpider, DropItem, IgnoreRequest, NotConfi
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import threads
+from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.python.threadpool import ThreadPool
 
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
-    from twisted.internet.defer import Deferred
 
     from scraper import component
     from scraper.storage.base import ArchiveStorage
@@ -201,6 +201,9 @@ class ArchiveExtension:
         #: True once the spider's close has run to its end (files closed, manifest published
         #: or the crawl marked unfinished); False after a forced stop cut it short.
         self.closed = False
+        #: Fires once this process knows, as the spider closes, whether it finishes the
+        #: crawl: True for a crawl of one process or the last worker out of a shared one.
+        self.finishes_crawl: Deferred[bool] = Deferred()
         self._progress: LoopingCall | None = None
         self._progress_last = (0.0, 0)
 
@@ -371,6 +374,7 @@ class ArchiveExtension:
             self._progress.stop()
             self.log_progress()  # the last interval too: a short crawl gets its line
         if self.archive is None:
+            self.finishes_crawl.callback(False)
             return
         try:
             try:
@@ -398,6 +402,7 @@ class ArchiveExtension:
                 crawl_stats = await self._in_thread(self._deriver, self._worker_done)
                 if crawl_stats is None:
                     return
+            self.finishes_crawl.callback(True)
             # Queued after every file_completed: runs once all derived files are made.
             completed = await self._in_thread(self._deriver, self._derive_at_end)
             finished_at = datetime.now(timezone.utc)
@@ -408,6 +413,8 @@ class ArchiveExtension:
         finally:
             self._deriver.stop()
             self.closed = True
+            if not self.finishes_crawl.called:
+                self.finishes_crawl.callback(False)
         self.log_summary(completed)
 
     def _worker_done(self) -> dict[str, Any] | None:

@@ -396,6 +396,10 @@ class CrawlHistoryExtension:
         from twisted.internet import reactor
 
         assert self.run is not None
+        archive = spider.crawler.get_extension(ArchiveExtension)
+        if isinstance(self.history, RedisHistory) and archive is not None and archive.frontier is not None:
+            # One worker of a shared crawl: the last one out ends the run in the history.
+            self.last_worker = await maybe_deferred_to_future(archive.finishes_crawl)
         run = replace(self.run, finished_at=_iso_now(), finish_reason=reason)
         try:
             await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self._pool, self._finish, run))

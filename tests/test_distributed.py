@@ -47,7 +47,8 @@ def site() -> Iterator[tuple[BenchSite, str]]:
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+def durable_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server that keeps an append-only file: restarted, it has what it had."""
     data = tmp_path / "redis"
     data.mkdir()
     with RedisServer(data, appendonly=True) as server:
@@ -147,8 +148,9 @@ def test_three_workers_one_killed_half_way_archive_every_page_once(
 
 
 def test_redis_restarting_mid_crawl_loses_nothing(
-    site: tuple[BenchSite, str], redis_server: RedisServer, tmp_path: Path
+    site: tuple[BenchSite, str], durable_redis: RedisServer, tmp_path: Path
 ) -> None:
+    redis_server = durable_redis
     bench, base = site
     urls = bench.urls(base)
     crawl_dir = tmp_path / "archive" / "shared"
