@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from scraper.archive.textrows import text_row
@@ -24,6 +24,7 @@ from scraper.extract.model import extractor_name
 from scraper.extract.rights import merge_rights
 from scraper.incremental import CrawlHistoryExtension
 from scraper.items import ArticleCandidate
+from scraper.tdmrep import TdmRepFiles
 from scraper.workers.forkserver import start_extraction_server
 from scraper.workers.pool import ExtractionPool, ExtractionTimeout, WorkerDied
 
@@ -55,6 +56,7 @@ class ArticleTextPipeline:
         boilerplate_min_pages: int,
         honor_noarchive: bool,
         extract_timeout: float = 0,
+        tdmrep_files: TdmRepFiles | None = None,
     ):
         self.crawler = crawler
         self.stats = stats
@@ -64,6 +66,7 @@ class ArticleTextPipeline:
         self.boilerplate_file = boilerplate_file
         self.honor_noarchive = honor_noarchive
         self.extract_timeout = extract_timeout  # seconds a page's extraction may take (0: no deadline)
+        self.tdmrep_files = tdmrep_files  # None: sites' tdmrep.json not fetched (ARCHIVE_TDMREP_WELL_KNOWN)
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
         self._boilerplate_path: Path | None = None
         self._pool: ExtractionPool | None = None
@@ -76,6 +79,10 @@ class ArticleTextPipeline:
         workers = settings.getint("ARCHIVE_EXTRACT_WORKERS") or os.cpu_count() or 1
         options = {"min_text_chars": settings.getint("ARCHIVE_MIN_TEXT_CHARS")}  # ExtractionOptions fields
         assert crawler.stats is not None
+        try:
+            tdmrep_files: TdmRepFiles | None = TdmRepFiles.from_crawler(crawler)
+        except NotConfigured:
+            tdmrep_files = None
         return cls(
             crawler,
             crawler.stats,
@@ -85,6 +92,7 @@ class ArticleTextPipeline:
             boilerplate_min_pages=settings.getint("ARCHIVE_BOILERPLATE_MIN_PAGES"),
             honor_noarchive=settings.getbool("ARCHIVE_HONOR_NOARCHIVE"),
             extract_timeout=settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT"),
+            tdmrep_files=tdmrep_files,
         )
 
     def open_spider(self) -> None:
@@ -175,7 +183,10 @@ class ArticleTextPipeline:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
         self.site_boilerplate.observe(item.url, article.pop("fingerprints"))
-        article["rights"] = merge_rights(article["rights"], item.rights_headers)
+        # The row waits for its origin's tdmrep.json (fetched on the origin's first article),
+        # so no row goes out without the site's answer.
+        site = await self.tdmrep_files.site_file(item.url) if self.tdmrep_files is not None else None
+        article["rights"] = merge_rights(article["rights"], item.rights_headers, url=item.url, site=site)
         row = text_row(item.url, article, item.record, self.extractor)
         if self.honor_noarchive and "noarchive" in row["rights"]["robots"]:
             self.stats.inc_value("archive/text/noarchive")

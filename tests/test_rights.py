@@ -10,7 +10,7 @@ import pytest
 
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import ExtractionOptions
-from scraper.extract.rights import merge_rights
+from scraper.extract.rights import MAX_TDMREP_BYTES, merge_rights, read_tdmrep_file
 from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 from tests.support.crawl import crawl_raw_site
 from tests.support.rawsite import ARTICLE_HTML, RawSite, _with_length
@@ -72,17 +72,82 @@ def test_a_json_ld_licence_counts_when_no_link_names_one() -> None:
     assert rights["license"] == "https://creativecommons.org/licenses/by/4.0/"
 
 
-def test_the_http_headers_win_for_tdmrep_and_add_their_robots_directives() -> None:
-    page_rights = {"tdm_reservation": 0, "tdm_policy": None, "robots": ["noindex"], "license": None}
-    headers = {
-        "TDM-Reservation": "1", "tdm-policy": "https://news.example/policy",
-        "x-robots-tag": "googlebot: noarchive, noimageai",
-    }
+SITE_FILE = read_tdmrep_file(
+    200, b'[{"location": "/2024/*", "tdm-reservation": 1, "tdm-policy": "/tdm-policy.json"}]',
+    "https://news.example/.well-known/tdmrep.json",
+)
+
+
+@pytest.mark.parametrize(
+    ("meta", "headers", "expected"),
+    [
+        # TDMRep's "Processing priority": the file, then the HTTP header fields, then the HTML meta tags ...
+        (None, {}, (1, "https://news.example/tdm-policy.json")),
+        (None, {"TDM-Reservation": "0"}, (0, "https://news.example/tdm-policy.json")),
+        (0, {"tdm-reservation": "1", "tdm-policy": "https://news.example/h"}, (0, "https://news.example/h")),
+        # ... and a value left unsaid never resets one said before.
+        (None, {"tdm-reservation": "maybe"}, (1, "https://news.example/tdm-policy.json")),
+    ],
+)
+def test_tdmrep_values_follow_the_specs_priority(meta: int | None, headers: dict, expected: tuple) -> None:
+    page_rights = {"tdm_reservation": meta, "tdm_policy": None, "robots": [], "license": None}
+    rights = merge_rights(page_rights, headers, url=URL, site=SITE_FILE)
+    assert (rights["tdm_reservation"], rights["tdm_policy"], rights["tdm_file"]) == (*expected, "found")
+
+
+def test_robots_directives_of_the_page_and_the_headers_add_up() -> None:
+    page_rights = {"tdm_reservation": None, "tdm_policy": None, "robots": ["noindex"], "license": None}
+    headers = {"x-robots-tag": "googlebot: noarchive, noimageai"}
     assert merge_rights(page_rights, headers) == {
-        "tdm_reservation": 1, "tdm_policy": "https://news.example/policy",
+        "tdm_reservation": None, "tdm_policy": None, "tdm_file": None,
         "robots": ["noarchive", "noimageai", "noindex"], "license": None,
     }
-    assert merge_rights(page_rights, {}) == {**page_rights, "robots": ["noindex"]}
+
+
+RULES = (b'[{"location": "/news/*/live$", "tdm-reservation": 0},'
+         b' {"location": "/news/", "tdm-reservation": 1},'
+         b' {"location": "/*.pdf$", "tdm-reservation": 1},'
+         b' {"location": "/caf%C3%A9/", "tdm-reservation": 1},'
+         b' {"location": "/price-%24", "tdm-reservation": 1}]')
+
+
+@pytest.mark.parametrize(
+    ("path", "reservation"),
+    [
+        ("/news/2024/live", 0),  # the first rule that matches wins
+        ("/news/2024/live/more", 1),  # "$" ends the pattern
+        ("/News/2024", None),  # case sensitive
+        ("/%6Eews/x", 1),  # an escaped unreserved character is the character
+        ("/files/a.pdf", 1),
+        ("/files/a.pdf?download=1", None),  # the query is part of what is matched
+        ("/café/menu", 1),
+        ("/price-$", 1),
+        ("/sport/", None),  # no rule: unset
+    ],
+)
+def test_tdmrep_locations_match_as_robots_txt_patterns(path: str, reservation: int | None) -> None:
+    site = read_tdmrep_file(200, RULES, "https://news.example/.well-known/tdmrep.json")
+    rule = site.rule_for("https://news.example" + path)
+    assert (rule.reservation if rule else None) == reservation
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "file", "rules", "problems"),
+    [
+        (404, b"<html>Not found</html>", "absent", 0, 0),
+        (200, b'{"location": "/", "tdm-reservation": 1}', "invalid", 0, 1),
+        (200, b'[{"location": "/", "tdm-reservation": 1', "invalid", 0, 1),
+        (200, b"[" * 100_000, "invalid", 0, 1),
+        (200, b'[{"location": "/", "tdm-reservation": 1}]' + b" " * MAX_TDMREP_BYTES, "invalid", 0, 1),
+        (200, b'[1, {"tdm-reservation": 1}, {"location": "/a", "tdm-reservation": "yes"},'
+              b' {"location": "/", "tdm-reservation": 0, "tdm-policy": 7}]', "found", 2, 4),
+        (200, b"[]", "found", 0, 0),
+    ],
+)
+def test_a_bad_tdmrep_file_is_read_as_far_as_it_goes(status: int, body: bytes, file: str, rules: int,
+                                                      problems: int) -> None:
+    site = read_tdmrep_file(status, body, "https://news.example/.well-known/tdmrep.json")
+    assert (site.status, len(site.rules), len(site.problems)) == (file, rules, problems)
 
 
 # --------------------------------------------------------------------------- ARCHIVE_HONOR_NOARCHIVE in a crawl
