@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import ExtractionOptions
-from scraper.extract.rights import MAX_TDMREP_BYTES, merge_rights, read_tdmrep_file
-from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
-from tests.support.crawl import crawl_raw_site
+from scraper.extract.rights import MAX_TDMREP_BYTES, TDMREP_PATH, merge_rights, read_tdmrep_file
+from scraper.settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
+from scraper.tools.reextract import reextract
+from tests.support.crawl import CrawlResult, crawl_raw_site, run_crawl
 from tests.support.rawsite import ARTICLE_HTML, RawSite, _with_length
-from tests.support.warcs import records
+from tests.support.warcs import read_text_rows, records
 
 URL = "https://news.example/2024/05/01/library-hours/"
 FIRST = "The council met on Tuesday to discuss the new opening hours of the city library and its branches. " * 3
@@ -189,3 +192,111 @@ def test_honor_noarchive_skips_the_row_and_keeps_the_records(tmp_path: Path, hon
         assert rows[base + "/kept"]["rights"]["robots"] == []
         assert rows[base + "/noarchive-meta"]["rights"]["robots"] == ["noarchive", "nofollow"]
         assert rows[base + "/noarchive-header"]["rights"]["robots"] == ["noarchive"]
+
+
+# --------------------------------------------------------------------------- a site's tdmrep.json in a crawl
+
+_JSON_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json"
+_ARTICLE = _with_length(_HTML_HEAD, ARTICLE_HTML)
+RESERVED = _with_length(_JSON_HEAD,
+                        b'[{"location": "/news/*", "tdm-reservation": 1, "tdm-policy": "/tdm-policy.json"}]')
+
+
+@dataclass
+class TdmSite(RawSite):
+    """The raw test site serving ``pages`` (path -> response bytes) first; its tdmrep.json
+    answers ``answer_delay`` seconds late, so articles arrive before it."""
+
+    pages: dict[str, bytes] = field(default_factory=dict)
+    answer_delay: float = 0.0
+
+    def _next_response(self, path: str) -> bytes:
+        if path == TDMREP_PATH and self.answer_delay:
+            time.sleep(self.answer_delay)
+        return self.pages.get(path) or super()._next_response(path)
+
+
+@pytest.fixture(scope="module")
+def tdm_crawl(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, TdmSite], dict[str, str], CrawlResult]]:
+    """Four sites crawled at once: one reserving /news/* in its tdmrep.json, one without the
+    file, one whose robots.txt disallows /.well-known/, one with a broken file; and a fifth
+    that only serves an image the first one's pages show."""
+    images = TdmSite(pages={"/logo.png": _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: image/png", b"\x89PNG")})
+    image_base = images.start()
+    with_image = ARTICLE_HTML.replace(b"</article>", f'<img src="{image_base}/logo.png"></article>'.encode())
+    sites = {
+        "reserved": TdmSite(answer_delay=1.0, pages={
+            TDMREP_PATH: RESERVED,
+            "/news/harbour": _with_length(_HTML_HEAD, with_image),
+            "/news/meta-says-free": _with_length(_HTML_HEAD, ARTICLE_HTML.replace(
+                b"</head>", b'<meta name="tdm-reservation" content="0"></head>')),
+            "/news/header-says-free": _with_length(_HTML_HEAD + b"\r\ntdm-reservation: 0", ARTICLE_HTML),
+            "/about/harbour": _ARTICLE,
+        }),
+        "no file": TdmSite(pages={"/news/harbour": _ARTICLE}),
+        "disallowed": TdmSite(pages={
+            "/robots.txt": _with_length(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain",
+                                        b"User-agent: *\nDisallow: /.well-known/\n"),
+            "/news/harbour": _ARTICLE,
+        }),
+        "broken": TdmSite(pages={TDMREP_PATH: _with_length(_JSON_HEAD, b'[{"location": "/news/*", "tdm-res'),
+                                 "/news/harbour": _ARTICLE}),
+    }
+    bases = {name: site.start() for name, site in sites.items()}
+    pages = [bases[name] + path for name, site in sites.items() for path in site.pages if path.startswith("/news/")]
+    pages.append(bases["reserved"] + "/about/harbour")
+    try:
+        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": ",".join(pages)})
+    finally:
+        for site in (*sites.values(), images):
+            site.stop()
+    if result.returncode != 0:
+        pytest.fail(f"the crawl exited with {result.returncode}:\n{result.log}")
+    yield {**sites, "images": images}, bases, result
+
+
+def test_each_rows_rights_carry_its_sites_tdmrep_file(tdm_crawl) -> None:
+    _, bases, result = tdm_crawl
+    rights = {row["url"]: row["rights"] for row in result.text_rows()}  # rows checked against the schema
+    said = {url: (r["tdm_reservation"], r["tdm_policy"], r["tdm_file"]) for url, r in rights.items()}
+    reserved, policy = bases["reserved"], bases["reserved"] + "/tdm-policy.json"
+    assert said == {
+        reserved + "/news/harbour": (1, policy, "found"),
+        reserved + "/news/meta-says-free": (0, policy, "found"),  # the page's meta tag has the last word
+        reserved + "/news/header-says-free": (0, policy, "found"),  # the header's is over the file's
+        reserved + "/about/harbour": (None, None, "found"),  # no rule for /about/
+        bases["no file"] + "/news/harbour": (None, None, "absent"),
+        bases["disallowed"] + "/news/harbour": (None, None, None),
+        bases["broken"] + "/news/harbour": (None, None, "invalid"),
+    }
+
+
+def test_the_file_is_fetched_once_per_site_robots_txt_permitting_and_archived(tdm_crawl) -> None:
+    sites, bases, result = tdm_crawl
+    assert {name: site.paths().count(TDMREP_PATH) for name, site in sites.items()} == {
+        "reserved": 1, "no file": 1, "disallowed": 0, "broken": 1, "images": 0,
+    }
+    assert "/logo.png" in sites["images"].paths()  # a host only images came from has no say over rows
+    archived = {r.rec_headers.get_header("WARC-Target-URI"): r.http_headers.get_statuscode()
+                for r in records(result.warc_files(), "response")}
+    assert {name: archived.get(bases[name] + TDMREP_PATH) for name in ("reserved", "no file", "disallowed", "broken")
+            } == {"reserved": "200", "no file": "404", "disallowed": None, "broken": "200"}
+    stats = result.manifest["stats"]
+    assert [stats.get(f"archive/rights/tdmrep_{kind}") for kind in ("found", "absent", "invalid", "not_fetched")
+            ] == [1, 1, 1, 1]
+
+
+def test_reextraction_finds_the_archived_file(tdm_crawl, tmp_path: Path) -> None:
+    _, _, result = tdm_crawl
+    reextract(result.crawl_dir, tmp_path / "again", options=OPTIONS, workers=1, gzip_level=ARCHIVE_GZIP_LEVEL)
+    again = {row["url"]: row["rights"] for row in read_text_rows(tmp_path / "again")}
+    assert again == {row["url"]: row["rights"] for row in result.text_rows()}
+
+
+def test_the_file_is_not_fetched_when_switched_off(tmp_path: Path) -> None:
+    site = TdmSite(pages={TDMREP_PATH: RESERVED, "/news/harbour": _ARTICLE})
+    _, _, result = crawl_raw_site(tmp_path, ["/news/harbour"], settings={"ARCHIVE_TDMREP_WELL_KNOWN": "0"}, site=site)
+    assert TDMREP_PATH not in site.paths()
+    assert [row["rights"]["tdm_file"] for row in result.text_rows()] == [None]
