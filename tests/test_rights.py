@@ -202,6 +202,10 @@ RESERVED = _with_length(_JSON_HEAD,
                         b'[{"location": "/news/*", "tdm-reservation": 1, "tdm-policy": "/tdm-policy.json"}]')
 
 
+#: The project's default, which the other test crawls switch off.
+WELL_KNOWN_ON = {"ARCHIVE_TDMREP_WELL_KNOWN": "1"}
+
+
 @dataclass
 class TdmSite(RawSite):
     """The raw test site serving ``pages`` (path -> response bytes) first; its tdmrep.json
@@ -248,7 +252,7 @@ def tdm_crawl(
     pages = [bases[name] + path for name, site in sites.items() for path in site.pages if path.startswith("/news/")]
     pages.append(bases["reserved"] + "/about/harbour")
     try:
-        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": ",".join(pages)})
+        result = run_crawl(tmp_path_factory.mktemp("archive"), {"urls": ",".join(pages)}, WELL_KNOWN_ON)
     finally:
         for site in (*sites.values(), images):
             site.stop()
