@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from scraper.archive.textrows import text_row
@@ -25,6 +25,7 @@ from scraper.extract.rights import merge_rights
 from scraper.history.sitetemplate import FileSiteTemplate
 from scraper.incremental import CrawlHistoryExtension, archive_name
 from scraper.items import ArticleCandidate
+from scraper.tdmrep import TdmRepFiles
 from scraper.workers.forkserver import start_extraction_server
 from scraper.workers.pool import ExtractionPool, ExtractionTimeout, WorkerDied
 
@@ -62,6 +63,7 @@ class ArticleTextPipeline:
         extract_timeout: float = 0,
         frontier: str = "",
         archive_uri: str = "",
+        tdmrep_files: TdmRepFiles | None = None,
     ):
         self.crawler = crawler
         self.stats = stats
@@ -71,6 +73,7 @@ class ArticleTextPipeline:
         self.boilerplate_file = boilerplate_file
         self.honor_noarchive = honor_noarchive
         self.extract_timeout = extract_timeout  # seconds a page's extraction may take (0: no deadline)
+        self.tdmrep_files = tdmrep_files  # None: sites' tdmrep.json not fetched (ARCHIVE_TDMREP_WELL_KNOWN)
         self.site_boilerplate = SiteBoilerplate(min_pages=boilerplate_min_pages)
         self.frontier = frontier  # the shared Redis, where the template is kept then
         self.archive_uri = archive_uri
@@ -86,6 +89,10 @@ class ArticleTextPipeline:
         workers = settings.getint("ARCHIVE_EXTRACT_WORKERS") or os.cpu_count() or 1
         options = {"min_text_chars": settings.getint("ARCHIVE_MIN_TEXT_CHARS")}  # ExtractionOptions fields
         assert crawler.stats is not None
+        try:
+            tdmrep_files: TdmRepFiles | None = TdmRepFiles.from_crawler(crawler)
+        except NotConfigured:
+            tdmrep_files = None
         return cls(
             crawler,
             crawler.stats,
@@ -97,6 +104,7 @@ class ArticleTextPipeline:
             extract_timeout=settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT"),
             frontier=str(settings.get("ARCHIVE_FRONTIER") or ""),
             archive_uri=str(settings.get("ARCHIVE_URI") or "./archive"),
+            tdmrep_files=tdmrep_files,
         )
 
     def open_spider(self) -> None:
@@ -219,7 +227,10 @@ class ArticleTextPipeline:
             self.stats.inc_value("archive/text/not_article")
             raise DropItem(f"not an article page: {item.url}", log_level="DEBUG")
         self._learn(item.url, article.pop("fingerprints"))
-        article["rights"] = merge_rights(article["rights"], item.rights_headers)
+        # The row waits for its origin's tdmrep.json (fetched on the origin's first article),
+        # so no row goes out without the site's answer.
+        site = await self.tdmrep_files.site_file(item.url) if self.tdmrep_files is not None else None
+        article["rights"] = merge_rights(article["rights"], item.rights_headers, url=item.url, site=site)
         row = text_row(item.url, article, item.record, self.extractor)
         if self.honor_noarchive and "noarchive" in row["rights"]["robots"]:
             self.stats.inc_value("archive/text/noarchive")

@@ -42,6 +42,11 @@ ARCHIVE_MIN_TEXT_CHARS = 250
 # True: no text row for a page whose robots meta or X-Robots-Tag says noarchive (its WARC
 # records are kept). Off by default: the archivist decides, the row's "rights" records it.
 ARCHIVE_HONOR_NOARCHIVE = False
+# Fetch /.well-known/tdmrep.json (W3C TDMRep's site-wide file) once per origin the crawl
+# takes articles from, through robots.txt and the archive like any page, and merge its
+# answer into the rows' "rights". One small request a host; TDMRep makes the file the
+# site-wide source, to be checked before anything else.
+ARCHIVE_TDMREP_WELL_KNOWN = True
 # Site template learned across pages and crawls (paragraphs repeated on many pages of a
 # host are dropped): where it is kept (empty: site-boilerplate.json beside the crawl
 # folders; with ARCHIVE_FRONTIER on that Redis, whatever this says), and on how many

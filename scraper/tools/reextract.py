@@ -5,7 +5,9 @@ Heritrix, Browsertrix): records are streamed with warcio and their decoded paylo
 (chunked and gzip bodies undone) sent in batches to the extraction workers; rows are
 written in record order. Odd records (revisits, truncated, segmented, non-HTML,
 undecodable) are counted, never fatal; a WARC cut short yields the records before the
-cut, and every record it does not hold whole is counted.
+cut, and every record it does not hold whole is counted. Each row's ``rights`` take its
+origin's ``/.well-known/tdmrep.json`` from among the same WARCs (:class:`ArchivedTdmRep`),
+as the crawl merged it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urljoin
 
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
@@ -36,12 +39,20 @@ from scraper.archive.textrows import HTML_TYPES, text_row, text_row_bytes
 from scraper.archive.wet import WetWriter, wet_fields
 from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions, extractor_name
-from scraper.extract.rights import RIGHTS_HEADERS, merge_rights
+from scraper.extract.rights import (
+    MAX_TDMREP_BYTES,
+    RIGHTS_HEADERS,
+    TDMREP_PATH,
+    TdmRepFile,
+    merge_rights,
+    origin_of,
+    read_tdmrep_file,
+)
 from scraper.files import write_atomically
 from scraper.workers.client import BlockingPool, Job
 from scraper.workers.forkserver import start_extraction_server
 
-__all__ = ["HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
+__all__ = ["ArchivedTdmRep", "HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +252,96 @@ def html_records(source: Path | ArchiveFile, counts: Counter[str]) -> Iterator[H
         logger.warning("%s: %s", reader.source.label(), odd_lines[-1].message)
 
 
+# -- the sites' tdmrep.json, as archived -----------------------------------------------------
+
+#: Redirects followed from an origin's tdmrep.json to where it was answered.
+MAX_TDMREP_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class _TdmRepCapture:
+    when: datetime
+    status: int
+    location: str  # a redirect's Location, resolved
+    payload_digest: str
+    body: bytes | None  # None: a revisit record, whose payload is its original's
+
+
+class ArchivedTdmRep:
+    """The ``/.well-known/tdmrep.json`` responses archived among a set of WARCs, by URL.
+
+    The crawl fetches an origin's file once, after the origin's first article, so it may
+    sit after that article or in a later WARC: :meth:`scan` reads them all first (a pass
+    that reads only record heads, and the bodies of URLs ending in ``tdmrep.json``).
+    For a page, :meth:`site_file` takes the capture of its origin's file nearest in time,
+    follows its redirects among the captures, and reads a revisit's payload from the
+    capture it repeats. None when the WARCs hold no answer (never fetched, disallowed by
+    robots.txt, or its capture is elsewhere): the row's ``tdm_file`` is then null, as in a
+    crawl that did not fetch it.
+    """
+
+    def __init__(self, captures: dict[str, list[_TdmRepCapture]]):
+        self.captures = captures
+        self.bodies = {c.payload_digest: c.body for cs in captures.values() for c in cs if c.body is not None}
+
+    @classmethod
+    def scan(cls, warcs: Iterable[ArchiveFile], counts: Counter[str]) -> ArchivedTdmRep:
+        """Every tdmrep.json response and revisit in ``warcs``; unreadable ones counted ``tdmrep_unreadable``."""
+        captures: dict[str, list[_TdmRepCapture]] = {}
+        for source in warcs:
+            reader = ArchiveReader(source, arc2warc=True)
+            for item in reader:
+                record = item.record
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                if record.rec_type not in ("response", "revisit") or record.http_headers is None \
+                        or not url.endswith("tdmrep.json"):
+                    continue
+                capture = cls._capture(record, url)
+                if reader.finish(item) or not item.whole or capture is None:
+                    counts["tdmrep_unreadable"] += 1
+                    continue
+                captures.setdefault(url, []).append(capture)
+        return cls(captures)
+
+    @staticmethod
+    def _capture(record: ArcWarcRecord, url: str) -> _TdmRepCapture | None:
+        assert record.http_headers is not None
+        body = None
+        if record.rec_type == "response":
+            try:
+                body = decode_body(_entity_body(record).read(MAX_TDMREP_BYTES + 1), _content_encoding(record),
+                                   MAX_TDMREP_BYTES)
+            except (TooLarge, DecodeError, zlib.error, OSError, EOFError):
+                return None
+        try:
+            status = int(record.http_headers.get_statuscode() or 0)
+            when = datetime.fromisoformat(record.rec_headers.get_header("WARC-Date") or "")
+        except ValueError:
+            return None
+        location = record.http_headers.get_header("Location") or ""
+        return _TdmRepCapture(when, status, urljoin(url, location) if location else "",
+                              record.rec_headers.get_header("WARC-Payload-Digest") or "", body)
+
+    def site_file(self, url: str, warc_date: str) -> TdmRepFile | None:
+        """The tdmrep.json of ``url``'s origin as archived nearest to ``warc_date``, or None."""
+        try:
+            target = origin_of(url) + TDMREP_PATH
+            when = datetime.fromisoformat(warc_date)
+        except ValueError:
+            return None
+        for _ in range(MAX_TDMREP_REDIRECTS + 1):
+            captures = self.captures.get(target)
+            if not captures:
+                return None
+            capture = min(captures, key=lambda c: abs((c.when - when).total_seconds()))
+            if capture.location and 300 <= capture.status < 400:
+                target = capture.location
+                continue
+            body = capture.body if capture.body is not None else self.bodies.get(capture.payload_digest)
+            return None if body is None else read_tdmrep_file(capture.status, body, target)
+        return None
+
+
 # -- extraction in worker processes --------------------------------------------------------
 
 
@@ -330,7 +431,7 @@ class _Outputs:
 
 
 def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outputs, extractor: str,
-                   counts: Counter[str]) -> None:
+                   counts: Counter[str], sites: ArchivedTdmRep) -> None:
     if isinstance(result, str):
         counts["extract_errors"] += 1
         logger.warning("Extraction failed for %s (%s:%d): %s", job.url, job.warc_filename, job.warc_offset, result)
@@ -339,12 +440,13 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
     else:
         counts["articles"] += 1
         article = result.as_dict()
-        article["rights"] = merge_rights(article["rights"], job.rights_headers)
+        site = sites.site_file(job.url, job.warc_date)
+        article["rights"] = merge_rights(article["rights"], job.rights_headers, url=job.url, site=site)
         outputs.write(text_row(job.url, article, job, extractor))
 
 
 def _reextract_file(path: ArchiveFile, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
-                    counts: Counter[str], max_pending: int) -> None:
+                    counts: Counter[str], max_pending: int, sites: ArchivedTdmRep) -> None:
     """Stream one WARC through the workers; results are written in record order."""
     pending: deque[tuple[list[HtmlRecord], Job]] = deque()
 
@@ -352,7 +454,7 @@ def _reextract_file(path: ArchiveFile, workers: BlockingPool, outputs: _Outputs,
         while pending and pending[0][1].done:
             jobs, answer = pending.popleft()
             for job, result in zip(jobs, answer.result(), strict=True):
-                _record_result(job, result, outputs, outputs.extractor, counts)
+                _record_result(job, result, outputs, outputs.extractor, counts, sites)
 
     for jobs in batches(html_records(path, counts)):
         while len(pending) >= max_pending:
@@ -379,11 +481,12 @@ def reextract(source: Path, dest: Path, *, options: ExtractionOptions, workers: 
     written: list[Path] = []
     pool = BlockingPool(workers, start_extraction_server())
     try:
+        sites = ArchivedTdmRep.scan(warcs, result.counts)
         for path in warcs:
             outputs = _Outputs(dest, path, extractor, gzip_level)
             before = result.counts["articles"]
             try:
-                _reextract_file(path, pool, outputs, options, result.counts, max_pending=2 * workers)
+                _reextract_file(path, pool, outputs, options, result.counts, max_pending=2 * workers, sites=sites)
             except BaseException:
                 outputs.close(complete=False)  # an interrupted file stays .open, as in a crawl
                 raise

@@ -21,9 +21,12 @@ from tests.support.warcs import read_text_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Settings every test crawl uses: no politeness delays on loopback, one worker.
+#: Settings every test crawl uses: no politeness delays on loopback, one worker, and no
+#: tdmrep.json request beside the pages a test asks for and counts (tests/test_rights.py
+#: switches it on).
 TEST_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "0",
+    "ARCHIVE_TDMREP_WELL_KNOWN": "0",
     "ARCHIVE_EXTRACT_WORKERS": "1",
     "ARCHIVE_PROGRESS_INTERVAL": "0",
     "LOG_LEVEL": "INFO",
