@@ -654,6 +654,9 @@ class ArchiveMetrics:
             pool.stop()  # a live pool thread would keep the process from exiting
 
 
+#: Seconds between two looks at the shared queue by a worker with nothing to do.
+POLL_INTERVAL = 1.0
+
 #: Where a request popped from the frontier carries its lease id.
 LEASE_META_KEY = "archive_lease"
 
@@ -678,6 +681,7 @@ class FrontierExtension:
         #: Lease ids of requests popped and not yet handed to the scraper.
         self.downloading: set[str] = set()
         self._heartbeat: LoopingCall | None = None
+        self._poll: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierExtension:
@@ -711,6 +715,8 @@ class FrontierExtension:
                     self.frontier.queued())
         self._heartbeat = LoopingCall(self._beat)
         self._heartbeat.start(self.frontier.lease_timeout / 3, now=False)
+        self._poll = LoopingCall(self._wake_engine)
+        self._poll.start(POLL_INTERVAL, now=False)
         # Scrapy has no signal for "the scraper is done with a response": wrap the method
         # the engine calls for it (docs/private-apis.md).
         assert self.crawler.engine is not None
@@ -725,6 +731,21 @@ class FrontierExtension:
             return enqueue_scrape(result, request).addBoth(self._ack, lease)
 
         scraper.enqueue_scrape = enqueue_scrape_then_ack  # type: ignore[method-assign]
+
+    def _wake_engine(self) -> None:
+        """Requests another worker queued are taken within a second, not at the engine's
+        next 5-second heartbeat: Scrapy asks its scheduler again only when a download
+        ends or a request is queued in this process (docs/private-apis.md)."""
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if slot is None:
+            return
+        try:
+            queued = self.frontier.queued()
+        except RedisError:
+            return  # the heartbeat says so
+        if queued:
+            slot.nextcall.schedule()
 
     def _ack(self, result: Any, lease: str) -> Any:
         if self.frontier.ack(lease):
@@ -760,8 +781,9 @@ class FrontierExtension:
             raise DontCloseSpider
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self._heartbeat is not None and self._heartbeat.running:
-            self._heartbeat.stop()
+        for loop in (self._heartbeat, self._poll):
+            if loop is not None and loop.running:
+                loop.stop()
         if reason != "finished":
             handed = self.frontier.release_worker("stopped")
             if handed:

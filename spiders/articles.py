@@ -201,9 +201,12 @@ class ArticlesSpider(Spider):
         follow: str | int = 0,
         requisites: str | int = 1,
         since: str = "",
+        finish: str = "",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
+        #: ``scrapy finish``: no start URLs, only what a shared crawl's frontier holds.
+        self.finish_only = finish.lower() in ("1", "true", "yes", "on")
         page_urls = [(f"urls entry {i}", url) for i, url in enumerate(split_list(urls), 1)]
         page_urls += [(f"{urls_file} line {n}", url) for n, url in (read_urls_file(urls_file) if urls_file else [])]
         sitemap_urls = [(f"sitemaps entry {i}", url) for i, url in enumerate(split_list(sitemaps), 1)]
@@ -233,7 +236,7 @@ class ArticlesSpider(Spider):
         #: Feed and sitemap entries dated before this are not fetched (set when the crawl starts).
         self.entries_since: datetime | None = None
         self.history: CrawlHistoryExtension | None = None
-        if not (self.start_page_urls or self.sitemap_urls or self.feed_urls):
+        if not (self.start_page_urls or self.sitemap_urls or self.feed_urls or self.finish_only):
             if self.bad_start_urls:
                 raise ValueError(f"nothing to crawl: none of the {len(self.bad_start_urls)} start URLs given is valid")
             raise ValueError("nothing to crawl: give urls=, urls_file=, sitemaps= or feeds=")
@@ -269,8 +272,36 @@ class ArticlesSpider(Spider):
         if self.entries_since is not None:
             logger.info("Feed and sitemap entries dated before %s are skipped", self.entries_since.isoformat())
         frontier = self.crawler.get_extension(FrontierExtension)
-        if frontier is not None and not await self._seeding_turn(frontier.frontier):
-            return  # another worker of the crawl seeds the shared queue
+        if frontier is not None:  # before the first download reads them
+            self.start_hosts = frozenset(frontier.frontier.share_start_hosts(self.start_hosts))
+            arguments = frontier.frontier.share_arguments(self.archive_arguments)
+            if self.finish_only:  # follow what the crawl's workers followed
+                self.follow_depth = int(arguments.get("follow", 0))
+                self.fetch_requisites = str(arguments.get("requisites", 1)).lower() not in ("0", "false", "no", "off")
+        if self.finish_only:
+            if frontier is None:
+                raise ValueError("finish=1 needs a shared crawl (ARCHIVE_FRONTIER)")
+            if not frontier.frontier.is_seeded():
+                logger.warning("Crawl %s was never fully seeded (its seeding worker stopped): it is finished "
+                               "with what was queued", frontier.frontier.crawl_id)
+                frontier.frontier.seeding_done()
+            return
+        if frontier is None:
+            for request in self.seed_requests():
+                yield request
+            return
+        if not await self._seeding_turn(frontier.frontier):
+            return  # another worker of the crawl seeded the shared queue
+        # Queued in Redis at once, not as the engine pulls them: a seeding worker that dies
+        # half-way would leave the rest of the seeds to nobody (``scrapy finish`` has none).
+        for number, request in enumerate(self.seed_requests(), 1):
+            self.crawler.engine.crawl(request)
+            if number % 1000 == 0:  # let the reactor breathe on a long list
+                await self._pause(0)
+        frontier.frontier.seeding_done()
+
+    def seed_requests(self) -> Iterator[Request]:
+        """The requests of the start URLs, sitemaps and feeds, in that order."""
         every_run = {FETCH_META_KEY: "always"}
         for url in self.start_page_urls:
             yield self.request(url, callback=self.parse, meta={"link_depth": 0, FETCH_META_KEY: "start"})
@@ -284,15 +315,16 @@ class ArticlesSpider(Spider):
                 yield self.request(url, callback=self.parse_sitemap, meta=every_run)
         for url in self.feed_urls:
             yield self.request(url, callback=self.parse_feed, meta=every_run)
-        if frontier is not None:
-            # Resumed only once the engine has queued the last seed.
-            frontier.frontier.seeding_done()
+
+    @staticmethod
+    async def _pause(seconds: float) -> None:
+        from twisted.internet import reactor  # the one Scrapy installed
+
+        await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
     async def _seeding_turn(self, frontier: RedisFrontier) -> bool:
         """Whether this worker seeds a crawl shared by many: the first to start does, once;
         the others wait until it has (or take over if it dies first)."""
-        from twisted.internet import reactor  # the one Scrapy installed
-
         while True:
             answer = frontier.claim_seeding()
             if answer == "done":
@@ -300,7 +332,7 @@ class ArticlesSpider(Spider):
             if answer == "mine":
                 logger.info("Worker %s seeds the crawl's queue", frontier.worker_id)
                 return True
-            await maybe_deferred_to_future(task.deferLater(reactor, 1.0, lambda: None))
+            await self._pause(1.0)
 
     def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
         """A request whose failure is logged on one line (:meth:`download_failed`)."""

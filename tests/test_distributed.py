@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
 from sample_site.command import crawl_command
 from scraper.archive.verify import verify_crawl
-from tests.support.crawl import ROOT, crawl_settings, project_env
+from tests.support.crawl import ROOT, crawl_settings, project_env, run_scrapy
 from tests.support.hostile import HostileServer
 from tests.support.redisserver import RedisServer, find_redis_server
 from tests.support.warcs import read_text_rows
@@ -218,3 +218,42 @@ def test_per_host_concurrency_and_delay_hold_for_the_whole_crawl(redis_server: R
     crawl_dir = tmp_path / "archive" / "shared"
     fetched_by = {name: responses_by_url(crawl_dir, name) for name in workers}
     assert sum(1 for counts in fetched_by.values() if counts) >= 2, "the downloads were not shared between workers"
+
+
+def test_scrapy_finish_ends_a_crawl_whose_workers_all_died(
+    site: tuple[BenchSite, str], redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """Both workers killed half-way: ``scrapy finish`` hands their leases back, fetches what
+    the frontier holds, seals their files and writes the manifest."""
+    bench, base = site
+    urls = bench.urls(base)[:150]
+    crawl_dir = tmp_path / "archive" / "shared"
+    workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name), tmp_path / f"{name}.log")
+               for name in ("w1", "w2")}
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and all(p.poll() is None for p in workers.values()):
+        if worker_warc_bytes(crawl_dir, "w1") + worker_warc_bytes(crawl_dir, "w2") >= 1_000_000:
+            break
+        time.sleep(0.02)
+    for process in workers.values():
+        os.killpg(process.pid, signal.SIGKILL)
+    assert wait_all(workers) == {"w1": -signal.SIGKILL, "w2": -signal.SIGKILL}
+    assert not (crawl_dir / "manifest.json").exists()
+    settings = crawl_settings(tmp_path / "archive", "ignored", {
+        "ARCHIVE_FRONTIER": redis_server.url, "ARCHIVE_FRONTIER_LEASE_TIMEOUT": "3", "ARCHIVE_HISTORY": "0",
+        "ARCHIVE_WORKER_ID": "finisher"})
+    options = [part for name, value in settings.items() if name != "ARCHIVE_CRAWL_ID"
+               for part in ("-s", f"{name}={value}")]
+    done = run_scrapy("finish", "shared", *options)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    manifest = json.loads((crawl_dir / "manifest.json").read_text())
+    assert {w: entry["state"] for w, entry in manifest["workers"].items()} == {
+        "w1": "dead", "w2": "dead", "finisher": "done"}
+    responses = responses_by_url(crawl_dir)
+    assert set(urls) <= set(responses), sorted(set(urls) - set(responses))[:5]
+    rows = Counter(row["url"] for row in read_text_rows(crawl_dir))
+    assert set(rows) == set(urls) and max(rows.values()) == 1
+    # The crawl's totals count the dead workers' pages too (from their files): robots.txt
+    # is left out of `responses`, once a worker.
+    assert manifest["stats"]["archive/warc/responses"] >= sum(responses.values())
+    assert verify_crawl(crawl_dir).ok

@@ -24,6 +24,8 @@ Key layout (``K`` = ``archive:<crawl id>``):
 ``K:workers``              hash    worker id -> ``running`` / ``done`` / ``stopped`` / ``dead``
 ``K:alive:<worker>``       string  the worker's heartbeat (expires after the lease timeout)
 ``K:seeding``              hash    ``owner`` (worker seeding the queue), ``done`` (1 when seeded)
+``K:arguments``            string  the spider arguments of the crawl (JSON)
+``K:start-hosts``          set     hosts of the start URLs (exempt from the private-address guard)
 ``K:host:<slot>``          zset    holder token -> deadline (ms): downloads in flight
 ``K:host-next:<slot>``     string  earliest time (ms) of the host's next download
 ``K:files``                hash    relative path -> manifest entry (JSON)
@@ -336,6 +338,23 @@ class RedisFrontier:
 
     def seeding_done(self) -> None:
         self.client.hset(f"{self.key}:seeding", "done", "1")
+
+    def share_start_hosts(self, hosts: set[str] | frozenset[str]) -> set[str]:
+        """Add this worker's start hosts to the crawl's and return them all: the hosts the
+        private-address guard lets reach any address are the crawl's, whoever was given
+        them (``scrapy finish`` is given none)."""
+        key = f"{self.key}:start-hosts"
+        if hosts:
+            self.client.sadd(key, *sorted(hosts))
+        return {_text(host) for host in self.client.smembers(key)}
+
+    def share_arguments(self, arguments: dict[str, str]) -> dict[str, str]:
+        """The spider arguments of the crawl: the first worker's (``arguments`` if this is
+        it). ``scrapy finish`` follows links and requisites as the crawl's workers did."""
+        key = f"{self.key}:arguments"
+        self.client.set(key, json.dumps(arguments, sort_keys=True), nx=True)
+        stored = self.client.get(key)
+        return dict(json.loads(stored)) if stored else dict(arguments)
 
     def is_seeded(self) -> bool:
         return self.client.hget(f"{self.key}:seeding", "done") == b"1"
