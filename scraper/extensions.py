@@ -197,6 +197,8 @@ class ArchiveExtension:
         # manifest is published there last.
         self._deriver = ordered_pool("archive-deriver")
         self._files: list[CompletedFile] = []
+        #: Other workers' files copied here to derive from (a shared crawl on S3): removed at the end.
+        self._fetched: list[Path] = []
         self._files_lock = threading.Lock()
         #: True once the spider's close has run to its end (files closed, manifest published
         #: or the crawl marked unfinished); False after a forced stop cut it short.
@@ -410,6 +412,8 @@ class ArchiveExtension:
             await self._in_thread(self._deriver, self.storage.publish_manifest, self.crawl_id, manifest)
             if self.frontier is not None:  # the shared queue and duplicate filter can go
                 await self._in_thread(self._deriver, self.frontier.frontier.crawl_finished)
+            for path in self._fetched:
+                path.unlink(missing_ok=True)
         finally:
             self._deriver.stop()
             self.closed = True
@@ -426,6 +430,9 @@ class ArchiveExtension:
         frontier = self.frontier.frontier
         frontier.add_stats({k: v for k, v in self.stats.get_stats().items() if k.startswith(("archive/", "downloader/",
                             "item_", "response_", "scheduler/", "log_count/"))})
+        # Its files where readers find them before it says it is done: the last worker out
+        # lists them, and may fetch them for the WACZ.
+        self.storage.wait_stored(self.crawl_id)
         if not self.frontier.crawl_over():
             self.storage.close_worker(self.crawl_id)
             logger.info("Worker %s of crawl %s is done; the last worker out writes the manifest",
@@ -438,8 +445,14 @@ class ArchiveExtension:
         others = 0
         for relpath, entry in sorted(frontier.files().items()):
             if relpath not in known:  # stored by its own worker: listed, not stored again
+                self.storage.adopt_file(self.crawl_id, relpath, entry["size"], entry["sha256"])
+                path = crawl_dir / relpath
+                if self.derivers and relpath.startswith(("warc/", "indexes/", "text/")) and not path.exists():
+                    # Another machine's spool: the WACZ packs it too.
+                    path = self.storage.fetch_file(self.crawl_id, relpath)
+                    self._fetched.append(path)
                 with self._files_lock:
-                    self._files.append(CompletedFile(crawl_dir / relpath, relpath, entry["size"], entry["sha256"]))
+                    self._files.append(CompletedFile(path, relpath, entry["size"], entry["sha256"]))
                 known.add(relpath)
                 others += 1
         left = [p for p in sorted(crawl_dir.glob("*/*")) if p.is_file() and not p.name.endswith(OPEN_SUFFIX)

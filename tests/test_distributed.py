@@ -28,6 +28,7 @@ from scraper.archive.verify import verify_crawl
 from tests.support.crawl import ROOT, crawl_settings, project_env, run_scrapy
 from tests.support.hostile import HostileServer
 from tests.support.redisserver import RedisServer, find_redis_server
+from tests.support.s3server import WeedServer
 from tests.support.warcs import read_text_rows
 
 pytestmark = pytest.mark.skipif(find_redis_server() is None, reason="redis-server is not installed "
@@ -201,10 +202,12 @@ def test_a_single_worker_on_the_frontier_matches_the_crawl_without_it(
 def test_per_host_concurrency_and_delay_hold_for_the_whole_crawl(redis_server: RedisServer, tmp_path: Path) -> None:
     """Three workers, two downloads at a time per host: the server never sees more than two
     at once, where three workers on their own would send six."""
-    server = HostileServer(sleep=0.5)
+    # Thirty one-second answers, two at a time: fifteen seconds, long enough for all three
+    # workers to start on a busy machine and take their share.
+    server = HostileServer(sleep=1.0)
     base = server.start()
     try:
-        urls = [f"{base}/sleep?{i}" for i in range(24)]
+        urls = [f"{base}/sleep?{i}" for i in range(30)]
         settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2", "DOWNLOAD_DELAY": "0"}
         workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name, settings),
                                       tmp_path / f"{name}.log") for name in ("w1", "w2", "w3")}
@@ -213,7 +216,7 @@ def test_per_host_concurrency_and_delay_hold_for_the_whole_crawl(redis_server: R
         server.stop()
     assert codes == {"w1": 0, "w2": 0, "w3": 0}, (tmp_path / "w1.log").read_text()[-3000:]
     assert sorted(path for path in server.paths() if path.startswith("/sleep")) == sorted(
-        f"/sleep?{i}" for i in range(24))  # each once, whichever worker
+        f"/sleep?{i}" for i in range(30))  # each once, whichever worker
     assert server.max_in_progress == 2
     crawl_dir = tmp_path / "archive" / "shared"
     fetched_by = {name: responses_by_url(crawl_dir, name) for name in workers}
@@ -257,3 +260,37 @@ def test_scrapy_finish_ends_a_crawl_whose_workers_all_died(
     # is left out of `responses`, once a worker.
     assert manifest["stats"]["archive/warc/responses"] >= sum(responses.values())
     assert verify_crawl(crawl_dir).ok
+
+
+def test_two_workers_on_two_spools_make_one_crawl_in_the_bucket(
+    site: tuple[BenchSite, str], redis_server: RedisServer, weed: WeedServer, tmp_path: Path
+) -> None:
+    """Each worker uploads its own files from its own spool (two machines); the last one out
+    makes the WACZ from both workers' WARCs, fetched back from the bucket, and publishes the
+    manifest. ``scrapy verify`` passes on the bucket."""
+    bench, base = site
+    urls = bench.urls(base)[:80]
+    s3 = {"ARCHIVE_URI": f"s3://{weed.bucket}/shared-crawls", "AWS_ENDPOINT_URL": weed.endpoint_url,
+          "AWS_REGION_NAME": "us-east-1", "AWS_ACCESS_KEY_ID": weed.access_key,
+          "AWS_SECRET_ACCESS_KEY": weed.secret_key, "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
+    workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name,
+                                                 {**s3, "ARCHIVE_SPOOL_DIR": str(tmp_path / f"spool-{name}")}),
+                                  tmp_path / f"{name}.log") for name in ("w1", "w2")}
+    codes = wait_all(workers)
+    assert codes == {"w1": 0, "w2": 0}, [(tmp_path / f"{n}.log").read_text()[-3000:] for n in workers]
+    client = weed.client()
+    manifest = json.loads(
+        client.get_object(Bucket=weed.bucket, Key="shared-crawls/shared/manifest.json")["Body"].read())
+    listed = {entry["path"] for entry in manifest["files"]}
+    assert {name.split("-")[1] for name in listed if name.startswith("warc/")} == {"w1", "w2"}
+    assert "shared.wacz" in listed and not manifest["failed"]
+    keys = {item["Key"].removeprefix("shared-crawls/shared/")
+            for item in client.list_objects_v2(Bucket=weed.bucket, Prefix="shared-crawls/shared/")["Contents"]}
+    assert listed <= keys
+    verify = run_scrapy("verify", f"s3://{weed.bucket}/shared-crawls/shared", "-s",
+                        f"AWS_ENDPOINT_URL={weed.endpoint_url}", "-s", "AWS_REGION_NAME=us-east-1",
+                        env=weed.environment())
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    # Nothing left waiting in either spool: the fetched copies are gone too.
+    left = [p for name in workers for p in (tmp_path / f"spool-{name}").rglob("*.gz")]
+    assert not left, left

@@ -96,6 +96,19 @@ class ArchiveStorage(Protocol):
     def publish_manifest(self, crawl_id: str, manifest: bytes) -> None:
         """Make the crawl complete: everything else stored, then the manifest (blocking)."""
 
+    def adopt_file(self, crawl_id: str, relpath: str, size: int, sha256: str) -> None:
+        """A file another worker of a shared crawl stored: checked where readers find it and
+        counted as the crawl's, to be vouched for by the manifest this worker publishes.
+        Raises ``FileNotFoundError`` if it is not there as described (blocking)."""
+
+    def fetch_file(self, crawl_id: str, relpath: str) -> Path:
+        """A file another worker of a shared crawl stored, as a local file of the crawl
+        folder (copied there if it is elsewhere), for derivers to read (blocking)."""
+
+    def wait_stored(self, crawl_id: str) -> None:
+        """Block until every file of the crawl handed over so far is where readers find it
+        (a worker of a shared crawl, before it says it is done)."""
+
     def close_worker(self, crawl_id: str) -> None:
         """This worker of a shared crawl is done and another publishes the manifest: its
         files stored, its claim let go (blocking)."""

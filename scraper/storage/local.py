@@ -83,6 +83,19 @@ class FileStorage:
         write_atomically(self.crawl_folder(crawl_id) / MANIFEST_NAME, manifest)
         self.close_worker(crawl_id)
 
+    def adopt_file(self, crawl_id: str, relpath: str, size: int, sha256: str) -> None:
+        """Every worker writes into the one folder: the file must be there, of its size."""
+        path = self.crawl_folder(crawl_id) / relpath
+        if not path.is_file() or path.stat().st_size != size:
+            raise FileNotFoundError(f"{path}: another worker's file of {size} bytes is not there")
+
+    def fetch_file(self, crawl_id: str, relpath: str) -> Path:
+        """Every worker writes into the one folder: the file is there."""
+        return self.crawl_folder(crawl_id) / relpath
+
+    def wait_stored(self, crawl_id: str) -> None:
+        """Files are written in place: nothing to wait for."""
+
     def close_worker(self, crawl_id: str) -> None:
         """Files are in place already: the claim is let go."""
         fd = self._locks.pop(crawl_id, None)

@@ -1025,6 +1025,47 @@ class S3Storage:
             crawl.release()
             self.uploader.close()
 
+    def adopt_file(self, crawl_id: str, relpath: str, size: int, sha256: str) -> None:
+        """Another worker uploaded and verified it: checked present (HEAD, its size) and
+        recorded stored with what S3 says of it, so the manifest can list it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.destination.key(crawl_id, relpath)
+        try:
+            head = self.uploader.client.head_object(Bucket=self.destination.bucket, Key=key, ChecksumMode="ENABLED")
+        except (ClientError, BotoCoreError) as error:
+            raise FileNotFoundError(f"s3://{self.destination.bucket}/{key}: {error}") from None
+        if head.get("ContentLength") != size:
+            raise FileNotFoundError(f"s3://{self.destination.bucket}/{key}: {head.get('ContentLength')} bytes, "
+                                    f"not the {size} its worker stored")
+        crawl = self._crawls[crawl_id]
+        crawl.add_file(relpath, size, sha256)
+        crawl.set_stored(relpath, stored_proof(head))
+
+    def fetch_file(self, crawl_id: str, relpath: str) -> Path:
+        """Download another worker's file into this worker's spool folder of the crawl (the
+        last worker out makes the WACZ from every worker's WARCs). Raises ``S3StorageError``."""
+        path = self.crawl_folder(crawl_id) / relpath
+        if path.exists():
+            return path
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = self.destination.key(crawl_id, relpath)
+        partial = path.with_name(path.name + ".part")
+        try:
+            self.uploader.client.download_file(self.destination.bucket, key, str(partial))
+        except (ClientError, BotoCoreError) as error:
+            partial.unlink(missing_ok=True)
+            raise S3StorageError(f"cannot read s3://{self.destination.bucket}/{key}: {error}") from None
+        os.replace(partial, path)
+        return path
+
+    def wait_stored(self, crawl_id: str) -> None:
+        """Wait for the uploads queued so far (what fails stays in the spool, counted)."""
+        if not self.offline:
+            self.uploader.wait(self._uploads)
+
     def close_worker(self, crawl_id: str) -> None:
         """Wait for this worker's uploads; another worker publishes the manifest. What could
         not be uploaded stays in the spool for ``scrapy upload``."""
@@ -1033,7 +1074,12 @@ class S3Storage:
         try:
             if not self.offline:
                 self.uploader.wait(self._uploads)
-            self.uploader.set_pending(len(crawl.unstored()))
+            unstored = crawl.unstored()
+            self.uploader.set_pending(len(unstored))
+            if not unstored:  # all in the bucket: the spool copies kept for derivers can go
+                for relpath in crawl.files:
+                    (crawl.folder / relpath).unlink(missing_ok=True)
+                crawl.remove()
         finally:
             crawl.release()
             self.uploader.close()
