@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARCHIVE ?= archive
 PORT ?= 8080
 
-.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 bench-read bench-hostile bench-dns bench-incremental replay clean
+.PHONY: egg setup demo test test-s3 lint eval bench bench-memory bench-profile bench-s3 bench-read bench-hostile bench-dns bench-incremental bench-distributed replay clean
 
 setup: $(STAMP)
 
@@ -64,6 +64,12 @@ bench-dns: setup
 # Three crawls of a changing 1,000-article site: what the crawl history saves.
 bench-incremental: setup
 	$(BIN)/python -m benchmarks.incremental --articles 1000
+
+# The crawl on a Redis frontier (one and two processes) against the crawl of one process,
+# and what one Redis serves (redis-benchmark). Needs redis-server (apt-get install redis-server).
+bench-distributed: setup
+	command -v redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server; }
+	$(BIN)/python -m benchmarks.distributed --pages 1000
 
 bench-s3: setup
 	$(BIN)/python -m benchmarks.s3_upload

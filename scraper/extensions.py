@@ -695,6 +695,8 @@ class FrontierExtension:
         self.downloading: set[str] = set()
         self._heartbeat: LoopingCall | None = None
         self._poll: LoopingCall | None = None
+        #: Leases whose acknowledgement Redis did not take (it was unreachable): tried again.
+        self._unacked: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierExtension:
@@ -761,10 +763,13 @@ class FrontierExtension:
             slot.nextcall.schedule()
 
     def _ack(self, result: Any, lease: str) -> Any:
-        if self.frontier.ack(lease):
-            self.stats.inc_value("archive/frontier/acked")
-        else:
-            self.stats.inc_value("archive/frontier/lease_lost")
+        try:
+            acked = self.frontier.ack(lease)
+        except RedisError as error:  # kept, and tried again at each heartbeat
+            logger.error("Worker %s cannot give up a lease: %s", self.worker_id, error)
+            self._unacked.append(lease)
+            return result
+        self.stats.inc_value("archive/frontier/acked" if acked else "archive/frontier/lease_lost")
         return result
 
     def _beat(self) -> None:
@@ -778,6 +783,9 @@ class FrontierExtension:
         for _, leases in reaped:
             self.stats.inc_value("archive/frontier/reaped_workers")
             self.stats.inc_value("archive/frontier/reaped_leases", leases)
+        unacked, self._unacked = self._unacked, []
+        for lease in unacked:
+            self._ack(None, lease)
 
     def spider_idle(self, spider: Spider) -> None:
         """Idle here is not the crawl's end while requests are queued or leased elsewhere (a

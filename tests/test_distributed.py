@@ -93,12 +93,14 @@ def responses_by_url(crawl_dir: Path, worker: str = "") -> Counter[str]:
 
 
 def wait_all(workers: dict[str, subprocess.Popen[bytes]], timeout: float = 300) -> dict[str, int]:
+    """Exit codes of every worker; all killed if one outlives ``timeout`` (then it raises)."""
     deadline = time.monotonic() + timeout
     codes = {}
-    for name, process in workers.items():
-        try:
+    try:
+        for name, process in workers.items():
             codes[name] = process.wait(timeout=max(1.0, deadline - time.monotonic()))
-        finally:
+    finally:
+        for process in workers.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
     return codes
