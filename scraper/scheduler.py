@@ -75,10 +75,10 @@ class ArchiveScheduler(RedisScheduler):
         self.frontier = frontier
         self.ext = ext
         self.crawler: Crawler | None = None
-        #: Requests this worker holds waiting for a download slot, past which it leases no
-        #: more: Scrapy's engine would take CONCURRENT_REQUESTS at once, and a worker holding
-        #: a host's whole queue while the host's crawl-wide slots are busy leaves the other
-        #: workers nothing to do.
+        #: Requests this worker leased and not yet downloading (waiting for robots.txt, DNS or
+        #: a host slot) past which it leases no more: Scrapy's engine would take
+        #: CONCURRENT_REQUESTS at once, and a worker holding a host's whole queue while the
+        #: host's crawl-wide slots are busy leaves the other workers nothing to do.
         self.max_waiting = 1
 
     @classmethod
@@ -121,10 +121,13 @@ class ArchiveScheduler(RedisScheduler):
         return True
 
     def _waiting(self) -> int:
+        """Requests this worker leased that are not downloading yet: waiting for robots.txt,
+        DNS or a host slot, in the downloader's middlewares or its slot queues."""
         engine = self.crawler.engine if self.crawler is not None else None
         if engine is None:
             return 0
-        return sum(len(slot.queue) for slot in engine.downloader.slots.values())
+        transferring = sum(len(slot.transferring) for slot in engine.downloader.slots.values())
+        return max(0, len(self.ext.downloading) - transferring)
 
     def next_request(self) -> Request | None:
         if self._waiting() >= self.max_waiting:

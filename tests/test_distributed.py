@@ -112,8 +112,9 @@ def test_three_workers_one_killed_half_way_archive_every_page_once(
     bench, base = site
     urls = bench.urls(base)
     crawl_dir = tmp_path / "archive" / "shared"
-    workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name), tmp_path / f"{name}.log")
-               for name in ("w1", "w2", "w3")}
+    # With the crawl history on (the default): on the same Redis, shared by the workers.
+    workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name, {"ARCHIVE_HISTORY": "1"}),
+                                  tmp_path / f"{name}.log") for name in ("w1", "w2", "w3")}
     # Killed once it has archived a share of the site: progress, not seconds.
     deadline = time.monotonic() + 240
     while workers["w2"].poll() is None and time.monotonic() < deadline:
@@ -148,6 +149,9 @@ def test_three_workers_one_killed_half_way_archive_every_page_once(
     report = verify_crawl(crawl_dir)
     assert report.ok, report.summary()
     assert stats["archive/frontier/workers"] == 3
+    listing = run_scrapy("crawls", str(tmp_path / "archive"))
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "worker w2: dead" in listing.stdout and "worker w1: done" in listing.stdout, listing.stdout
 
 
 def test_redis_restarting_mid_crawl_loses_nothing(
