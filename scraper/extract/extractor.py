@@ -558,6 +558,9 @@ def continuation_paragraphs(
     The container of the last extracted <p> is found in the raw tree; later elements
     with the same tag and class, outside it, contribute their <p> texts that the
     extraction missed, when these are prose (low link density) and add ``min_words``.
+    A later element set apart from the body (:func:`_set_apart`: in a comment thread,
+    a footer, an aside, another ``article`` or list item) is a comment, a teaser or
+    page furniture built from the same template class, not the body's rest.
     """
     known = {_form(p) for p in paragraphs if _paragraph_words(p) >= 5}
     if not known:
@@ -568,6 +571,7 @@ def continuation_paragraphs(
     if container is None or not container.get("class"):
         return []
     signature = (container.tag, container.get("class"))
+    body_line = frozenset(container.iterancestors())
     extra: list[str] = []
     seen = set(known)
     after = False
@@ -577,7 +581,12 @@ def continuation_paragraphs(
             continue
         if not after or (el.tag, el.get("class")) != signature or _inside(el, container):
             continue
+        if _set_apart(el, body_line):
+            continue
+        own_line = frozenset((el, *el.iterancestors()))
         for p in el.iter("p"):
+            if _set_apart(p, own_line):
+                continue
             text = " ".join(p.text_content().split())
             link_chars = sum(len(a.text_content()) for a in p.iter("a"))
             norm = comparable(text)
@@ -585,6 +594,21 @@ def continuation_paragraphs(
                 seen.add(norm)
                 extra.append(text)
     return extra if sum(map(_words, extra)) >= min_words else []
+
+
+_APART = frozenset({"article", "li", "aside", "footer", "header", "nav", "form", "figure", "figcaption"})
+
+
+def _set_apart(el: HtmlElement, line: frozenset[HtmlElement]) -> bool:
+    """True when ``el``, or an ancestor of it below the first one in ``line``, is set apart
+    from a body: an ``article`` or list item of its own (a post, a teaser, a comment), a
+    footer, aside, header, navigation, form or figure, or page furniture by class or id."""
+    node: HtmlElement | None = el
+    while node is not None and node not in line:
+        if node.tag in _APART or _FURNITURE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        node = node.getparent()
+    return False
 
 
 # Containers of page furniture by their class or id, never article text between paragraphs.
