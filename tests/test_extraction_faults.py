@@ -301,6 +301,21 @@ def test_the_vote_drops_a_headline_or_a_label_before_the_body(first: str) -> Non
     assert vote_paragraphs([first, *BODY, "Read more: the budget for 2025"], witness) == BODY
 
 
+def test_the_vote_keeps_a_short_run_between_confirmed_paragraphs_and_the_lists() -> None:
+    witness = "\n".join(BODY)  # readability's text: no embedded post, no list
+    embedded = ["The library is the best place in town to spend a rainy afternoon.", "\u2014 A reader (@reader) 3 June"]
+    steps = ["- Bring your library card", "- Ask at the desk for an evening pass", "- Return books by 22:00"]
+    paragraphs = [BODY[0], *embedded, BODY[1], *steps, BODY[2], *steps[:2]]
+    assert vote_paragraphs(paragraphs, witness) == paragraphs
+
+
+def test_the_vote_drops_a_long_run_and_what_trails_the_body() -> None:
+    witness = "\n".join(BODY)
+    promo = [f"Our newsletter, part {n}: the week's stories in your inbox" for n in range(4)]
+    paragraphs = [BODY[0], *promo, BODY[1], BODY[2], "More from the city desk", "Sign up for our daily briefing"]
+    assert vote_paragraphs(paragraphs, witness, keep_share=0.3) == BODY
+
+
 def test_the_witnesss_lead_and_in_body_line_join_the_text_but_not_its_captions() -> None:
     lead = "Readers asked for longer opening hours for years, and the city has finally found the money for them."
     line = "The branches in the north of the city will follow in the autumn, once the new staff are hired."

@@ -506,6 +506,8 @@ def choose_candidate(
 _SENTENCE_END = tuple(".!?\u2026:;\"\u201d\u201c\u00bb\u00ab'\u2019)")
 _LEAD_PARAGRAPHS = 2  # a lead (standfirst, intro) is one or two paragraphs
 _LEAD_WORDS = 10  # and sentences: a headline or a label is shorter or ends without punctuation
+_BODY_RUN = 3  # unconfirmed paragraphs between two confirmed ones: a subheading and its text, a quote
+_LIST_ITEM = "- "  # how trafilatura's text output starts a list item
 
 
 def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float = _KEEP_SHARE) -> list[str]:
@@ -514,23 +516,30 @@ def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float =
     What the witness confirms is the body; beside it, two kinds of paragraph belong to it
     although readability (the usual witness) leaves them out:
 
-    * one paragraph between two confirmed ones (a subheading, a quote, a list item): in-body
+    * a short run (``_BODY_RUN`` paragraphs at most) between two confirmed ones: a
+      subheading and its paragraph, a quote, an embedded post and its attribution; in-body
       boilerplate of that shape goes by :func:`~scraper.extract.boilerplate.filter_paragraphs`;
     * the lead, set apart from the body's container: the one or two paragraphs before the
       first confirmed one, when they are sentences (``_LEAD_WORDS`` words or more, ending
       like a sentence), not a headline or a label.
 
-    Tables are not voted on: readability drops small tables whole, and a table
-    trafilatura found inside the article's container is its data.
+    Tables and list items are not voted on: readability drops small tables and lists
+    whole (ingredients, steps, bullet points), and what trafilatura found of them inside
+    the article's container is its data.
     """
     reference = comparable(witness)
     if not reference:
         return list(paragraphs)
-    confirmed = [is_table_block(p) or _form(p) in reference for p in paragraphs]
-    keep = [
-        said or (0 < i < len(confirmed) - 1 and confirmed[i - 1] and confirmed[i + 1])
-        for i, said in enumerate(confirmed)
-    ]
+    confirmed = [is_table_block(p) or p.startswith(_LIST_ITEM) or _form(p) in reference for p in paragraphs]
+    keep = list(confirmed)
+    start = None  # where the current run of unconfirmed paragraphs began
+    for i, said in enumerate(confirmed):
+        if not said and start is None:
+            start = i
+        elif said and start is not None:
+            if start > 0 and i - start <= _BODY_RUN:
+                keep[start:i] = [True] * (i - start)
+            start = None
     counts = list(map(_paragraph_words, paragraphs))
     if sum(c for c, k in zip(counts, keep, strict=True) if k) < keep_share * sum(counts):
         return list(paragraphs)
