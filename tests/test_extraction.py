@@ -189,6 +189,11 @@ def test_non_article_pages_give_none(extracted: list[tuple[SamplePage, Article |
         ("Subscribe now to our print edition for the full story.", "call_to_action"),
         ("To view the full story, please subscribe to the Gazette.", "call_to_action"),
         ("Zapraszamy też do subskrypcji tygodnika", "call_to_action"),
+        ("ANZEIGE - Heute mal ausgehen? Wie wäre es mit:", "ad_disclosure"),
+        ("*Werbung. Dieser Beitrag enthält Werbung für eine Marke.", "ad_disclosure"),
+        ("This post contains links from one or more of our advertisers. We may receive compensation.", "ad_disclosure"),
+        ("Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)", "comments"),
+        ("Teilen Sie dies mit:", "share_follow"),
         ("Crédits photos : Bestimage", "photo_credit"),
         ("Titelbild: Max Mustermann/picture-alliance", "photo_credit"),
         ("(Credit: Jane Doe / Grist)", "photo_credit"),
@@ -252,6 +257,9 @@ def test_line_rules_catch_boilerplate_in_several_languages(line: str, kind: str)
         "Lesen Sie die Zahlen genau, sagte der Minister.",
         "Foto: Die Stadt hat ein neues Rathaus gebaut, das im Juni eröffnet wird und viel Geld gekostet hat.",
         "Zobacz, jak głosowali posłowie w tej sprawie.",
+        "Werbung ist für viele Zeitungen die wichtigste Einnahmequelle.",
+        "Anzeige erstattet hat die Nachbarin am Montag.",
+        "Advertisement revenue fell by 20 percent.",
     ],
 )
 def test_line_rules_keep_article_lines(line: str) -> None:

@@ -6,9 +6,9 @@ Two lines of defence, both working on the paragraphs an extractor produced:
 * :func:`filter_paragraphs` drops lines that look like page furniture by their own
   shape, in several languages: donation and counter widgets, calls to action, caption
   prompts, comment-thread chrome (and the thread after it), "read also" links,
-  share/follow lines, read-time lines, loaders, photo-agency credits, bare date lines,
-  copyright lines and repeats of the title. It needs nothing but the page, so it works
-  from a site's first page on.
+  share/follow lines, read-time lines, loaders, photo-agency credits, advertising labels
+  and affiliate disclosures, bare date lines, copyright lines and repeats of the title.
+  It needs nothing but the page, so it works from a site's first page on.
 * :class:`SiteBoilerplate` learns, in the crawl's main process, which paragraphs repeat
   across the pages of one host (template text), from the :func:`fingerprint` of each
   paragraph that the workers send back; the fingerprints it has learned for a host go
@@ -57,6 +57,7 @@ CREDIT = "photo_credit"
 DATE_LINE = "date_line"
 COPYRIGHT = "copyright"
 TITLE = "title_repeat"
+AD = "ad_disclosure"
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
@@ -148,8 +149,9 @@ _SHARE = _rx(
     r"^follow (?:@\S+|\S+'s full coverage|our coverage)",
     r"^like this (?:story|article)\? share it",
     r"^(?:share|tweet|email|print|whatsapp|pin it|share this|share on \w+|share this (?:article|story|post|page)|"
-    r"share via|sharing is caring|поделиться|поделитесь|teilen|jetzt teilen|artikel teilen|partager|partagez|"
-    r"partager cet article|compartir|comparte|compartilhe|compartilhar|شارك|شارك المقال|شارك هذا المقال)"
+    r"share via|sharing is caring|поделиться|поделитесь|teilen|jetzt teilen|artikel teilen|teilen mit|"
+    r"teilen sie dies mit|partager|partagez|partager cet article|compartir|comparte|compartir esto|compartilhe|"
+    r"compartilhar|condividi|udostępnij|delen|شارك|شارك المقال|شارك هذا المقال)"
     r"\s*[:!.]?$",
     r"^(?:подписывайтесь|подпишитесь) на (?:нас|наш|наши|канал)",
     r"^следите за (?:нами|новостями)",
@@ -210,6 +212,17 @@ _COMMENT_CHROME = _rx(
     r"^(?:comments?|reply|replies|\d+ comments?|no comments|load more comments|show comments|"
     r"view comments|tell us what you think\.*|log in to comment|login to comment|subscribe to comments)\s*[!.:]?$",
     r"^(?:комментарий|ответить|kommentar|antworten|répondre|responder|رد)\s*$",
+    r"^(?:no comments yet|be the first to comment|keine kommentare|noch keine kommentare|aucun commentaire|"
+    r"sin comentarios|brak komentarzy|nessun commento|нет комментариев)\b",
+)
+
+# Advertising labels and affiliate disclosures: a line saying the text around it is paid for.
+_AD = _rx(
+    r"^\*?(?:anzeige|werbung|advertisement|sponsored|publicidad|publicité|reklama|pubblicità)\s*(?:[-–—:.,|*]|$)",
+    r"\baffiliate[- ]links?\b",
+    r"\b(?:we|i) (?:may )?(?:receive|earn|get) (?:a )?(?:small )?(?:compensation|commission)\b",
+    r"\b(?:enthält|beinhaltet) (?:werbung|affiliate|provisionslinks)",
+    r"\bone or more of our advertisers\b",
 )
 
 _CREDIT_KEYS = re.compile(r"\b(?:license|restrictions|model release|credit line|image)\s*:", re.IGNORECASE)
@@ -386,6 +399,8 @@ def _line_kind(text: str, words: int, titles: frozenset[str]) -> str | None:
         return COMMENTS
     if _CTA.match(text) or (words <= 12 and _CTA_TAIL.search(tail)) or (words <= 25 and _SIGN_UP.search(text)):
         return CTA
+    if words <= 60 and _AD.search(text):
+        return AD
     if _is_credit(text, words):
         return CREDIT
     if words <= 30 and (_COPYRIGHT.match(text) or _COPYRIGHT_TAIL.search(tail)):
