@@ -4,7 +4,8 @@ It decides whether a page is an article and returns its text and metadata; it do
 no I/O and keeps no state between calls (site-level knowledge comes in as an argument).
 
 How the text is made (each step kept because it measured better on the
-article-extraction benchmark and the sample site, see ``python -m benchmarks.evaluate``):
+article-extraction benchmark, trafilatura's evaluation set and the sample site, see
+``python -m benchmarks.evaluate``):
 
 1. Witnesses from one parsed tree: trafilatura in precision mode (``fast``) and the
    readability algorithm trafilatura ships (its fork of readability-lxml). A precision
@@ -12,12 +13,14 @@ article-extraction benchmark and the sample site, see ``python -m benchmarks.eva
 2. When the two agree (4-word-shingle F1 >= 0.8, most pages) the precision text is kept;
    otherwise trafilatura's balanced mode is run too and the candidate that agrees most
    with the other two is kept (balanced mode's when readability found nothing).
-3. Its paragraphs that its best witness does not contain are dropped, unless that would
-   cut more than 30 % of the words; when the precision text and readability agree, the
+3. Its paragraphs that its best witness does not contain are dropped (not list items,
+   nor a short run between confirmed paragraphs), unless that would cut more than 30 %
+   of the words; when the precision text and readability agree, the
    lead and in-body lines only readability kept join it (:func:`witness_paragraphs`).
 4. Recall rescues: a standfirst shown apart from the body (the meta description as a
    paragraph before it, outside the headline block), and the rest of a body split into
-   sibling containers of the same class (an ad between two halves).
+   later containers of the same class (an ad between two halves), not those set apart
+   from it (comments, footers, other posts).
 5. :func:`scraper.extract.boilerplate.filter_paragraphs` drops in-body boilerplate by its shape;
    paragraphs whose fingerprint the crawl learned as template for the site go too.
 6. The article decision (:func:`is_article_page`) and the metadata (title without the
