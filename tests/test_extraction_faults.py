@@ -12,6 +12,7 @@ import pytest
 from lxml.html import fromstring as html_fromstring
 
 from scraper.extract.extractor import (
+    continuation_paragraphs,
     extract_article,
     is_listing_path,
     page_paragraphs,
@@ -300,6 +301,21 @@ def test_the_vote_drops_a_headline_or_a_label_before_the_body(first: str) -> Non
     assert vote_paragraphs([first, *BODY, "Read more: the budget for 2025"], witness) == BODY
 
 
+def test_the_vote_keeps_a_short_run_between_confirmed_paragraphs_and_the_lists() -> None:
+    witness = "\n".join(BODY)  # readability's text: no embedded post, no list
+    embedded = ["The library is the best place in town to spend a rainy afternoon.", "\u2014 A reader (@reader) 3 June"]
+    steps = ["- Bring your library card", "- Ask at the desk for an evening pass", "- Return books by 22:00"]
+    paragraphs = [BODY[0], *embedded, BODY[1], *steps, BODY[2], *steps[:2]]
+    assert vote_paragraphs(paragraphs, witness) == paragraphs
+
+
+def test_the_vote_drops_a_long_run_and_what_trails_the_body() -> None:
+    witness = "\n".join(BODY)
+    promo = [f"Our newsletter, part {n}: the week's stories in your inbox" for n in range(4)]
+    paragraphs = [BODY[0], *promo, BODY[1], BODY[2], "More from the city desk", "Sign up for our daily briefing"]
+    assert vote_paragraphs(paragraphs, witness, keep_share=0.3) == BODY
+
+
 def test_the_witnesss_lead_and_in_body_line_join_the_text_but_not_its_captions() -> None:
     lead = "Readers asked for longer opening hours for years, and the city has finally found the money for them."
     line = "The branches in the north of the city will follow in the autumn, once the new staff are hired."
@@ -312,3 +328,42 @@ def test_the_witnesss_lead_and_in_body_line_join_the_text_but_not_its_captions()
     page_ps = page_paragraphs(tree)
     witness = "\n".join([lead, BODY[0], caption, BODY[1], line, BODY[2]])  # readability's text
     assert witness_paragraphs(BODY, witness, page_ps) == [lead, BODY[0], BODY[1], line, BODY[2]]
+
+
+# --------------------------------------------------------------------------- a body split by an ad
+
+REST = [
+    "After the vote, the librarians said they would need two more staff members for the evening shifts.",
+    "The union welcomed the plan but asked the council to publish the new rota before the summer break.",
+]
+
+
+def _split_body(later: str) -> str:
+    """An article whose body's container is followed, after an ad, by ``later`` (holding REST)."""
+    return (
+        f"<html><body><article><div class='story-text'><p>{BODY[0]}</p><p>{BODY[1]}</p></div>"
+        f"<div class='ad-slot'>Advertisement</div>{later}</article></body></html>"
+    )
+
+
+def test_the_rest_of_a_body_split_by_an_ad_is_kept() -> None:
+    rest = "".join(f"<p>{p}</p>" for p in REST)
+    tree = html_fromstring(_split_body(f"<div class='story-text'>{rest}</div>"))
+    assert continuation_paragraphs(tree, BODY[:2], page_paragraphs(tree), min_words=10) == REST
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        "<section id='comments'><div class='story-text'>{}</div></section>",  # a comment thread
+        "<ol><li><div class='story-text'>{}</div></li></ol>",  # one comment or teaser a list item
+        "<article><div class='story-text'>{}</div></article>",  # another post
+        "<footer><div class='story-text'>{}</div></footer>",
+        "<aside><div class='story-text'>{}</div></aside>",
+        "<div class='story-text'><form>{}</form></div>",  # a form's text inside a same-class container
+    ],
+)
+def test_text_of_the_same_class_set_apart_from_the_body_is_no_continuation(wrap: str) -> None:
+    rest = "".join(f"<p>{p}</p>" for p in REST)
+    tree = html_fromstring(_split_body(wrap.format(rest)))
+    assert continuation_paragraphs(tree, BODY[:2], page_paragraphs(tree), min_words=10) == []

@@ -6,9 +6,9 @@ Two lines of defence, both working on the paragraphs an extractor produced:
 * :func:`filter_paragraphs` drops lines that look like page furniture by their own
   shape, in several languages: donation and counter widgets, calls to action, caption
   prompts, comment-thread chrome (and the thread after it), "read also" links,
-  share/follow lines, read-time lines, loaders, photo-agency credits, bare date lines,
-  copyright lines and repeats of the title. It needs nothing but the page, so it works
-  from a site's first page on.
+  share/follow lines, read-time lines, loaders, photo-agency credits, advertising labels
+  and affiliate disclosures, bare date lines, copyright lines and repeats of the title.
+  It needs nothing but the page, so it works from a site's first page on.
 * :class:`SiteBoilerplate` learns, in the crawl's main process, which paragraphs repeat
   across the pages of one host (template text), from the :func:`fingerprint` of each
   paragraph that the workers send back; the fingerprints it has learned for a host go
@@ -57,6 +57,7 @@ CREDIT = "photo_credit"
 DATE_LINE = "date_line"
 COPYRIGHT = "copyright"
 TITLE = "title_repeat"
+AD = "ad_disclosure"
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
@@ -124,13 +125,19 @@ _RELATED = _rx(
     r"^also on \S+\.\w+\s",
     r"^(?:читайте также|читать также|читайте еще|читайте по теме|смотрите также|по теме|читать далее|"
     r"подробнее)" + _LEAD,
-    r"^(?:lesen sie auch|lesen sie mehr|auch interessant|mehr zum thema|weiterlesen|mehr lesen|"
-    r"das könnte sie auch interessieren|siehe auch)" + _LEAD,
+    r"^(?:lesen sie (?:auch|hier|mehr|weiter)(?: \S+){0,3}?|auch interessant|auch lesen|mehr zum thema(?: \S+){0,2}?|"
+    r"weiterlesen|zum weiterlesen|mehr lesen|schon gelesen\??|mehr themen|weitere themen|"
+    r"weitere artikel(?: zum thema)?|(?:das|dieses|diese) (?:thema|themen|artikel) könnten? (?:sie|dich) auch "
+    r"interessieren|das könnte (?:sie|dich) auch interessieren|siehe auch)" + _LEAD,
     r"^(?:lire aussi|à lire aussi|a lire aussi|lire la suite|voir aussi|à voir aussi|sur le même sujet|"
-    r"à lire également)" + _LEAD,
-    r"^(?:lee también|leer también|lea también|leer más|lee más|te puede interesar|ver también|"
+    r"à lire également|lire également|voir également|sur le même thème|à découvrir aussi|découvrez aussi)" + _LEAD,
+    r"^(?:lee también|leer también|lea también|leer más|lee más|(?:también )?(?:te|le|les) puede(?:n)? interesar|"
+    r"ver también|vea también|mira también|lea además|(?:te|le) recomendamos|noticias relacionadas|"
     r"seguir leyendo|relacionado|relacionadas)" + _LEAD,
-    r"^(?:leia também|leia mais|veja também|leggi anche|continua a leggere|potrebbe interessarti)" + _LEAD,
+    r"^(?:leia também|leia mais|veja também|saiba mais|leggi anche|leggi pure|vedi anche|continua a leggere|"
+    r"potrebbe interessarti(?: anche)?|lees ook|lees meer|zie ook|meer lezen)" + _LEAD,
+    r"^(?:czytaj|przeczytaj|zobacz) (?:też|także|również|więcej)" + _LEAD,
+    r"^(?:dowiedz się więcej|polecamy)" + _LEAD,
     r"^(?:(?:اقرأ|إقرأ|اقرا) (?:أيضا|أيضاً|ايضا|المزيد)|للمزيد|المزيد)" + _LEAD,
 )
 
@@ -142,8 +149,9 @@ _SHARE = _rx(
     r"^follow (?:@\S+|\S+'s full coverage|our coverage)",
     r"^like this (?:story|article)\? share it",
     r"^(?:share|tweet|email|print|whatsapp|pin it|share this|share on \w+|share this (?:article|story|post|page)|"
-    r"share via|sharing is caring|поделиться|поделитесь|teilen|jetzt teilen|artikel teilen|partager|partagez|"
-    r"partager cet article|compartir|comparte|compartilhe|compartilhar|شارك|شارك المقال|شارك هذا المقال)"
+    r"share via|sharing is caring|поделиться|поделитесь|teilen|jetzt teilen|artikel teilen|teilen mit|"
+    r"teilen sie dies mit|partager|partagez|partager cet article|compartir|comparte|compartir esto|compartilhe|"
+    r"compartilhar|condividi|udostępnij|delen|شارك|شارك المقال|شارك هذا المقال)"
     r"\s*[:!.]?$",
     r"^(?:подписывайтесь|подпишитесь) на (?:нас|наш|наши|канал)",
     r"^следите за (?:нами|новостями)",
@@ -160,6 +168,11 @@ _CTA = _rx(
     r"^(?:donate|donate now|subscribe|subscribe now|sign up|sign up now|become a (?:member|patron|supporter)|"
     r"join now|support us|make a donation)\s*[!.]?$",
     r"^(?:subscribe|sign up) (?:to|for) (?:our|the) (?:\S+ )?(?:newsletter|channel|daily|weekly)",
+    r"^(?:subscribe|sign up) (?:now |today )?(?:to|for) (?:our|the) .{0,60}\b(?:edition|newsletter|full story)",
+    r"^to (?:view|read|continue reading) (?:the|this) (?:full )?(?:story|article).{0,20}\b(?:subscribe|log in)",
+    r"^(?:newsletter (?:abonnieren|bestellen)|(?:zum|jetzt zum) newsletter anmelden|jetzt abonnieren)\s*[!.]?$",
+    r"^zapraszamy (?:też |również )?do subskrypcji",
+    r"^(?:hazte (?:miembro|socio)|suscríbete)\b",
     r"^if you (?:enjoyed|liked|value) (?:this|our) (?:article|story|journalism|work)",
     r"^get (?:the )?(?:\S+ ){1,6}delivered (?:to|through) your (?:inbox|letterbox|door)",
     r"^(?:поддержите|поддержать) (?:нас|проект|(?-i:[A-ZА-ЯЁ])\S*)\s*[!.]?$",
@@ -169,6 +182,13 @@ _CTA = _rx(
     r"^(?:ادعمنا|تبرع|تبرع الآن)\s*[!.]?$",
 )
 _CTA_TAIL = _rx(r"\bnewsletter$")
+# An invitation to sign up anywhere in a short line ("Never miss ... by signing up to our
+# newsletter", "... Sign up here"): a sentence of an article seldom asks the reader to.
+_SIGN_UP = _rx(
+    r"\bsign(?:ing)? up (?:to|for) (?:our|the) (?:\S+ )?(?:newsletter|daily|weekly|alerts)\b",
+    r"\bsign(?:ing)? up (?:to|for|and) (?:get|receive)\b",
+    r"(?:^|[.?!:|\u2013\u2014-]\s*|\bfree\s+)(?:subscribe|sign up)(?: now| today| here| for free)?\s*[!.]?$",
+)
 
 # Comment-thread chrome, whole lines only. A "thread start" line after the first
 # paragraphs cuts off everything after it; the other chrome lines are dropped alone.
@@ -192,9 +212,24 @@ _COMMENT_CHROME = _rx(
     r"^(?:comments?|reply|replies|\d+ comments?|no comments|load more comments|show comments|"
     r"view comments|tell us what you think\.*|log in to comment|login to comment|subscribe to comments)\s*[!.:]?$",
     r"^(?:комментарий|ответить|kommentar|antworten|répondre|responder|رد)\s*$",
+    r"^(?:no comments yet|be the first to comment|keine kommentare|noch keine kommentare|aucun commentaire|"
+    r"sin comentarios|brak komentarzy|nessun commento|нет комментариев)\b",
+)
+
+# Advertising labels and affiliate disclosures: a line saying the text around it is paid for.
+_AD = _rx(
+    r"^\*?(?:anzeige|werbung|advertisement|sponsored|publicidad|publicité|reklama|pubblicità)\s*(?:[-–—:.,|*]|$)",
+    r"\baffiliate[- ]links?\b",
+    r"\b(?:we|i) (?:may )?(?:receive|earn|get) (?:a )?(?:small )?(?:compensation|commission)\b",
+    r"\b(?:enthält|beinhaltet) (?:werbung|affiliate|provisionslinks)",
+    r"\bone or more of our advertisers\b",
 )
 
 _CREDIT_KEYS = re.compile(r"\b(?:license|restrictions|model release|credit line|image)\s*:", re.IGNORECASE)
+_CREDIT_LABEL = _rx(
+    r"^\(?(?:photo|photos|photo credits?|image|image credits?|picture|credits?|crédits? photos?|crédit|foto|fotos|"
+    r"bild|bilder|titelbild|beitragsbild|bildquelle|фото|imagen|صورة)\s*:\s*\S",
+)
 _CREDIT = _rx(
     r"^(?:photo|image|picture|foto|фото|photographie|imagen|صورة|الصورة)\s*(?:credit)?\s*[:©]\s*"
     r"(?:\S+\s*/\s*)?(?:getty(?: images)?|afp|reuters|ap|epa|shutterstock|profimedia|abaca(?: press)?|tass|"
@@ -313,6 +348,8 @@ def _is_credit(line: str, words: int) -> bool:
         return True
     if len(line) <= 120 and _CREDIT.match(line):
         return True
+    if words <= 8 and _CREDIT_LABEL.match(line):
+        return True
     return words <= 40 and bool(_CAPTION_AGENCY.search(line[-60:]))
 
 
@@ -360,8 +397,10 @@ def _line_kind(text: str, words: int, titles: frozenset[str]) -> str | None:
         return SHARE
     if words <= 12 and (_THREAD_START.match(text) or _COMMENT_CHROME.match(text)):
         return COMMENTS
-    if _CTA.match(text) or (words <= 12 and _CTA_TAIL.search(tail)):
+    if _CTA.match(text) or (words <= 12 and _CTA_TAIL.search(tail)) or (words <= 25 and _SIGN_UP.search(text)):
         return CTA
+    if words <= 60 and _AD.search(text):
+        return AD
     if _is_credit(text, words):
         return CREDIT
     if words <= 30 and (_COPYRIGHT.match(text) or _COPYRIGHT_TAIL.search(tail)):

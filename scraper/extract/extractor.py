@@ -4,7 +4,8 @@ It decides whether a page is an article and returns its text and metadata; it do
 no I/O and keeps no state between calls (site-level knowledge comes in as an argument).
 
 How the text is made (each step kept because it measured better on the
-article-extraction benchmark and the sample site, see ``python -m benchmarks.evaluate``):
+article-extraction benchmark, trafilatura's evaluation set and the sample site, see
+``python -m benchmarks.evaluate``):
 
 1. Witnesses from one parsed tree: trafilatura in precision mode (``fast``) and the
    readability algorithm trafilatura ships (its fork of readability-lxml). A precision
@@ -12,12 +13,14 @@ article-extraction benchmark and the sample site, see ``python -m benchmarks.eva
 2. When the two agree (4-word-shingle F1 >= 0.8, most pages) the precision text is kept;
    otherwise trafilatura's balanced mode is run too and the candidate that agrees most
    with the other two is kept (balanced mode's when readability found nothing).
-3. Its paragraphs that its best witness does not contain are dropped, unless that would
-   cut more than 30 % of the words; when the precision text and readability agree, the
+3. Its paragraphs that its best witness does not contain are dropped (not list items,
+   nor a short run between confirmed paragraphs), unless that would cut more than 30 %
+   of the words; when the precision text and readability agree, the
    lead and in-body lines only readability kept join it (:func:`witness_paragraphs`).
 4. Recall rescues: a standfirst shown apart from the body (the meta description as a
    paragraph before it, outside the headline block), and the rest of a body split into
-   sibling containers of the same class (an ad between two halves).
+   later containers of the same class (an ad between two halves), not those set apart
+   from it (comments, footers, other posts).
 5. :func:`scraper.extract.boilerplate.filter_paragraphs` drops in-body boilerplate by its shape;
    paragraphs whose fingerprint the crawl learned as template for the site go too.
 6. The article decision (:func:`is_article_page`) and the metadata (title without the
@@ -506,6 +509,8 @@ def choose_candidate(
 _SENTENCE_END = tuple(".!?\u2026:;\"\u201d\u201c\u00bb\u00ab'\u2019)")
 _LEAD_PARAGRAPHS = 2  # a lead (standfirst, intro) is one or two paragraphs
 _LEAD_WORDS = 10  # and sentences: a headline or a label is shorter or ends without punctuation
+_BODY_RUN = 3  # unconfirmed paragraphs between two confirmed ones: a subheading and its text, a quote
+_LIST_ITEM = "- "  # how trafilatura's text output starts a list item
 
 
 def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float = _KEEP_SHARE) -> list[str]:
@@ -514,23 +519,30 @@ def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float =
     What the witness confirms is the body; beside it, two kinds of paragraph belong to it
     although readability (the usual witness) leaves them out:
 
-    * one paragraph between two confirmed ones (a subheading, a quote, a list item): in-body
+    * a short run (``_BODY_RUN`` paragraphs at most) between two confirmed ones: a
+      subheading and its paragraph, a quote, an embedded post and its attribution; in-body
       boilerplate of that shape goes by :func:`~scraper.extract.boilerplate.filter_paragraphs`;
     * the lead, set apart from the body's container: the one or two paragraphs before the
       first confirmed one, when they are sentences (``_LEAD_WORDS`` words or more, ending
       like a sentence), not a headline or a label.
 
-    Tables are not voted on: readability drops small tables whole, and a table
-    trafilatura found inside the article's container is its data.
+    Tables and list items are not voted on: readability drops small tables and lists
+    whole (ingredients, steps, bullet points), and what trafilatura found of them inside
+    the article's container is its data.
     """
     reference = comparable(witness)
     if not reference:
         return list(paragraphs)
-    confirmed = [is_table_block(p) or _form(p) in reference for p in paragraphs]
-    keep = [
-        said or (0 < i < len(confirmed) - 1 and confirmed[i - 1] and confirmed[i + 1])
-        for i, said in enumerate(confirmed)
-    ]
+    confirmed = [is_table_block(p) or p.startswith(_LIST_ITEM) or _form(p) in reference for p in paragraphs]
+    keep = list(confirmed)
+    start = None  # where the current run of unconfirmed paragraphs began
+    for i, said in enumerate(confirmed):
+        if not said and start is None:
+            start = i
+        elif said and start is not None:
+            if start > 0 and i - start <= _BODY_RUN:
+                keep[start:i] = [True] * (i - start)
+            start = None
     counts = list(map(_paragraph_words, paragraphs))
     if sum(c for c, k in zip(counts, keep, strict=True) if k) < keep_share * sum(counts):
         return list(paragraphs)
@@ -558,6 +570,9 @@ def continuation_paragraphs(
     The container of the last extracted <p> is found in the raw tree; later elements
     with the same tag and class, outside it, contribute their <p> texts that the
     extraction missed, when these are prose (low link density) and add ``min_words``.
+    A later element set apart from the body (:func:`_set_apart`: in a comment thread,
+    a footer, an aside, another ``article`` or list item) is a comment, a teaser or
+    page furniture built from the same template class, not the body's rest.
     """
     known = {_form(p) for p in paragraphs if _paragraph_words(p) >= 5}
     if not known:
@@ -568,6 +583,7 @@ def continuation_paragraphs(
     if container is None or not container.get("class"):
         return []
     signature = (container.tag, container.get("class"))
+    body_line = frozenset(container.iterancestors())
     extra: list[str] = []
     seen = set(known)
     after = False
@@ -577,7 +593,12 @@ def continuation_paragraphs(
             continue
         if not after or (el.tag, el.get("class")) != signature or _inside(el, container):
             continue
+        if _set_apart(el, body_line):
+            continue
+        own_line = frozenset((el, *el.iterancestors()))
         for p in el.iter("p"):
+            if _set_apart(p, own_line):
+                continue
             text = " ".join(p.text_content().split())
             link_chars = sum(len(a.text_content()) for a in p.iter("a"))
             norm = comparable(text)
@@ -585,6 +606,21 @@ def continuation_paragraphs(
                 seen.add(norm)
                 extra.append(text)
     return extra if sum(map(_words, extra)) >= min_words else []
+
+
+_APART = frozenset({"article", "li", "aside", "footer", "header", "nav", "form", "figure", "figcaption"})
+
+
+def _set_apart(el: HtmlElement, line: frozenset[HtmlElement]) -> bool:
+    """True when ``el``, or an ancestor of it below the first one in ``line``, is set apart
+    from a body: an ``article`` or list item of its own (a post, a teaser, a comment), a
+    footer, aside, header, navigation, form or figure, or page furniture by class or id."""
+    node: HtmlElement | None = el
+    while node is not None and node not in line:
+        if node.tag in _APART or _FURNITURE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        node = node.getparent()
+    return False
 
 
 # Containers of page furniture by their class or id, never article text between paragraphs.
