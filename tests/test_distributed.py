@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,9 +21,10 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
+from benchmarks.site import BenchSite
 from sample_site.command import crawl_command
 from scraper.archive.verify import verify_crawl
+from tests.support.benchsite import serving_bench_site
 from tests.support.crawl import ROOT, crawl_settings, project_env, run_scrapy
 from tests.support.hostile import HostileServer
 from tests.support.redisserver import RedisServer, find_redis_server
@@ -39,12 +39,8 @@ PAGES = 300
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[tuple[BenchSite, str]]:
-    bench = BenchSite.from_corpus(DEFAULT_CORPUS, PAGES)
-    server = BenchSiteServer(bench)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield bench, server.base_url
-    server.shutdown()
-    server.server_close()
+    with serving_bench_site(PAGES) as served:
+        yield served
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import os
 import random
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -24,9 +23,10 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from benchmarks.site import DEFAULT_CORPUS, BenchSite, BenchSiteServer
+from benchmarks.site import BenchSite
 from sample_site.command import crawl_command
 from scraper.archive.verify import verify_crawl
+from tests.support.benchsite import serving_bench_site
 from tests.support.crawl import ROOT, crawl_settings, project_env
 from tests.support.s3server import WeedServer
 
@@ -47,12 +47,8 @@ def warc_bytes(folder: Path) -> int:
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[tuple[BenchSite, str]]:
-    bench = BenchSite.from_corpus(DEFAULT_CORPUS, PAGES)
-    server = BenchSiteServer(bench)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield bench, server.base_url
-    server.shutdown()
-    server.server_close()
+    with serving_bench_site(PAGES) as served:
+        yield served
 
 
 def interrupted_runs(command: list[str], env: dict[str, str], logs: Path, warc_dir: Path) -> list[int]:
