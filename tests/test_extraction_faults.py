@@ -162,6 +162,23 @@ def test_a_headline_block_before_the_body_is_not_taken_for_a_lead() -> None:
     assert "subtitle" not in article.text
 
 
+# --------------------------------------------------------------------------- empty anchors before text
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        '<h2><span class="ez-toc-section" id="hours"></span>Why open later?<span class="toc-end"></span></h2>',
+        '<h3><span id="why"></span>Why open later?</h3>',
+        '<h2><i class="icon icon-question"></i> Why open later?</h2>',
+        '<h2><strong></strong>Why open later?</h2>',
+    ],
+)
+def test_a_subheading_after_an_empty_anchor_is_kept(heading: str) -> None:
+    article = extract(page(f"<p>{FIRST}</p>{heading}<p>{SECOND}</p><p>{THIRD}</p>"))
+    assert article.text.split("\n\n") == [FIRST.strip(), "Why open later?", SECOND.strip(), THIRD.strip()]
+
+
 # --------------------------------------------------------------------------- dates
 
 

@@ -329,6 +329,7 @@ def is_table_block(paragraph: str) -> bool:
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HIDDEN_CANDIDATES = XPath("//*[@hidden or @style]")  # tested in Python: the few that hide, then for <p>
+_EMPTY_INLINE = ("span", "b", "strong", "i", "em", "q")  # inline tags trafilatura prunes when empty
 _CELL_LISTS = ("ul", "ol", "dl", "table")
 _CELL_BREAKS = frozenset({"li", "dt", "dd", "tr", "br"})
 # A cell holding these is page layout (old sites lay pages out in tables), not data.
@@ -339,6 +340,7 @@ _LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", 
 def prepare_tree(tree: HtmlElement) -> None:
     """Make the parsed page what every extractor and the metadata should see, in place.
 
+    * empty inline elements (anchors, icons) go, keeping the text after them;
     * scripts (but JSON-LD, read as declarations), styles, templates and hidden elements
       (``hidden``, ``display: none``; not paragraphs or those holding them) go: none of
       them is text a reader sees, and a date found in them (a consent-renewal date in a
@@ -360,6 +362,16 @@ def prepare_tree(tree: HtmlElement) -> None:
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
+    # An empty inline element (a table-of-contents anchor, an icon, a spacer) before text:
+    # trafilatura's precision mode deletes empty elements with their tail, the text after
+    # them, and so lost headings written as <h2><span id="anchor"></span>Heading</h2>.
+    # Dropped here, the text stays where it was. lxml's drop_tree keeps the tail.
+    empties = [
+        el for el in tree.iter(_EMPTY_INLINE)
+        if el.text is None and len(el) == 0 and el.tail and el.tail.strip() and el.getparent() is not None
+    ]
+    for el in empties:
+        el.drop_tree()
     cells = [
         cell for cell in tree.iter("td", "th")
         if next(cell.iterdescendants(*_CELL_LISTS), None) is not None
