@@ -12,6 +12,7 @@ import pytest
 from lxml.html import fromstring as html_fromstring
 
 from scraper.extract.extractor import (
+    body_start_paragraphs,
     continuation_paragraphs,
     extract_article,
     is_listing_path,
@@ -345,6 +346,19 @@ def test_the_witnesss_lead_and_in_body_line_join_the_text_but_not_its_captions()
     page_ps = page_paragraphs(tree)
     witness = "\n".join([lead, BODY[0], caption, BODY[1], line, BODY[2]])  # readability's text
     assert witness_paragraphs(BODY, witness, page_ps) == [lead, BODY[0], BODY[1], line, BODY[2]]
+
+
+def test_the_bodys_first_paragraphs_the_witness_missed_are_kept_beside_it_but_not_a_promotion() -> None:
+    start = [f"{BODY[0]} It was the first of {n} meetings on the matter this spring." for n in ("three", "four")]
+    promo = "Our newsletter brings the week's stories about the city and its libraries to your inbox."
+    tree = html_fromstring(
+        f"<html><body><article><div class='promo-box'><p>{promo}</p></div>"
+        f"<div class='section'><p>{start[0]}</p></div><div class='section'><p>{start[1]}</p></div>"
+        f"<div class='section'><h2>In June</h2><p>{BODY[1]}</p><p>{BODY[2]}</p></div></article></body></html>"
+    )
+    candidates = [promo, *start, "In June", BODY[1], BODY[2]]
+    kept = candidates[3:]  # what the vote kept: readability's text began at the subheading
+    assert body_start_paragraphs(candidates, kept, page_paragraphs(tree)) == start
 
 
 # --------------------------------------------------------------------------- a body split by an ad

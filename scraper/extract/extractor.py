@@ -574,6 +574,48 @@ def page_paragraphs(tree: HtmlElement) -> PageParagraphs:
     return [(el, el.text_content()) for el in tree.iter("p")]
 
 
+def body_start_paragraphs(
+    candidates: Sequence[str], kept: Sequence[str], page_ps: PageParagraphs
+) -> list[str]:
+    """The paragraphs before the first one the vote kept that lie beside it in the page.
+
+    Readability, the usual witness, sometimes starts the body late (it picks an inner
+    block, or scores the first paragraphs under another parent it then drops), and the
+    vote keeps only a one- or two-paragraph lead before what the witness confirms. A
+    dropped paragraph whose <p> has the same parent element as the <p> of the first kept
+    paragraphs (the very first may be a subheading), or a parent of the same tag and
+    class in the same line and not set apart from it (:func:`_set_apart`: a body cut into
+    sections), is the start of the same body, when it reads as prose
+    (:func:`_prose_text`). ``candidates`` are the paragraphs voted on, ``kept`` what the
+    vote kept of them, in order.
+    """
+    first = kept[0]
+    start = next((i for i, p in enumerate(candidates) if p is first), 0)
+    leading = [p for p in candidates[:start] if _paragraph_words(p) >= 5]
+    if not leading:
+        return []
+    elements = matched_elements(page_ps, [*kept[:_LEAD_PARAGRAPHS + 1], *leading])
+    # the first kept paragraph that is a <p> (the first may be a subheading)
+    anchor = next((elements[f] for f in map(_form, kept[:_LEAD_PARAGRAPHS + 1]) if f in elements), None)
+    parent = anchor.getparent() if anchor is not None else None
+    if parent is None:
+        return []
+    signature = (parent.tag, parent.get("class")) if parent.get("class") else None
+    line = frozenset(parent.iterancestors())
+    out = []
+    for p in leading:
+        el = elements.get(_form(p))
+        if el is None or el is anchor or not _prose_text(el):
+            continue
+        beside = el.getparent()
+        if beside is parent or (
+            signature is not None and beside is not None and (beside.tag, beside.get("class")) == signature
+            and not _set_apart(el, line)
+        ):
+            out.append(p)
+    return out
+
+
 def continuation_paragraphs(
     tree: HtmlElement, paragraphs: Sequence[str], page_ps: PageParagraphs, min_words: int = 30
 ) -> list[str]:
@@ -932,7 +974,12 @@ def main_paragraphs(
             candidates, known = [balanced, precise, witness_text], [None, precise_shingles, witness_shingles]
         best, second = choose_candidate(candidates, known)
         chosen, witness = candidates[best], candidates[second]
-    paragraphs = vote_paragraphs(_paragraphs(chosen), witness, _KEEP_SHARE)
+    candidates = _paragraphs(chosen)
+    paragraphs = vote_paragraphs(candidates, witness, _KEEP_SHARE)
+    page_ps: PageParagraphs | None = None
+    if not options.favor_precision and paragraphs and paragraphs[0] is not candidates[0]:
+        page_ps = page_paragraphs(tree)
+        paragraphs = body_start_paragraphs(candidates, paragraphs, page_ps) + paragraphs
     # precision mode and readability read the same body: what only readability kept of it
     merge_witness = chosen is precise and witness is witness_text and precise is not witness_text
     if sum(map(len, paragraphs)) < options.min_text_chars and (
@@ -945,7 +992,7 @@ def main_paragraphs(
         if sum(map(len, fallback)) > sum(map(len, paragraphs)):
             paragraphs, merge_witness = fallback, False
     if not options.favor_precision:
-        page_ps = page_paragraphs(tree)
+        page_ps = page_ps if page_ps is not None else page_paragraphs(tree)
         elements = matched_elements(page_ps, paragraphs)
         paragraphs = gap_paragraphs(paragraphs, elements)
         paragraphs = lead_paragraphs(tree, paragraphs, description) + paragraphs
