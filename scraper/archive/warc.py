@@ -348,8 +348,10 @@ def warcinfo_record(filename: str, fields: list[tuple[str, str]], *, date: str |
 
 
 def _exchange_headers(record_type: str, target_uri: str, date: str, record_id: str | None,
-                      ip_address: str | None, warcinfo_id: str | None) -> list[tuple[str, str]]:
-    """The headers a response and a revisit record open with, in the order both write them."""
+                      ip_address: str | None, warcinfo_id: str | None,
+                      concurrent_to: str | None = None) -> list[tuple[str, str]]:
+    """The headers the records of an exchange open with (response, revisit, request and the
+    interim responses' metadata), in the order all of them write them."""
     headers = [
         ("WARC-Type", record_type),
         ("WARC-Record-ID", record_id or make_record_id()),
@@ -358,6 +360,8 @@ def _exchange_headers(record_type: str, target_uri: str, date: str, record_id: s
     ]
     if ip_address:
         headers.append(("WARC-IP-Address", ip_address))
+    if concurrent_to:
+        headers.append(("WARC-Concurrent-To", concurrent_to))
     if warcinfo_id:
         headers.append(("WARC-Warcinfo-ID", warcinfo_id))
     return headers
@@ -398,15 +402,7 @@ def interim_responses_record(target_uri: str, interims: list[bytes], *, date: st
         fields += [("http-interim-response", status_line),
                    ("http-interim-response-bytes", base64.b64encode(interim).decode("ascii"))]
     block = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("latin-1")
-    headers = [
-        ("WARC-Type", "metadata"),
-        ("WARC-Record-ID", record_id or make_record_id()),
-        ("WARC-Date", date),
-        ("WARC-Target-URI", target_uri),
-        ("WARC-Concurrent-To", concurrent_to),
-    ]
-    if warcinfo_id:
-        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers = _exchange_headers("metadata", target_uri, date, record_id, None, warcinfo_id, concurrent_to)
     headers += [("Content-Type", "application/warc-fields"), ("WARC-Block-Digest", block_digest(block))]
     return WarcRecord(headers, block)
 
@@ -414,15 +410,7 @@ def interim_responses_record(target_uri: str, interims: list[bytes], *, date: st
 def request_record(target_uri: str, http_request: bytes, *, date: str, concurrent_to: str,
                    warcinfo_id: str | None, record_id: str | None = None) -> WarcRecord:
     """A ``request`` record holding the HTTP request exactly as sent."""
-    headers = [
-        ("WARC-Type", "request"),
-        ("WARC-Record-ID", record_id or make_record_id()),
-        ("WARC-Date", date),
-        ("WARC-Target-URI", target_uri),
-        ("WARC-Concurrent-To", concurrent_to),
-    ]
-    if warcinfo_id:
-        headers.append(("WARC-Warcinfo-ID", warcinfo_id))
+    headers = _exchange_headers("request", target_uri, date, record_id, None, warcinfo_id, concurrent_to)
     headers += [
         ("Content-Type", "application/http; msgtype=request"),
         ("WARC-Payload-Digest", payload_digest(http_request)),
