@@ -22,6 +22,7 @@ from dataclasses import astuple, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from scraper.files import LockHeld, take_lock
 from scraper.history.base import Capture, CrawlRun, HistoryCorrupt, HistoryError, HistoryLocked
 
 __all__ = ["SCHEMA_VERSION", "SqliteHistory", "history_lock"]
@@ -255,20 +256,13 @@ def history_lock(path: Path, owner: str) -> Iterator[None]:
 
 def _lock(path: Path, owner: str) -> int:
     """An exclusive ``flock`` on ``<path>.lock``, with who holds it written inside."""
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "unknown"
-        os.close(fd)
-        raise HistoryLocked(
-            f"the crawl history {path} is in use by another crawl ({holder}). Two crawls of one archive "
-            f"cannot share it: wait for that crawl to end, give this one another ARCHIVE_URI, or run it "
-            f"without the history (-s ARCHIVE_HISTORY=False)"
-        ) from None
     who = {"crawl_id": owner, "pid": os.getpid(), "host": socket.gethostname(),
            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(who).encode("utf-8"), 0)
-    return fd
+    try:
+        return take_lock(path.with_name(path.name + ".lock"), json.dumps(who))
+    except LockHeld as held:
+        raise HistoryLocked(
+            f"the crawl history {path} is in use by another crawl ({held.holder or 'unknown'}). Two crawls of one "
+            f"archive cannot share it: wait for that crawl to end, give this one another ARCHIVE_URI, or run it "
+            f"without the history (-s ARCHIVE_HISTORY=False)"
+        ) from None

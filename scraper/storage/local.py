@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scraper.archive.manifest import MANIFEST_NAME
-from scraper.files import write_atomically
+from scraper.files import LockHeld, take_lock, write_atomically
 from scraper.storage.base import ArchiveUri
 
 if TYPE_CHECKING:
@@ -48,18 +47,13 @@ class FileStorage:
         nothing is kept apart. Raises ``FileExistsError`` if another process holds it."""
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self._lock_path(crawl_id, worker)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "another process"
-            os.close(fd)
+            fd = take_lock(lock_path, str(os.getpid()))
+        except LockHeld as held:
             raise FileExistsError(
-                f"crawl {crawl_id} is running: {lock_path} is held by process {holder}; "
+                f"crawl {crawl_id} is running: {lock_path} is held by process {held.holder or 'another process'}; "
                 "a second start with the same ARCHIVE_CRAWL_ID is refused"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         self._locks[crawl_id] = fd
         self._lock_paths[crawl_id] = lock_path
         return self.crawl_folder(crawl_id)

@@ -10,7 +10,6 @@ nothing of WARC.
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
 import logging
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scraper.archive.manifest import MANIFEST_NAME
-from scraper.files import write_atomically
+from scraper.files import LockHeld, take_lock, write_atomically
 from scraper.storage.base import ArchiveUri
 
 if TYPE_CHECKING:
@@ -460,13 +459,10 @@ class SpoolCrawl:
 
     @staticmethod
     def _lock(folder: Path) -> int | None:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            return take_lock(folder / LOCK_NAME)
+        except LockHeld:
             return None
-        return fd
 
     @classmethod
     def create(cls, spool_dir: Path, crawl_id: str, destination: S3Destination, endpoint_url: str) -> SpoolCrawl:
