@@ -133,7 +133,7 @@ def benchmark_commands() -> dict[str, list[str]]:
         "push (SADD+ZADD script)": ["EVAL", frontier_scripts._PUSH, "3", "df", "q", "l:w",
                                     "fp:__rand_int__", "0", "request-bytes-__rand_int__", ""],
         "pop (lease script)": ["EVAL", frontier_scripts._POP, "3", "q", "l:w", "ids"],
-        "ack (HDEL script)": ["EVAL", frontier_scripts._ACK, "2", "q", "l:w", "__rand_int__"],
+        "ack (HDEL script)": ["EVAL", frontier_scripts._ACK, "1", "l:w", "__rand_int__"],
         "host slot (acquire script)": ["EVAL", frontier_scripts._ACQUIRE_HOST, "2", "h:x", "hn:x",
                                        "w:__rand_int__", "1000000", "60000", "0", "archive:bench"],
         "plain command (ZREM, SISMEMBER, SET...)": ["SISMEMBER", "rows", "url-__rand_int__"],

@@ -16,6 +16,7 @@ throttles across its crawlers), and keeps the host's delay crawl-wide.
 
 from __future__ import annotations
 
+from functools import cached_property
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -44,18 +45,15 @@ class PoliteDownloader(Downloader):
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self._frontier: RedisFrontier | None = None
-        self._frontier_known = False  # extensions exist once the engine runs: looked up then
         self._download_timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
         self._host_tokens: dict[Request, tuple[str, str]] = {}
 
-    @property
+    @cached_property
     def frontier(self) -> RedisFrontier | None:
-        if not self._frontier_known:
-            ext = self.crawler.get_extension(FrontierExtension)
-            self._frontier = ext.frontier if ext is not None else None
-            self._frontier_known = True
-        return self._frontier
+        """The shared crawl's frontier, or None; looked up at the first download, once the
+        extensions exist."""
+        ext = self.crawler.get_extension(FrontierExtension)
+        return ext.frontier if ext is not None else None
 
     def _shared_slot_wait(self, slot: Slot, request: Request, delay: float) -> float:
         """0.0 once ``request`` holds one of its host's slots in the shared crawl, else the

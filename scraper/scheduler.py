@@ -65,7 +65,7 @@ class ArchiveScheduler(RedisScheduler):
     Scrapy's own scheduler; with it, scrapy-redis's, persistent (workers come and go; the
     crawl's state stays until its manifest is written) and leasing."""
 
-    def __init__(self, frontier: RedisFrontier, ext: FrontierExtension, *, debug: bool = False):
+    def __init__(self, frontier: RedisFrontier, ext: FrontierExtension, *, max_waiting: int, debug: bool = False):
         super().__init__(
             frontier.client,
             persist=True,
@@ -74,22 +74,20 @@ class ArchiveScheduler(RedisScheduler):
         )
         self.frontier = frontier
         self.ext = ext
-        self.crawler: Crawler | None = None
         #: Requests this worker leased and not yet downloading (waiting for robots.txt, DNS or
         #: a host slot) past which it leases no more: Scrapy's engine would take
         #: CONCURRENT_REQUESTS at once, and a worker holding a host's whole queue while the
         #: host's crawl-wide slots are busy leaves the other workers nothing to do.
-        self.max_waiting = 1
+        self.max_waiting = max_waiting
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         ext = crawler.get_extension(FrontierExtension)
         if ext is None:
             return build_from_crawler(load_object(STOCK_SCHEDULER), crawler)
-        scheduler = cls(ext.frontier, ext, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"))
+        scheduler = cls(ext.frontier, ext, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
+                        max_waiting=max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")))
         scheduler.stats = crawler.stats
-        scheduler.crawler = crawler
-        scheduler.max_waiting = max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         return scheduler
 
     def open(self, spider: Spider) -> None:
@@ -98,9 +96,6 @@ class ArchiveScheduler(RedisScheduler):
         queued = len(self.queue)
         if queued:
             logger.info("Crawl %s has %d requests queued", self.frontier.crawl_id, queued)
-
-    def has_pending_requests(self) -> bool:
-        return len(self) > 0
 
     def enqueue_request(self, request: Request) -> bool:
         lease = request.meta.pop(LEASE_META_KEY, None)
@@ -123,7 +118,7 @@ class ArchiveScheduler(RedisScheduler):
     def _waiting(self) -> int:
         """Requests this worker leased that are not downloading yet: waiting for robots.txt,
         DNS or a host slot, in the downloader's middlewares or its slot queues."""
-        engine = self.crawler.engine if self.crawler is not None else None
+        engine = self.ext.crawler.engine
         if engine is None:
             return 0
         transferring = sum(len(slot.transferring) for slot in engine.downloader.slots.values())

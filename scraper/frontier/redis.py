@@ -93,9 +93,9 @@ redis.call('HSET', KEYS[2], id, item[2] .. ' ' .. item[1])
 return {tostring(id), item[1]}
 """
 
-# KEYS: queue, leases:<worker>. ARGV: lease id.
+# KEYS: leases:<worker>. ARGV: lease id.
 _ACK = """
-return redis.call('HDEL', KEYS[2], ARGV[1])
+return redis.call('HDEL', KEYS[1], ARGV[1])
 """
 
 # KEYS: duplicate filter, queue, leases:<worker>. ARGV: fingerprint ('' = not filtered),
@@ -323,7 +323,7 @@ class RedisFrontier:
 
     def ack(self, lease: str) -> bool:
         """Done with the request of ``lease``. False if the lease was not held (handed back meanwhile)."""
-        return bool(self._ack(keys=[self.queue_key, self.leases_key], args=[lease]))
+        return bool(self._ack(keys=[self.leases_key], args=[lease]))
 
     def queued(self) -> int:
         return int(self.client.zcard(self.queue_key))
