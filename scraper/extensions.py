@@ -793,6 +793,13 @@ class FrontierExtension:
         frontier cannot be reached to tell."""
         self._beat()
         try:
+            # Idle: nothing is downloading or being handled, so a lease of ours that is not
+            # waiting to be acknowledged is one we never learnt of.
+            orphans = self.frontier.release_unknown_leases(list(self._unacked))
+            if orphans:
+                self.stats.inc_value("archive/frontier/unknown_leases", orphans)
+                logger.warning("Worker %s handed back %d leased requests it never received (a reply lost "
+                               "when Redis went down)", self.worker_id, orphans)
             queued, leased, _ = self.frontier.pending()
             seeded = self.frontier.is_seeded()
         except RedisError as error:

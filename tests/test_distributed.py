@@ -24,6 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from benchmarks.site import BenchSite
 from sample_site.command import crawl_command
 from scraper.archive.verify import verify_crawl
+from scraper.frontier.redis import RedisFrontier
 from tests.support.benchsite import serving_bench_site
 from tests.support.crawl import ROOT, crawl_settings, project_env, run_scrapy
 from tests.support.hostile import HostileServer
@@ -296,3 +297,22 @@ def test_two_workers_on_two_spools_make_one_crawl_in_the_bucket(
     # Nothing left waiting in either spool: the fetched copies are gone too.
     left = [p for name in workers for p in (tmp_path / f"spool-{name}").rglob("*.gz")]
     assert not left, left
+
+
+def test_an_idle_worker_hands_back_a_lease_whose_pop_reply_was_lost(redis_server: RedisServer) -> None:
+    """Redis killed after it ran a pop and before its reply: the worker's client pops again
+    and never learns of the first lease. Idle, the worker hands back every lease it does not
+    know, and keeps the ones it waits to acknowledge."""
+    frontier = RedisFrontier.from_url(redis_server.url, "orphans", "w1", lease_timeout=30)
+    frontier.join()
+    for name in (b"lost", b"known", b"third"):
+        frontier.push(name, fingerprint=name.decode())
+    lost = frontier.pop()  # as if its reply never arrived
+    known = frontier.pop()
+    assert lost is not None and known is not None
+    assert frontier.pending()[:2] == (1, 2)
+    assert frontier.release_unknown_leases([known[0]]) == 1
+    assert frontier.pending()[:2] == (2, 1)
+    assert frontier.ack(known[0]) and frontier.pending()[:2] == (2, 0)
+    popped = [frontier.pop(), frontier.pop()]
+    assert {item[1] for item in popped if item is not None} == {lost[1], b"third"}

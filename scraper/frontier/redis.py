@@ -125,6 +125,25 @@ redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 return #leases
 """
 
+# KEYS: queue, leases:<worker>. ARGV: lease ids to keep. Every other lease of the worker
+# back to the queue. Returns how many.
+_RELEASE_OTHERS = """
+local keep = {}
+for _, id in ipairs(ARGV) do keep[id] = true end
+local leases = redis.call('HGETALL', KEYS[2])
+local released = 0
+for i = 1, #leases, 2 do
+  if not keep[leases[i]] then
+    local value = leases[i + 1]
+    local space = string.find(value, ' ', 1, true)
+    redis.call('ZADD', KEYS[1], string.sub(value, 1, space - 1), string.sub(value, space + 1))
+    redis.call('HDEL', KEYS[2], leases[i])
+    released = released + 1
+  end
+end
+return released
+"""
+
 # KEYS: workers. ARGV: crawl key. Every running worker whose heartbeat expired: its leases
 # back to the queue, marked dead. Returns {worker, leases, ...}.
 _REAP = """
@@ -234,6 +253,7 @@ class RedisFrontier:
         self._ack = client.register_script(_ACK)
         self._push = client.register_script(_PUSH)
         self._release = client.register_script(_RELEASE)
+        self._release_others = client.register_script(_RELEASE_OTHERS)
         self._reap = client.register_script(_REAP)
         self._pending = client.register_script(_PENDING)
         self._claim_seeding = client.register_script(_CLAIM_SEEDING)
@@ -291,6 +311,13 @@ class RedisFrontier:
         self.client.delete(f"{self.key}:alive:{self.worker_id}")
         return int(self._release(keys=[self.queue_key, self.leases_key, self.workers_key],
                                  args=[self.worker_id, state]))
+
+    def release_unknown_leases(self, known: list[str]) -> int:
+        """Hand back every lease of this worker but ``known`` (an idle worker's unacknowledged
+        ones). A Redis killed after it ran a pop and before its reply arrived leaves a lease
+        its worker never learnt of (the client's retry pops another); without this it would
+        keep the crawl from ending. Returns how many went back."""
+        return int(self._release_others(keys=[self.queue_key, self.leases_key], args=known))
 
     def worker_done(self) -> bool:
         """This worker found nothing more to do. True if the whole crawl is over and this
