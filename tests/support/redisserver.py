@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import stop_process
+
 __all__ = ["REDIS_SERVER", "RedisServer", "find_redis_server"]
 
 #: Where the Debian package (``apt-get install redis-server``) puts the server.
@@ -122,13 +124,7 @@ class RedisServer:
         """Stop the server cleanly (SIGTERM: it finishes its append-only file); kill it if it hangs."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
         self.process = None
 
     def kill(self) -> None:

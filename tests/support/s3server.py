@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+from tests.support.processes import stop_process
 
 __all__ = ["WeedServer", "find_weed", "free_ports"]
 
@@ -147,13 +148,7 @@ class WeedServer:
         """Stop weed cleanly (SIGTERM); kill it if it does not exit in time."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
         self.process = None
 
     def __enter__(self) -> WeedServer:
