@@ -77,6 +77,11 @@ def split_list(value: str | Iterable[str] | None) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
+def switched_off(value: object) -> bool:
+    """Whether a spider argument says no (``0``, ``false``, ``no``, ``off``, any case)."""
+    return str(value).lower() in ("0", "false", "no", "off")
+
+
 def read_urls_file(path: str | Path) -> list[tuple[int, str]]:
     """One URL a line, with its line number; blank lines and ``#`` comments are skipped."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -229,7 +234,7 @@ class ArticlesSpider(Spider):
             if (host := urlsplit(url).hostname)
         )
         self.follow_depth = int(follow)
-        self.fetch_requisites = str(requisites).lower() not in ("0", "false", "no", "off")
+        self.fetch_requisites = not switched_off(requisites)
         if since and parse_date(since) is None:
             raise ValueError(f"since={since!r} is not an ISO 8601 date or datetime")
         self.since = since
@@ -277,7 +282,7 @@ class ArticlesSpider(Spider):
             arguments = frontier.frontier.share_arguments(self.archive_arguments)
             if self.finish_only:  # follow what the crawl's workers followed
                 self.follow_depth = int(arguments.get("follow", 0))
-                self.fetch_requisites = str(arguments.get("requisites", 1)).lower() not in ("0", "false", "no", "off")
+                self.fetch_requisites = not switched_off(arguments.get("requisites", 1))
         if self.finish_only:
             if frontier is None:
                 raise ValueError("finish=1 needs a shared crawl (ARCHIVE_FRONTIER)")
