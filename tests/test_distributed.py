@@ -237,8 +237,11 @@ def test_scrapy_finish_ends_a_crawl_whose_workers_all_died(
     workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name), tmp_path / f"{name}.log")
                for name in ("w1", "w2")}
     deadline = time.monotonic() + 240
+    client = redis_server.client()
     while time.monotonic() < deadline and all(p.poll() is None for p in workers.values()):
-        if worker_warc_bytes(crawl_dir, "w1") + worker_warc_bytes(crawl_dir, "w2") >= 1_000_000:
+        # Both have joined (a slow start could otherwise be killed before it registers).
+        if client.hlen("archive:shared:workers") == 2 and \
+                worker_warc_bytes(crawl_dir, "w1") + worker_warc_bytes(crawl_dir, "w2") >= 1_000_000:
             break
         time.sleep(0.02)
     for process in workers.values():
