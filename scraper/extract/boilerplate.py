@@ -58,6 +58,7 @@ DATE_LINE = "date_line"
 COPYRIGHT = "copyright"
 TITLE = "title_repeat"
 AD = "ad_disclosure"
+NOTICE = "site_notice"
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
@@ -139,6 +140,19 @@ _RELATED = _rx(
     r"^(?:czytaj|przeczytaj|zobacz) (?:też|także|również|więcej)" + _LEAD,
     r"^(?:dowiedz się więcej|polecamy)" + _LEAD,
     r"^(?:(?:اقرأ|إقرأ|اقرا) (?:أيضا|أيضاً|ايضا|المزيد)|للمزيد|المزيد)" + _LEAD,
+    # lists of other articles: most read, top stories, the next or previous one
+    r"^(?:top[- ]themen|top[- ]artikel|meistgelesene?n?(?: artikel)?|meist gelesen|meistkommentiert|"
+    r"meist[- ]diskutiert|kommentierte artikel|most (?:read|popular|viewed|commented)|top stories|"
+    r"lo más (?:leído|visto)|más leídas|les plus lus|i più letti|najczęściej czytane|"
+    r"(?:vorschau auf den )?(?:nächste[rn]?|vorherige[rn]?) (?:artikel|beitrag)|"
+    r"(?:next|previous) (?:article|story|post)|(?:article|billet) (?:suivant|précédent)|"
+    r"(?:artículo|nota) (?:siguiente|anterior))(?:\s+(?:bei|auf|von|on|at|from|en|de|sur|su|in)\s+[^.!?]{1,40})?"
+    + _LEAD,
+    # "Also on gofeminin.de", "Mehr auf example.com": the site's other pages
+    r"^(?:auch|mehr|also|more|más|plus) (?:auf|on|en|sur|bei) [\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}" + _LEAD,
+    # "More from The Times", "Más sobre La Tercera AM": a heading over the site's other stories
+    r"^(?:more (?:from|on|about)|mehr (?:von|aus|zu|über)|más (?:sobre|de)|plus (?:sur|de)|mais (?:sobre|de)) "
+    r"[^.!?:;,]{1,40}$",
 )
 
 # Share and follow lines: the bare verbs only as whole lines ("Share", "Teilen"),
@@ -161,7 +175,19 @@ _SHARE = _rx(
     r"^(?:siga-nos|seguici)\b",
     r"^(?:تابعونا|تابعنا) (?:على|عبر)",
 )
-_SHARE_TAIL = _rx(r"\bto stay connected\.?$")
+_SHARE_TAIL = _rx(r"\bto stay connected\.?$", r"\brss[- ]feed (?:abonnieren|abonnez|suscribirse)\.?$",
+                  r"\bsubscribe to (?:our |the |this )?rss(?: feed)?\.?$")
+# An invitation to the site's own channel: "Join our Telegram channel", "¡Mira nuestro canal de YouTube!".
+_CHANNEL = _rx(
+    r"\b(?:our|unser\w*|nuestro|notre|nosso|il nostro)\b.{0,30}\b(?:youtube|telegram|whatsapp|tiktok|"
+    r"instagram|podcast)\b.{0,10}\b(?:channel|kanal|canal|chaîne|canale)",
+    r"\b(?:our|unser\w*|nuestro|notre|nosso|il nostro) (?:channel|kanal|canal|chaîne|canale) "
+    r"(?:de |on |auf |sur |en |su |no )?(?:youtube|telegram|whatsapp|tiktok)\b",
+    r"\b(?:tenemos|we have|wir haben|nous avons) (?:un |una |einen )?(?:canal|channel|kanal|chaîne) "
+    r"(?:de |on |auf |sur |en )?(?:youtube|telegram|whatsapp|tiktok)\b",
+)
+_CHANNEL_CALL = _rx(r"\b(?:join|follow|subscribe|watch|check out|únete|unete|mira|síguenos|suscríbete|abonniere|"
+                    r"folge|schau|rejoignez|abonnez|suivez|iscriviti|segui)")
 
 _CTA = _rx(
     r"^(?:please )?(?:support|donate to|help) (?:us|(?-i:[A-ZА-ЯЁ])[\w.\-]*(?:\s+(?-i:[A-ZА-ЯЁ])[\w.\-]*)?)\s*[!.]?$",
@@ -182,6 +208,29 @@ _CTA = _rx(
     r"^(?:ادعمنا|تبرع|تبرع الآن)\s*[!.]?$",
 )
 _CTA_TAIL = _rx(r"\bnewsletter$")
+# Requests to the reader about the site, not the story: get the app, write a letter to
+# the editor, log in (a paywall's prompt), support the publication.
+_READER_REQUEST = _rx(
+    r"\bdownload our (?:\S+ ){0,4}apps?\b",
+    r"(?:^|[.:!?|\u2013\u2014]\s*)(?:please )?(?:download|get) the (?:\S+ ){0,4}apps? (?:for|on|from) "
+    r"(?:ios|android|iphone|ipad|the app store)",
+    r"\bfor the latest (?:\S+ ){0,6}download the (?:\S+ ){0,4}apps?\b",
+    r"^(?:jetzt )?(?:die|unsere) (?:\S+ ){0,3}\S*app (?:\S+ ){0,4}(?:herunterladen|downloaden|installieren)\b",
+    r"\b(?:descarga|descargue|baja) (?:la|nuestra) (?:\S+ ){0,3}app\b",
+    r"\btéléchargez (?:l'|notre )(?:\S+ ){0,3}app(?:lication)?\b",
+    r"^(?:submit|send|write) (?:us )?(?:your |a )?letters? to the editor",
+    r"^we(?:'d| would)? (?:want|like|love) to hear (?:what you think|from you|your thoughts)",
+    r"^(?:puede|puedes) escribirnos\b",
+    r"^(?:schreiben sie uns|schreibt uns|écrivez-nous|scriveteci)\b.{0,80}(?:@|e-mail|mail|leserbrief|formular)",
+    r"\b(?:already|bereits|ya eres|déjà) (?:a |an )?(?:subscriber|abonnent(?:in)?|suscriptor|abonné)\b.{0,60}"
+    r"\b(?:log ?in|sign ?in|anmelden|einloggen|inicia sesión|connectez)",
+    r"^(?:you are|you're) (?:currently )?not (?:logged|signed) in\b",
+    r"^sie sind (?:aktuell |derzeit |momentan )?nicht (?:eingeloggt|angemeldet)\b",
+    r"\b(?:hier|jetzt) klicken und (?:\S+ ){0,4}(?:registrieren|anmelden|abonnieren|bestellen)\b",
+    r"\bclick here (?:to|and) (?:\S+ ){0,2}(?:register|subscribe|sign up|download)\b",
+    r"^(?:unterstütze|unterstützt|unterstützen sie) (?-i:[A-Z])\S* (?:\S+ ){0,3}(?:mit|ab) (?:nur )?"
+    r"(?:\d+(?:[.,]\d+)?\s*(?:€|euro)?|einem|einer)",
+)
 # An invitation to sign up anywhere in a short line ("Never miss ... by signing up to our
 # newsletter", "... Sign up here"): a sentence of an article seldom asks the reader to.
 _SIGN_UP = _rx(
@@ -228,6 +277,7 @@ _AD = _rx(
 _CREDIT_KEYS = re.compile(r"\b(?:license|restrictions|model release|credit line|image)\s*:", re.IGNORECASE)
 _CREDIT_LABEL = _rx(
     r"^\(?(?:photo|photos|photo credits?|image|image credits?|picture|credits?|crédits? photos?|crédit|foto|fotos|"
+    r"image (?:d'illustration|illustrative)|photo d'illustration|imagen ilustrativa|foto ilustrativa|"
     r"bild|bilder|titelbild|beitragsbild|bildquelle|фото|imagen|صورة)\s*:\s*\S",
 )
 _CREDIT = _rx(
@@ -238,6 +288,14 @@ _CREDIT = _rx(
     r"^(?:©|\(c\))?\s*(?:getty images|afp|reuters|ap photo|epa|shutterstock|profimedia|abaca press)"
     r"(?:\s*/\s*[\w .]+)?$",
 )
+# A source line ("Quelle: Landesregierung") or an editor's and agency's sign-off alone on
+# its line ("aja/PAP", "(jm/dpa)"): who supplied the text, not the text.
+_SOURCE = _rx(
+    r"^\(?(?:quelle|quellen|source|sources|fuente|fuentes|fonte|źródło|źródła)\s*:\s*\S[^:]{0,80}$",
+    r"^\(?(?:\w{1,5}/)+(?:dpa|afp|ap|pap|kna|epd|apa|efe|ansa|sda|ats|reuters|ots|idea|ddp|kap|dts)\)?\.?$",
+)
+# A caption that ends in a copyright sign and its holder: "Ski star Marco Odermatt. © AFP / NAME".
+_CAPTION_COPYRIGHT = re.compile(r"(?:^|[\s|(])©\s*[^©.!?]{1,50}\)?$")
 # A caption that ends in an agency tag: "… to capture Tripoli [Getty]".
 _CAPTION_AGENCY = re.compile(
     r"[\[(](?:Getty(?: Images)?|GETTY|AFP|Reuters|REUTERS|AP|EPA|Anadolu|Shutterstock|File photo)"
@@ -251,6 +309,36 @@ _COPYRIGHT = _rx(
     r"جميع الحقوق محفوظة)",
 )
 _COPYRIGHT_TAIL = _rx(r"\ball rights reserved\.?$")
+# Reprint terms: "This article is the copyrighted property of ...", "Nachdruck nur mit Genehmigung".
+_REPRINT = _rx(
+    r"\bcopyrighted (?:property|material) of\b",
+    r"\b(?:written )?permission (?:must be|is) (?:obtained|required) (?:before|to|for) "
+    r"(?:any )?(?:reprint|republish|reproduc|redistribut|copy)",
+    r"\b(?:this|the|our) (?:article|story|content|material|text|report)s? (?:\S+ ){0,3}(?:may|must) not be "
+    r"(?:reproduced|republished|reprinted|redistributed)\b",
+    r"\b(?:nachdruck|vervielfältigung|weiterverbreitung)\b.{0,40}\b(?:nur mit|ohne|nicht ohne) "
+    r"(?:\S+ ){0,2}(?:genehmigung|erlaubnis|zustimmung)",
+    r"\bprohibida (?:su|la) (?:reproducción|distribución)",
+    r"\breproduction (?:interdite|strictement interdite)",
+)
+# Notices a site prints under or over every page: no-guarantee disclaimers, a contents heading.
+_NOTICE = _rx(
+    r"^\(?(?:alle )?angaben ohne gewähr\)?\.?$",
+    r"^\(?(?:all )?(?:information|details) (?:is )?(?:provided )?without (?:guarantee|warranty)\)?\.?$",
+    r"^\(?sin garantía\)?\.?$|^\(?sans garantie\)?\.?$",
+    r"^(?:inhaltsverzeichnis|inhalt|table of contents|contents|índice|índice de contenidos|sommaire|"
+    r"table des matières|indice|spis treści)\s*[:\-–]?$",
+    r"^(?:bild|foto) (?:anzeigen|schließen|vergrößern)$|^(?:show|view|zoom) (?:image|photo)$",
+    # the label over a page's appendix, alone on its line: "Weitere Informationen:", "Kontakt:"
+    r"^(?:weitere |mehr |zusätzliche )?(?:informationen|infos|zusatzinformationen|quellen|quellenangaben|"
+    r"kontakt|ansprechpartner(?:in)?|links)(?: (?:zum|zur|zu|über|für) (?:\S+ ?){1,3})?\s*:$",
+    r"^(?:(?:more|further|additional) information|for more information|contacts?|sources?|media contacts?|"
+    r"press contacts?|más información|contactos?|fuentes?|plus d'informations|pour en savoir plus|"
+    r"contacts? presse)(?: (?:on|about|about the|sobre|sur) (?:\S+ ?){1,3})?\s*:$",
+    # a pointer to more elsewhere: "Weitere Infos unter www.example.de."
+    r"^(?:weitere|mehr) (?:infos?|informationen) (?:unter|auf|bei) (?:www\.)?[\w-]+(?:\.[\w-]+)+/?\S*\.?$",
+    r"^(?:more|further) (?:info|information|details) (?:at|on) (?:www\.)?[\w-]+(?:\.[\w-]+)+/?\S*\.?$",
+)
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -350,7 +438,9 @@ def _is_credit(line: str, words: int) -> bool:
         return True
     if words <= 8 and _CREDIT_LABEL.match(line):
         return True
-    return words <= 40 and bool(_CAPTION_AGENCY.search(line[-60:]))
+    if words <= 10 and _SOURCE.match(line):
+        return True
+    return words <= 40 and bool(_CAPTION_AGENCY.search(line[-60:]) or _CAPTION_COPYRIGHT.search(line[-60:]))
 
 
 def _title_forms(titles: str | Iterable[str] | None) -> frozenset[str]:
@@ -395,9 +485,13 @@ def _line_kind(text: str, words: int, titles: frozenset[str]) -> str | None:
         return RELATED
     if words <= 30 and (_SHARE.match(text) or _SHARE_TAIL.search(tail)):
         return SHARE
+    if words <= 30 and _CHANNEL.search(text) and _CHANNEL_CALL.search(text):
+        return SHARE
     if words <= 12 and (_THREAD_START.match(text) or _COMMENT_CHROME.match(text)):
         return COMMENTS
     if _CTA.match(text) or (words <= 12 and _CTA_TAIL.search(tail)) or (words <= 25 and _SIGN_UP.search(text)):
+        return CTA
+    if words <= 30 and _READER_REQUEST.search(text):
         return CTA
     if words <= 60 and _AD.search(text):
         return AD
@@ -405,6 +499,10 @@ def _line_kind(text: str, words: int, titles: frozenset[str]) -> str | None:
         return CREDIT
     if words <= 30 and (_COPYRIGHT.match(text) or _COPYRIGHT_TAIL.search(tail)):
         return COPYRIGHT
+    if words <= 60 and _REPRINT.search(text):
+        return COPYRIGHT
+    if words <= 8 and _NOTICE.match(text):
+        return NOTICE
     if words <= 12 and _is_date_line(text):
         return DATE_LINE
     return None
