@@ -398,3 +398,27 @@ def test_text_of_the_same_class_set_apart_from_the_body_is_no_continuation(wrap:
     rest = "".join(f"<p>{p}</p>" for p in REST)
     tree = html_fromstring(_split_body(wrap.format(rest)))
     assert continuation_paragraphs(tree, BODY[:2], page_paragraphs(tree), min_words=10) == []
+
+
+# --------------------------------------------------------------------------- one spelling of each character
+
+
+def test_text_and_metadata_come_in_unicode_normal_form_c() -> None:
+    """A page may spell 'é' as e + combining accent, or a Bengali letter with its nukta
+    precomposed: the row's text and metadata come out in NFC either way (as trafilatura's
+    own text does), so that a search for the word finds it whichever bytes the page used."""
+    import unicodedata
+
+    decomposed = "Cafe\u0301 owners in the old town said the new rules came too late for the summer season. "
+    bengali = "\u09dc\u09be\u0995\u09be\u09a4\u09bf \u09b9\u09af\u09bc\u09c7\u099b\u09c7\u0964 "  # RRA precomposed
+    html = page(
+        f"<p>{decomposed * 3}</p><p>{FIRST}</p><p>{bengali * 8}{SECOND}</p>",
+        head="<meta name='description' content='Cafe\u0301 owners'>",
+        title="Cafe\u0301 rules | City News",
+    )
+    article = extract(html)
+    for value in (article.text, article.title, article.description):
+        assert value and value == unicodedata.normalize("NFC", value)
+    assert "Caf\u00e9 owners in the old town" in article.text
+    assert "\u09a1\u09bc\u09be" in article.text  # NFC spells RRA as DDA + NUKTA (a composition exclusion)
+    assert "\u09dc" not in article.text

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from copy import copy, deepcopy
@@ -50,7 +51,7 @@ from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from html import unescape
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import trafilatura
@@ -1374,6 +1375,19 @@ def says_not_article(signals: PageSignals, url: str) -> bool:
 # --------------------------------------------------------------------------- entry point
 
 
+@overload
+def _nfc(text: str) -> str: ...
+
+
+@overload
+def _nfc(text: None) -> None: ...
+
+
+def _nfc(text: str | None) -> str | None:
+    """``text`` in Unicode normalisation form C (UAX #15); None stays None."""
+    return unicodedata.normalize("NFC", text) if text else text
+
+
 _PARSERS = threading.local()  # lxml parsers must not be shared between threads
 
 
@@ -1493,20 +1507,22 @@ def extract_article(
         paragraphs = [p for p, fp in zip(paragraphs, prints, strict=True) if fp not in site_boilerplate]
     if not is_article_page(tree, url, signals, paragraphs, options.min_text_chars):
         return None
-    text = "\n\n".join(paragraphs)
+    # NFC, as trafilatura's extract() gives its text and as the W3C character model asks of
+    # text on the Web: one spelling of each character, whichever the page's bytes used
+    text = _nfc("\n\n".join(paragraphs))
     language = page_language(signals, text)
     if options.target_language and language and language != options.target_language.lower():
         return None
     canonical = signals.canonical or signals.og_url
     author = meta.author or author_from_body(tree)  # last: it prunes the tree
     return Article(
-        title=title,
+        title=_nfc(title),
         text=text,
-        authors=_split_authors(author, signals.ld_authors),
+        authors=[_nfc(a) for a in _split_authors(author, signals.ld_authors)],
         published=published_date(signals, meta.date),
         language=language,
-        site_name=site_name,
-        description=meta.description,
+        site_name=_nfc(site_name),
+        description=_nfc(meta.description),
         canonical_url=urljoin(url, canonical) if canonical else (meta.url or url),
         fingerprints=prints,
         access=access,
