@@ -263,6 +263,10 @@ def test_non_article_pages_give_none(extracted: list[tuple[SamplePage, Article |
         ("Fuente: Ministerio de Salud", "photo_credit"),
         ("(ak/dpa)", "photo_credit"),
         ("Der neue Bahnhof am Abend. © dpa / Max Muster", "photo_credit"),
+        ("14.03.2021", "date_line"),
+        ("2019-11-20 14:05", "date_line"),
+        ("Comments total: 3", "comments"),
+        ("Veröffentlicht am:", "site_notice"),
     ],
 )
 def test_line_rules_catch_boilerplate_in_several_languages(line: str, kind: str) -> None:
@@ -310,6 +314,8 @@ def test_line_rules_catch_boilerplate_in_several_languages(line: str, kind: str)
         "Quelle: Die Zahlen stammen aus dem Bericht des Ministeriums, der am Montag vorgestellt wurde.",
         "Kontakt: Die Polizei bittet unter der Nummer 110 um Hinweise.",
         "The © sign was added to the logo in 1998, the company said.",
+        "030-123-4567",
+        "12.5.2020 | 3.4.2021",
         "Inhalt und Form des Vertrags sind noch offen.",
         "The court said the photos may not be reproduced in the trial's coverage, which the paper disputed.",
     ],
@@ -327,6 +333,21 @@ def test_comment_thread_is_cut_from_its_header_on() -> None:
 def test_a_header_at_the_very_top_does_not_cut_the_article() -> None:
     paragraphs = ["3 comments", "The talks ended on Sunday with an agreement. " * 10, "Another paragraph."]
     assert filter_paragraphs(paragraphs) == paragraphs[1:]
+
+
+def test_a_tables_empty_and_boilerplate_rows_go_and_its_data_rows_stay() -> None:
+    table = "\n".join([
+        "|  |  |  |",
+        "| Meistgelesene Artikel |",
+        "| Monday | 09:30 to 19:45 | 12.50 € |",
+        "| Tuesday | closed | 1.440 |",
+    ])
+    kept = filter_paragraphs(["The opening hours of the pool change on Monday.", table])
+    assert kept == [
+        "The opening hours of the pool change on Monday.",
+        "| Monday | 09:30 to 19:45 | 12.50 € |\n| Tuesday | closed | 1.440 |",
+    ]
+    assert filter_paragraphs(["Body.", "|  |  |\n| Share |"]) == ["Body."]
 
 
 def test_donation_widget_lines_in_a_run_are_dropped_but_a_lone_price_stays() -> None:

@@ -261,6 +261,7 @@ _COMMENT_CHROME = _rx(
     r"^(?:comments?|reply|replies|\d+ comments?|no comments|load more comments|show comments|"
     r"view comments|tell us what you think\.*|log in to comment|login to comment|subscribe to comments)\s*[!.:]?$",
     r"^(?:комментарий|ответить|kommentar|antworten|répondre|responder|رد)\s*$",
+    r"^(?:comments|kommentare|comentarios|commentaires) (?:insgesamt|total|in total|en total|au total)\s*:?\s*\d+$",
     r"^(?:no comments yet|be the first to comment|keine kommentare|noch keine kommentare|aucun commentaire|"
     r"sin comentarios|brak komentarzy|nessun commento|нет комментариев)\b",
 )
@@ -335,6 +336,9 @@ _NOTICE = _rx(
     r"^(?:(?:more|further|additional) information|for more information|contacts?|sources?|media contacts?|"
     r"press contacts?|más información|contactos?|fuentes?|plus d'informations|pour en savoir plus|"
     r"contacts? presse)(?: (?:on|about|about the|sobre|sur) (?:\S+ ?){1,3})?\s*:$",
+    # a date's label without its date: "Release Date:"
+    r"^(?:release date|date published|published|updated|last updated|veröffentlicht(?: am)?|veröffentlichung|"
+    r"aktualisiert(?: am)?|stand|fecha(?: de publicación)?|publicado|date de publication|publié le)\s*:$",
     # a pointer to more elsewhere: "Weitere Infos unter www.example.de."
     r"^(?:weitere|mehr) (?:infos?|informationen) (?:unter|auf|bei) (?:www\.)?[\w-]+(?:\.[\w-]+)+/?\S*\.?$",
     r"^(?:more|further) (?:info|information|details) (?:at|on) (?:www\.)?[\w-]+(?:\.[\w-]+)+/?\S*\.?$",
@@ -476,6 +480,8 @@ def _line_kind(text: str, words: int, titles: frozenset[str]) -> str | None:
             return DONATION
         if _PURE_INTEGER.match(text):
             return NUMBERS
+        if _YEAR.search(text) and _is_date_line(text):  # "23.10.2018", "2019-11-20 14:05"
+            return DATE_LINE
         return None  # a price or a phone number alone is content; runs are judged by filter_paragraphs
     if words <= 3 and _LOADER.match(text):
         return LOADER
@@ -532,6 +538,19 @@ def _numeric_runs(lines: Sequence[str]) -> set[int]:
     return out
 
 
+def _table_rows(block: str, titles: str | Iterable[str] | None) -> str:
+    """A table block (rows of ``| cell | cell |`` on lines, as trafilatura writes tables)
+    without its rows that hold no text or only boilerplate: a layout table's empty spacer
+    rows and a 'more articles' row are not data. '' when no row is left."""
+    title_forms = _title_forms(titles)
+    rows = []
+    for row in block.split("\n"):
+        text = _clean(" ".join(cell.strip() for cell in row.strip().strip("|").split("|") if cell.strip()))
+        if text and _line_kind(text, len(text.split()), title_forms) is None:
+            rows.append(row)
+    return "\n".join(rows)
+
+
 def filter_paragraphs(
     paragraphs: Sequence[str],
     titles: str | Iterable[str] | None = None,
@@ -543,7 +562,7 @@ def filter_paragraphs(
     comment-thread header found after ``thread_cut_chars`` characters of text cuts off
     the rest of the text; letterless numbers in a run (a counter widget) go too.
     """
-    lines = [p for p in paragraphs if p.strip()]
+    lines = [t for t in (_table_rows(p, titles) if p.startswith("|") else p for p in paragraphs) if t.strip()]
     cleaned = [_clean(p) for p in lines]
     cut = _thread_cut(cleaned, thread_cut_chars)
     runs = _numeric_runs(cleaned)
