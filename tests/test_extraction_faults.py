@@ -422,3 +422,45 @@ def test_text_and_metadata_come_in_unicode_normal_form_c() -> None:
     assert "Caf\u00e9 owners in the old town" in article.text
     assert "\u09a1\u09bc\u09be" in article.text  # NFC spells RRA as DDA + NUKTA (a composition exclusion)
     assert "\u09dc" not in article.text
+
+
+# --------------------------------------------------------------------------- forum threads
+
+PEPE = "My cat Pepe sheds a lot of dirt from his coat every night and I wonder what it could be. " * 3
+REPLY_1 = "That sounds like soil from the garden: mine come home like that after digging all evening long. " * 2
+REPLY_2 = "Brush him before bed and put a towel on his sleeping place, that helped with our two cats a lot. " * 2
+
+
+def forum_thread(declared: bool) -> str:
+    """A forum thread built the way forum software builds one: each post an <article> of its own."""
+    ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "DiscussionForumPosting",'
+        ' "headline": "Pepe sheds dirt every night", "author": {"@type": "Person", "name": "anna"}}</script>'
+    )
+    posts = "".join(
+        f"<article class='message message--post js-post' id='js-post-{i}'><div class='message-user'>{user}</div>"
+        f"<div class='message-content'><div class='bbWrapper'>{text}</div></div></article>"
+        for i, (user, text) in enumerate((("anna", PEPE), ("ben", REPLY_1), ("carla", REPLY_2)), 1)
+    )
+    return (
+        f"<html><head><title>Pepe sheds dirt every night | Cat Forum</title>{ld if declared else ''}</head><body>"
+        "<nav><a href='/'>Forum</a> <a href='/cats'>Cats</a></nav><div class='thread'>"
+        f"<h1>Pepe sheds dirt every night</h1><div class='block-body'>{posts}</div></div>"
+        "<footer>Impressum</footer></body></html>"
+    )
+
+
+def test_a_declared_forum_threads_replies_are_its_text() -> None:
+    """In a thread (schema.org DiscussionForumPosting) the replies are the content, where an
+    article's comment thread is not: the row holds every post."""
+    article = extract(forum_thread(declared=True), "https://forum.example/threads/pepe.123/")
+    for post in (PEPE, REPLY_1, REPLY_2):
+        assert post.strip() in article.text
+
+
+def test_posts_after_the_first_stay_out_when_nothing_declares_a_thread() -> None:
+    """Without the declaration the same markup reads as a post and its comments: the
+    ensemble keeps the first post only (comments are never in the text)."""
+    article = extract(forum_thread(declared=False), "https://forum.example/threads/pepe.123/")
+    assert PEPE.strip() in article.text
+    assert REPLY_1.strip() not in article.text and REPLY_2.strip() not in article.text

@@ -125,6 +125,7 @@ _ARTICLE_TYPES = frozenset(
         "blogposting",
         "liveblogposting",
         "socialmediaposting",
+        "discussionforumposting",
         "techarticle",
         "scholarlyarticle",
         "report",
@@ -133,6 +134,9 @@ _ARTICLE_TYPES = frozenset(
         "howto",
     }
 )
+# A forum thread (schema.org DiscussionForumPosting, as trafilatura detects one): its replies
+# are its content, where an article's comment thread is not.
+_FORUM_TYPES = frozenset({"discussionforumposting"})
 _LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
 _SEARCH_KEYS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
 # A status code counts as a word of its own, never as part of a number ("1.500 Meter"); 500
@@ -179,6 +183,11 @@ class PageSignals:
     def says_article(self) -> bool:
         """Structured data declares an article."""
         return self.og_type == "article" or bool(self.ld_types & _ARTICLE_TYPES)
+
+    @property
+    def says_forum_thread(self) -> bool:
+        """Structured data declares a forum thread (its posts are its text)."""
+        return bool(self.ld_types & _FORUM_TYPES)
 
     @property
     def says_listing(self) -> bool:
@@ -1498,7 +1507,12 @@ def extract_article(
         return None
     site_name = _site_name(meta, signals, url)
     title = clean_title(meta.title, site_name, url)
-    paragraphs = main_paragraphs(tree, url, options, meta.description, signals.says_article)
+    if signals.says_forum_thread and options.ensemble:
+        # The ensemble is built to tell an article from its comments; in a thread the
+        # replies are the text, and trafilatura's default extraction keeps them there.
+        paragraphs = _paragraphs(_trafilatura_text(tree, url, precision=False, fast=False))
+    else:
+        paragraphs = main_paragraphs(tree, url, options, meta.description, signals.says_article)
     if options.post_filter:
         titles = [t for t in (title, meta.title, signals.og_title, signals.html_title) if t]
         paragraphs = filter_paragraphs(paragraphs, titles)
