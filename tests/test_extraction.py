@@ -267,6 +267,8 @@ def test_non_article_pages_give_none(extracted: list[tuple[SamplePage, Article |
         ("2019-11-20 14:05", "date_line"),
         ("Comments total: 3", "comments"),
         ("Veröffentlicht am:", "site_notice"),
+        ("Impressum | Datenschutz | AGB | Über uns", "site_notice"),
+        ("Privacy policy · Terms of use · Contact", "site_notice"),
     ],
 )
 def test_line_rules_catch_boilerplate_in_several_languages(line: str, kind: str) -> None:
@@ -315,6 +317,7 @@ def test_line_rules_catch_boilerplate_in_several_languages(line: str, kind: str)
         "Kontakt: Die Polizei bittet unter der Nummer 110 um Hinweise.",
         "The © sign was added to the logo in 1998, the company said.",
         "030-123-4567",
+        "The terms | the privacy of users | a legal fight over data",
         "12.5.2020 | 3.4.2021",
         "Inhalt und Form des Vertrags sind noch offen.",
         "The court said the photos may not be reproduced in the trial's coverage, which the paper disputed.",

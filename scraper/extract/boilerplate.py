@@ -509,6 +509,8 @@ def _line_kind(text: str, words: int, titles: frozenset[str]) -> str | None:
         return COPYRIGHT
     if words <= 8 and _NOTICE.match(text):
         return NOTICE
+    if words <= 30 and _is_footer_links(text):
+        return NOTICE
     if words <= 12 and _is_date_line(text):
         return DATE_LINE
     return None
@@ -536,6 +538,27 @@ def _numeric_runs(lines: Sequence[str]) -> set[int]:
         if flag and ((i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1])):
             out.add(i)
     return out
+
+
+# Links of a site's footer run together on one line: "Impressum | Datenschutz | AGB".
+_LEGAL_LINK = re.compile(
+    r"^(?:impressum|datenschutz|datenschutzerklärung|datenschutzhinweise|agb|kontakt|nutzungsbedingungen|"
+    r"barrierefreiheit|cookies?|cookie[- ](?:settings|policy|einstellungen|richtlinie)|imprint|privacy|"
+    r"privacy policy|privacy notice|terms|terms of use|terms of service|terms and conditions|disclaimer|"
+    r"legal notice|legal|contact|contact us|sitemap|site map|accessibility|mentions légales|confidentialité|"
+    r"politique de confidentialité|aviso legal|política de privacidad|privacidad|contacto|términos y condiciones|"
+    r"polityka prywatności|regulamin)$",
+    re.IGNORECASE,
+)
+_LINK_SEPARATOR = re.compile(r"\s*[|·•]\s*")
+
+
+def _is_footer_links(text: str) -> bool:
+    """True for a line of two or more footer links (legal pages, contact, sitemap)
+    separated by bars or dots, and little else."""
+    parts = [p for p in _LINK_SEPARATOR.split(text) if p]
+    legal = sum(1 for p in parts if _LEGAL_LINK.match(p))
+    return len(parts) >= 2 and legal >= 2 and legal * 2 >= len(parts)
 
 
 def _table_rows(block: str, titles: str | Iterable[str] | None) -> str:
