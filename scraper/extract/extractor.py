@@ -234,13 +234,17 @@ def _meta_index(tree: HtmlElement) -> dict[tuple[str, str], str]:
     return index
 
 
-def page_signals(tree: HtmlElement) -> PageSignals:
-    """Read the page's declarations: Open Graph, JSON-LD, <html lang>, canonical link, title."""
+def page_signals(tree: HtmlElement, ld: Sequence[dict[str, Any]] | None = None) -> PageSignals:
+    """Read the page's declarations: Open Graph, JSON-LD, <html lang>, canonical link, title.
+
+    ``ld``: the page's JSON-LD objects when the caller has read them already
+    (:func:`~scraper.extract.jsonld.json_ld_objects`), else they are read here.
+    """
     meta = _meta_index(tree)
     ld_types: set[str] = set()
     published: str | None = None
     authors: list[str] = []
-    for obj in json_ld_objects(tree):
+    for obj in json_ld_objects(tree) if ld is None else ld:
         types = _ld_type_names(obj)
         ld_types.update(types)
         if any(t in _ARTICLE_TYPES for t in types):
@@ -1496,10 +1500,11 @@ def extract_article(
     tree = html if isinstance(html, HtmlElement) else parse_page(html)
     if tree is None:
         return None
-    signals = page_signals(tree)
+    ld = list(json_ld_objects(tree))  # read once for the signals, the access and the rights
+    signals = page_signals(tree, ld)
     if says_not_article(signals, url) or _error_page(signals, None):
         return None  # no text can change the decision: spare the extraction
-    access, rights = page_access(tree), page_rights(tree, url)  # before prepare_tree: hidden markers count
+    access, rights = page_access(tree, ld), page_rights(tree, url, ld)  # before prepare_tree: hidden markers count
     prepare_tree(tree)
     # htmldate's extensive search only matters when the page declares no publication date
     meta = page_metadata(tree, url, extensive=not signals.published)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -67,10 +67,14 @@ def _true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
-def page_access(tree: HtmlElement) -> str:
-    """``"free"``, ``"paywalled"`` or ``"unknown"`` for the page (see the module docstring)."""
+def page_access(tree: HtmlElement, ld: Sequence[dict[str, Any]] | None = None) -> str:
+    """``"free"``, ``"paywalled"`` or ``"unknown"`` for the page (see the module docstring).
+
+    ``ld``: the page's JSON-LD objects when the caller has read them already
+    (:func:`~scraper.extract.jsonld.json_ld_objects`), else they are read here.
+    """
     said_free = False
-    for obj in json_ld_objects(tree):
+    for obj in json_ld_objects(tree) if ld is None else ld:
         value = obj.get("isAccessibleForFree")
         if _false(value):
             return "paywalled"
@@ -103,8 +107,11 @@ def _tdm_reservation(value: str | None) -> int | None:
     return int(value) if value in ("0", "1") else None
 
 
-def page_rights(tree: HtmlElement, url: str) -> dict[str, Any]:
-    """The rights signals in the page itself: TDMRep meta tags, robots meta, licence."""
+def page_rights(tree: HtmlElement, url: str, ld: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The rights signals in the page itself: TDMRep meta tags, robots meta, licence.
+
+    ``ld``: the page's JSON-LD objects, as for :func:`page_access`.
+    """
     reservation: int | None = None
     policy: str | None = None
     robots: set[str] = set()
@@ -123,7 +130,7 @@ def page_rights(tree: HtmlElement, url: str) -> dict[str, Any]:
             license_url = urljoin(url, link.get("href", "").strip())
             break
     if license_url is None:
-        for obj in json_ld_objects(tree):
+        for obj in json_ld_objects(tree) if ld is None else ld:
             value = obj.get("license")
             if isinstance(value, dict):
                 value = value.get("url") or value.get("@id")
