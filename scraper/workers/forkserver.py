@@ -17,6 +17,7 @@ workers do, and exits when the crawl's end of the pair closes.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import os
 import select
@@ -115,6 +116,12 @@ class ForkedWorker:
         """Wait (blocking) until the worker has exited, or ``timeout`` seconds."""
         if self.exitcode is None:
             self.exitcode = self.server.exit_code(self.pid, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the worker (a job of its ran past its deadline); nothing if it has exited."""
+        if self.exitcode is None:
+            with contextlib.suppress(ProcessLookupError):  # it died meanwhile
+                os.kill(self.pid, signal.SIGKILL)
 
 
 class ForkServer:

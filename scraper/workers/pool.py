@@ -21,8 +21,6 @@ which imports no Twisted: a worker starts extracting as soon as it is forked.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -43,8 +41,6 @@ logger = logging.getLogger(__name__)
 
 #: Jobs written ahead to each worker: one running, one waiting in its socket.
 IN_FLIGHT = 2
-#: Workers (per worker of the pool) lost with no answer in between before the pool gives up.
-MAX_DEATHS_IN_A_ROW = 3
 
 
 # -- the crawl's side --------------------------------------------------------------------
@@ -178,10 +174,7 @@ class ExtractionPool:
         self._overran[worker] = job
         logger.warning("Extraction worker %s ran one page past %s s: killing it, starting another",
                        worker.process.pid, self.timeout)
-        try:
-            os.kill(worker.process.pid, signal.SIGKILL)
-        except ProcessLookupError:  # it died meanwhile: its connection is lost anyway
-            pass
+        worker.process.kill()
 
     def _worker_ready(self, worker: _WorkerConnection) -> None:
         self.client.add(worker)
@@ -197,7 +190,7 @@ class ExtractionPool:
         overran = self._overran.pop(worker, None)
         jobs = self.client.remove(worker, died=overran is None)
         joined = threads.deferToThread(worker.process.join, 10)  # never on the reactor
-        if self.client.deaths_in_a_row > MAX_DEATHS_IN_A_ROW * self.size:  # they die on start: no use going on
+        if self.client.hopeless(self.size):
             self.abandon(Failure(WorkerDied(f"{self.client.deaths_in_a_row} extraction workers died in a row")))
         if self.on_worker_died is not None:
             self.on_worker_died()
