@@ -24,10 +24,9 @@ from warcio.warcwriter import WARCWriter
 from scraper.archive.sources import ArchiveFile
 from scraper.archive.textrows import TEXT_ROW_FIELDS
 from scraper.archive.verify import verify_crawl
-from scraper.extract.model import ExtractionOptions, extractor_name
-from scraper.settings import ARCHIVE_GZIP_LEVEL, ARCHIVE_MIN_TEXT_CHARS
+from scraper.extract.model import extractor_name
 from scraper.tools.reextract import find_warcs, html_records, reextract
-from tests.support.crawl import ROOT, CrawlResult, crawl_raw_site, run_scrapy
+from tests.support.crawl import ROOT, CrawlResult, crawl_raw_site, reextract_project, run_scrapy
 from tests.support.processes import children
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
 from tests.support.warcs import assert_rows_point_at_responses, read_text_rows, records
@@ -35,7 +34,7 @@ from tests.support.warcs import assert_rows_point_at_responses, read_text_rows, 
 PAGES = ["/article?id=7&lang=en", "/gzipped", "/gzipped-chunked", "/moved", "/missing", "/doc.pdf"]
 ARTICLES = {"/article?id=7&lang=en", "/gzipped", "/gzipped-chunked"}
 #: What ``scrapy reextract`` passes with the project's settings.
-PROJECT = {"options": ExtractionOptions(min_text_chars=ARCHIVE_MIN_TEXT_CHARS), "gzip_level": ARCHIVE_GZIP_LEVEL}
+PROJECT = reextract_project()
 
 
 def scrapy_reextract(source: Path, dest: Path) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,8 @@
 """``scrapy reextract SRC DEST``: the current extractor over archived WARCs, fetching nothing.
 
-Thin glue around :func:`scraper.tools.reextract.reextract`; extraction options come from the
-same settings as the crawl's text pipeline (``ARCHIVE_MIN_TEXT_CHARS``, ...).
+Thin glue around :func:`scraper.tools.reextract.reextract`; extraction options and the page
+size cap come from the same settings as the crawl's (``ARCHIVE_MIN_TEXT_CHARS``,
+``ARCHIVE_MAX_EXTRACT_BYTES``).
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class Command(ScrapyCommand):
         options = ExtractionOptions(min_text_chars=self.settings.getint("ARCHIVE_MIN_TEXT_CHARS"))
         workers = opts.workers if opts.workers is not None else self.settings.getint("ARCHIVE_EXTRACT_WORKERS")
         result = reextract(source, dest, options=options, workers=workers,
-                           gzip_level=check_gzip_level(
-                               self.settings.getint("ARCHIVE_GZIP_LEVEL")))
+                           gzip_level=check_gzip_level(self.settings.getint("ARCHIVE_GZIP_LEVEL")),
+                           max_extract_bytes=self.settings.getint("ARCHIVE_MAX_EXTRACT_BYTES"))
         counts = result.counts
         logger.info(
             "Re-extracted %d articles from %d HTML records of %d WARC files in %.1f s (%.1f pages/s) -> %s",

@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = reextract(
         args.source, args.dest, workers=args.workers,
         options=ExtractionOptions(min_text_chars=defaults.ARCHIVE_MIN_TEXT_CHARS),
-        gzip_level=check_gzip_level(defaults.ARCHIVE_GZIP_LEVEL),
+        gzip_level=check_gzip_level(defaults.ARCHIVE_GZIP_LEVEL), max_extract_bytes=defaults.ARCHIVE_MAX_EXTRACT_BYTES,
     )
     print(", ".join(f"{name} {count}" for name, count in sorted(result.counts.items())))
     return 0

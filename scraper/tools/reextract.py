@@ -4,8 +4,8 @@ Works on our crawls and on WARCs, ARCs and WACZ packages from other crawlers (wg
 Heritrix, Browsertrix): records are streamed with warcio and their decoded payloads
 (chunked and gzip bodies undone) sent in batches to the extraction workers; rows are
 written in record order. Odd records (revisits, truncated, segmented, non-HTML,
-undecodable) are counted, never fatal; a WARC cut short yields the records before the
-cut, and every record it does not hold whole is counted. Each row's ``rights`` take its
+undecodable, over the size cap) are counted, never fatal; a WARC cut short yields the
+records before the cut, and every record it does not hold whole is counted. Each row's ``rights`` take its
 origin's ``/.well-known/tdmrep.json`` from among the same WARCs (:class:`ArchivedTdmRep`),
 as the crawl merged it.
 """
@@ -58,7 +58,8 @@ logger = logging.getLogger(__name__)
 
 #: Record types that hold no page to extract, counted by name.
 OTHER_TYPES = ("warcinfo", "request", "metadata", "conversion", "continuation")
-#: Bigger decoded HTML payloads are skipped (counted): no article page is that large.
+#: Bigger decoded HTML payloads are skipped (counted ``too_large``) whatever the size cap
+#: asked for: no article page is that large, and it bounds what one record costs in memory.
 MAX_HTML_BYTES = 16 << 20
 #: A batch sent to a worker: this many records or this many bytes, whichever comes first.
 BATCH_RECORDS = 16
@@ -164,8 +165,10 @@ def _skip_reason(record: ArcWarcRecord) -> str | None:
     return None
 
 
-def _html_record(item: ReadRecord, reader: ArchiveReader, warc_name: str, counts: Counter[str]) -> HtmlRecord | None:
-    """Read one HTML record's decoded payload; None (counted) if it cannot be read whole."""
+def _html_record(item: ReadRecord, reader: ArchiveReader, warc_name: str, counts: Counter[str],
+                 max_bytes: int) -> HtmlRecord | None:
+    """Read one HTML record's decoded payload; None (counted) if it cannot be read whole or
+    decodes to more than ``max_bytes``."""
     record, offset = item.record, item.offset
     headers = record.rec_headers
     payload_digest = headers.get_header("WARC-Payload-Digest") or ""
@@ -175,16 +178,21 @@ def _html_record(item: ReadRecord, reader: ArchiveReader, warc_name: str, counts
         record.raw_stream = tee
     if headers.get_header("WARC-Truncated"):
         counts["truncated_records"] += 1  # extracted all the same: a cut page still has its text
+    html: bytes | None
     try:
-        html = decode_body(_entity_body(record).read(MAX_HTML_BYTES + 1), _content_encoding(record), MAX_HTML_BYTES)
+        html = decode_body(_entity_body(record).read(max_bytes + 1), _content_encoding(record), max_bytes)
     except TooLarge:
-        counts["too_large"] += 1
-        return None
+        html = None
     except (DecodeError, zlib.error, OSError, EOFError) as error:
         if reader.finish(item) or not item.whole:
             return None  # the file is cut or damaged here: the reader says so
         counts["decode_errors"] += 1
         logger.info("Cannot decode %s at %s:%d: %r", headers.get_header("WARC-Target-URI"), warc_name, offset, error)
+        return None
+    if html is None or len(html) > max_bytes:  # a body sent as is was read up to max_bytes + 1
+        counts["too_large"] += 1
+        logger.warning("Not extracting %s (%s:%d): over %d bytes decoded", headers.get_header("WARC-Target-URI"),
+                       warc_name, offset, max_bytes)
         return None
     rest = tee if tee is not None else item.block
     while rest.read(1 << 16):  # what decoders leave unread (a chunked body's trailer), hashed by the tee
@@ -219,8 +227,12 @@ def _rights_headers(record: ArcWarcRecord) -> dict[str, str]:
     return found
 
 
-def html_records(source: Path | ArchiveFile, counts: Counter[str]) -> Iterator[HtmlRecord]:
+def html_records(source: Path | ArchiveFile, counts: Counter[str], *,
+                 max_bytes: int = MAX_HTML_BYTES) -> Iterator[HtmlRecord]:
     """The HTML responses of one WARC or ARC, streamed; everything else is counted and skipped.
+
+    A page whose payload decodes to more than ``max_bytes`` (capped at :data:`MAX_HTML_BYTES`)
+    is counted ``too_large`` and logged.
 
     Every record the file began but does not hold whole (a cut head, a cut block or gzip
     member, one warcio cannot parse), an HTML page or not, is counted ``cut_records`` and
@@ -229,10 +241,11 @@ def html_records(source: Path | ArchiveFile, counts: Counter[str]) -> Iterator[H
     """
     reader = ArchiveReader(source, arc2warc=True)
     name = reader.source.name
+    max_bytes = min(max_bytes, MAX_HTML_BYTES)
     for item in reader:
         counts["records"] += 1
         reason = _skip_reason(item.record)
-        job = None if reason else _html_record(item, reader, name, counts)
+        job = None if reason else _html_record(item, reader, name, counts, max_bytes)
         reader.finish(item)
         if not item.whole:  # counted below, with the records too cut to be yielded
             logger.warning("%s:%d: %s", name, item.offset, item.damage[0].message)
@@ -446,7 +459,7 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
 
 
 def _reextract_file(path: ArchiveFile, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
-                    counts: Counter[str], max_pending: int, sites: ArchivedTdmRep) -> None:
+                    counts: Counter[str], max_pending: int, sites: ArchivedTdmRep, max_bytes: int) -> None:
     """Stream one WARC through the workers; results are written in record order."""
     pending: deque[tuple[list[HtmlRecord], Job]] = deque()
 
@@ -456,7 +469,7 @@ def _reextract_file(path: ArchiveFile, workers: BlockingPool, outputs: _Outputs,
             for job, result in zip(jobs, answer.result(), strict=True):
                 _record_result(job, result, outputs, outputs.extractor, counts, sites)
 
-    for jobs in batches(html_records(path, counts)):
+    for jobs in batches(html_records(path, counts, max_bytes=max_bytes)):
         while len(pending) >= max_pending:
             workers.wait()
             write_done()
@@ -466,9 +479,14 @@ def _reextract_file(path: ArchiveFile, workers: BlockingPool, outputs: _Outputs,
         write_done()
 
 
-def reextract(source: Path, dest: Path, *, options: ExtractionOptions, workers: int = 0,
-              gzip_level: int) -> ReextractResult:
-    """Re-extract every WARC under ``source`` into ``dest`` (``text/``, ``wet/``, ``manifest.json``)."""
+def reextract(source: Path, dest: Path, *, options: ExtractionOptions, workers: int = 0, gzip_level: int,
+              max_extract_bytes: int = 0) -> ReextractResult:
+    """Re-extract every WARC under ``source`` into ``dest`` (``text/``, ``wet/``, ``manifest.json``).
+
+    ``workers``: extraction processes (0: one per core). ``max_extract_bytes``: a page
+    decoding to more bytes is skipped, counted ``too_large`` (0: no cap below
+    :data:`MAX_HTML_BYTES`; the crawl's ``ARCHIVE_MAX_EXTRACT_BYTES``).
+    """
     warcs = find_warcs(source)
     if (dest / "manifest.json").exists():
         raise FileExistsError(f"{dest} already holds a re-extraction (manifest.json)")
@@ -486,7 +504,8 @@ def reextract(source: Path, dest: Path, *, options: ExtractionOptions, workers: 
             outputs = _Outputs(dest, path, extractor, gzip_level)
             before = result.counts["articles"]
             try:
-                _reextract_file(path, pool, outputs, options, result.counts, max_pending=2 * workers, sites=sites)
+                _reextract_file(path, pool, outputs, options, result.counts, max_pending=2 * workers, sites=sites,
+                                max_bytes=max_extract_bytes or MAX_HTML_BYTES)
             except BaseException:
                 outputs.close(complete=False)  # an interrupted file stays .open, as in a crawl
                 raise

@@ -33,6 +33,16 @@ TEST_SETTINGS = {
 }
 
 
+def reextract_project() -> dict[str, Any]:
+    """The keyword arguments ``scrapy reextract`` passes to :func:`scraper.tools.reextract.reextract`
+    with the project's settings (all but ``workers``)."""
+    from scraper import settings
+    from scraper.extract.model import ExtractionOptions
+
+    return {"options": ExtractionOptions(min_text_chars=settings.ARCHIVE_MIN_TEXT_CHARS),
+            "gzip_level": settings.ARCHIVE_GZIP_LEVEL, "max_extract_bytes": settings.ARCHIVE_MAX_EXTRACT_BYTES}
+
+
 def project_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """``env`` (default: this process's environment) with the project folder on the import path."""
     return {**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)}
