@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,7 +26,6 @@ from scraper.archive.verify import verify_crawl
 from scraper.extract.model import extractor_name
 from scraper.tools.reextract import find_warcs, html_records, reextract
 from tests.support.crawl import ROOT, CrawlResult, crawl_raw_site, reextract_project, run_scrapy
-from tests.support.processes import children
 from tests.support.rawsite import ARTICLE_HTML, ARTICLE_PARAGRAPHS, GZIPPED_ARTICLE, RawSite
 from tests.support.warcs import assert_rows_point_at_responses, read_text_rows, records
 
@@ -205,46 +203,3 @@ def test_a_warc_cut_anywhere_yields_only_whole_pages(crawl, tmp_path: Path) -> N
             assert job.html == ARTICLE_HTML, (cut, job.url)
         totals.update(counts)
     assert totals["cut_records"] and totals["files_cut"] and totals["html_records"]
-
-
-def test_a_worker_killed_mid_run_stops_it_with_its_exit_code(tmp_path: Path) -> None:
-    """A dead worker is an error that names it; nothing is left looking complete."""
-    import signal
-    import threading
-    import time
-
-    from benchmarks.site import DEFAULT_CORPUS, BenchSite
-    from scraper.workers.forkserver import start_extraction_server
-
-    site = BenchSite.from_corpus(DEFAULT_CORPUS, 160)  # ten batches: seconds of work for one worker
-    source = tmp_path / "bench.warc.gz"
-    with open(source, "wb") as f:
-        writer = WARCWriter(f, gzip=True)
-        for number, url in enumerate(site.urls("http://bench.example")):
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(site.page(number)),
-                                                          http_headers=http))
-    server = start_extraction_server()
-    assert server.process is not None
-    before = set(children(server.process.pid))
-    killed: list[int] = []
-
-    def kill_the_worker() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not killed:
-            for pid in set(children(server.process.pid)) - before:
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-            time.sleep(0.01)
-
-    killer = threading.Thread(target=kill_the_worker)
-    killer.start()
-    try:
-        with pytest.raises(RuntimeError, match=r"extraction worker (\d+) died \(exit code -9\)") as raised:
-            reextract(source, tmp_path / "out", workers=1, **PROJECT)
-    finally:
-        killer.join()
-    assert killed and str(killed[0]) in str(raised.value)
-    out = tmp_path / "out"
-    assert not (out / "manifest.json").exists()
-    assert not [path for path in out.rglob("*") if path.is_file() and not path.name.endswith(".open")]

@@ -1,8 +1,8 @@
 """``scrapy reextract SRC DEST``: the current extractor over archived WARCs, fetching nothing.
 
-Thin glue around :func:`scraper.tools.reextract.reextract`; extraction options and the page
-size cap come from the same settings as the crawl's (``ARCHIVE_MIN_TEXT_CHARS``,
-``ARCHIVE_MAX_EXTRACT_BYTES``).
+Thin glue around :func:`scraper.tools.reextract.reextract`; extraction options, the page
+size cap and the per-page deadline come from the same settings as the crawl's
+(``ARCHIVE_MIN_TEXT_CHARS``, ``ARCHIVE_MAX_EXTRACT_BYTES``, ``ARCHIVE_EXTRACT_TIMEOUT``).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Command(ScrapyCommand):
         from scraper.archive.warc import check_gzip_level
         from scraper.extract.model import ExtractionOptions
         from scraper.tools.reextract import find_warcs, reextract
+        from scraper.workers.client import WorkerDied
 
         configure_logging(self.settings)
         source, dest = Path(args[0]), Path(args[1])
@@ -68,9 +69,15 @@ class Command(ScrapyCommand):
             raise UsageError(f"{dest} already holds a re-extraction (manifest.json): give another DEST")
         options = ExtractionOptions(min_text_chars=self.settings.getint("ARCHIVE_MIN_TEXT_CHARS"))
         workers = opts.workers if opts.workers is not None else self.settings.getint("ARCHIVE_EXTRACT_WORKERS")
-        result = reextract(source, dest, options=options, workers=workers,
-                           gzip_level=check_gzip_level(self.settings.getint("ARCHIVE_GZIP_LEVEL")),
-                           max_extract_bytes=self.settings.getint("ARCHIVE_MAX_EXTRACT_BYTES"))
+        try:
+            result = reextract(source, dest, options=options, workers=workers,
+                               gzip_level=check_gzip_level(self.settings.getint("ARCHIVE_GZIP_LEVEL")),
+                               extract_timeout=self.settings.getfloat("ARCHIVE_EXTRACT_TIMEOUT"),
+                               max_extract_bytes=self.settings.getint("ARCHIVE_MAX_EXTRACT_BYTES"))
+        except WorkerDied as error:  # the extractor itself cannot run: no use going on
+            logger.error("Re-extraction stopped: %s. Files written so far are left .open; no manifest.", error)
+            self.exitcode = 1
+            return
         counts = result.counts
         logger.info(
             "Re-extracted %d articles from %d HTML records of %d WARC files in %.1f s (%.1f pages/s) -> %s",

@@ -17,7 +17,8 @@ from pathlib import Path
 __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; returns the exit status (1: faults found, 2: bad arguments)."""
+    """Run one subcommand; returns the exit status (1: faults found, or a re-extraction stopped; 2: bad
+    arguments)."""
     parser = argparse.ArgumentParser(prog="news-archiver", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="check a crawl folder, a WARC/ARC file, a folder of them or a WACZ")
@@ -56,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from scraper.archive.warc import check_gzip_level
     from scraper.extract.model import ExtractionOptions
     from scraper.tools.reextract import find_warcs, reextract
+    from scraper.workers.client import WorkerDied
 
     try:
         if not find_warcs(args.source):
@@ -65,11 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (args.dest / "manifest.json").exists():
         parser.error(f"{args.dest} already holds a re-extraction (manifest.json): give another DEST")
     from scraper import settings as defaults
-    result = reextract(
-        args.source, args.dest, workers=args.workers,
-        options=ExtractionOptions(min_text_chars=defaults.ARCHIVE_MIN_TEXT_CHARS),
-        gzip_level=check_gzip_level(defaults.ARCHIVE_GZIP_LEVEL), max_extract_bytes=defaults.ARCHIVE_MAX_EXTRACT_BYTES,
-    )
+    try:
+        result = reextract(
+            args.source, args.dest, workers=args.workers,
+            options=ExtractionOptions(min_text_chars=defaults.ARCHIVE_MIN_TEXT_CHARS),
+            gzip_level=check_gzip_level(defaults.ARCHIVE_GZIP_LEVEL),
+            extract_timeout=defaults.ARCHIVE_EXTRACT_TIMEOUT, max_extract_bytes=defaults.ARCHIVE_MAX_EXTRACT_BYTES,
+        )
+    except WorkerDied as error:  # the extractor itself cannot run: no use going on
+        print(f"Re-extraction stopped: {error}. Files written so far are left .open; no manifest.", file=sys.stderr)
+        return 1
     print(", ".join(f"{name} {count}" for name, count in sorted(result.counts.items())))
     return 0
 

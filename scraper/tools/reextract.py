@@ -5,7 +5,9 @@ Heritrix, Browsertrix): records are streamed with warcio and their decoded paylo
 (chunked and gzip bodies undone) sent in batches to the extraction workers; rows are
 written in record order. Odd records (revisits, truncated, segmented, non-HTML,
 undecodable, over the size cap) are counted, never fatal; a WARC cut short yields the
-records before the cut, and every record it does not hold whole is counted. Each row's ``rights`` take its
+records before the cut, and every record it does not hold whole is counted. A page whose
+extraction runs past the deadline, or kills its worker twice, is counted and skipped: its
+worker is replaced and every other page gets its row. Each row's ``rights`` take its
 origin's ``/.well-known/tdmrep.json`` from among the same WARCs (:class:`ArchivedTdmRep`),
 as the crawl merged it.
 """
@@ -18,7 +20,7 @@ import logging
 import os
 import time
 import zlib
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -49,7 +51,7 @@ from scraper.extract.rights import (
     read_tdmrep_file,
 )
 from scraper.files import write_atomically
-from scraper.workers.client import BlockingPool, Job
+from scraper.workers.client import BlockingPool, ExtractionTimeout, Job, WorkerDied
 from scraper.workers.forkserver import start_extraction_server
 
 __all__ = ["ArchivedTdmRep", "HtmlRecord", "ReextractResult", "find_warcs", "html_records", "reextract"]
@@ -458,34 +460,99 @@ def _record_result(job: HtmlRecord, result: Article | str | None, outputs: _Outp
         outputs.write(text_row(job.url, article, job, extractor))
 
 
-def _reextract_file(path: ArchiveFile, workers: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
-                    counts: Counter[str], max_pending: int, sites: ArchivedTdmRep, max_bytes: int) -> None:
-    """Stream one WARC through the workers; results are written in record order."""
-    pending: deque[tuple[list[HtmlRecord], Job]] = deque()
+@dataclass
+class _Sent:
+    """Pages of one WARC given to the workers as one job, in record order."""
 
-    def write_done() -> None:
-        while pending and pending[0][1].done:
-            jobs, answer = pending.popleft()
-            for job, result in zip(jobs, answer.result(), strict=True):
-                _record_result(job, result, outputs, outputs.extractor, counts, sites)
+    pages: list[HtmlRecord]
+    job: Job
+    alone: bool = False  # sent alone after its batch failed: a second failure is final
 
-    for jobs in batches(html_records(path, counts, max_bytes=max_bytes)):
+    def resend(self) -> bool:
+        """Whether its pages go out again one at a time: its batch ran past the deadline or
+        lost its worker, and one of them alone may not."""
+        error = self.job.exception()
+        if self.alone or not isinstance(error, (ExtractionTimeout, WorkerDied)):
+            return False
+        return len(self.pages) > 1 or isinstance(error, WorkerDied)  # one page past the deadline had its chance
+
+
+def _write_sent(sent: _Sent, outputs: _Outputs, counts: Counter[str], sites: ArchivedTdmRep) -> None:
+    error = sent.job.exception()
+    if error is None:
+        for job, result in zip(sent.pages, sent.job.result(), strict=True):
+            _record_result(job, result, outputs, outputs.extractor, counts, sites)
+        return
+    if not isinstance(error, (ExtractionTimeout, WorkerDied)):  # extract_batch answers for every page: a bug
+        raise error
+    (page,) = sent.pages  # a batch that failed was sent again, a page at a time
+    if isinstance(error, ExtractionTimeout):
+        counts["extract_timeouts"] += 1
+        logger.warning("Extraction of %s (%s:%d) skipped: %s", page.url, page.warc_filename, page.warc_offset, error)
+    else:
+        counts["extract_crashes"] += 1
+        logger.warning("Extraction of %s (%s:%d) skipped after two tries: %s", page.url, page.warc_filename,
+                       page.warc_offset, error)
+
+
+def _reextract_file(path: ArchiveFile, pool: BlockingPool, outputs: _Outputs, options: ExtractionOptions,
+                    counts: Counter[str], sites: ArchivedTdmRep, *, max_pending: int, timeout: float,
+                    max_bytes: int) -> None:
+    """Stream one WARC through the workers; results are written in record order.
+
+    A batch has ``timeout`` seconds, one page's deadline, for all its pages: it holds no
+    more than about the bytes of one page under the crawl's size cap, and pages take less
+    time together than one page of their total size (extraction time grows faster than
+    size). A batch past it, or whose worker died, is sent again one page at a time, each
+    with the deadline: a hanging page costs about two deadlines, whatever its batch, and
+    only that page is skipped.
+    """
+    pending: list[_Sent] = []
+
+    def send(pages: list[HtmlRecord], *, alone: bool = False) -> _Sent:
+        return _Sent(pages, pool.submit(extract_batch, pages, options, timeout=timeout), alone)
+
+    def settle() -> None:
+        nonlocal pending
+        settled: list[_Sent] = []
+        for sent in pending:
+            if not (sent.job.done and sent.resend()):
+                settled.append(sent)
+                continue
+            first = sent.pages[0]
+            logger.info("Sending %d pages of %s from offset %d again one at a time: %s", len(sent.pages),
+                        first.warc_filename, first.warc_offset, sent.job.exception())
+            settled += [send([page], alone=True) for page in sent.pages]
+        pending = settled
+        while pending and pending[0].job.done:
+            _write_sent(pending.pop(0), outputs, counts, sites)
+
+    for pages in batches(html_records(path, counts, max_bytes=max_bytes)):
         while len(pending) >= max_pending:
-            workers.wait()
-            write_done()
-        pending.append((jobs, workers.submit(extract_batch, jobs, options)))
+            pool.wait()
+            settle()
+        pending.append(send(pages))
     while pending:
-        workers.wait()
-        write_done()
+        pool.wait()
+        settle()
 
 
 def reextract(source: Path, dest: Path, *, options: ExtractionOptions, workers: int = 0, gzip_level: int,
-              max_extract_bytes: int = 0) -> ReextractResult:
+              extract_timeout: float = 0, max_extract_bytes: int = 0) -> ReextractResult:
     """Re-extract every WARC under ``source`` into ``dest`` (``text/``, ``wet/``, ``manifest.json``).
 
-    ``workers``: extraction processes (0: one per core). ``max_extract_bytes``: a page
-    decoding to more bytes is skipped, counted ``too_large`` (0: no cap below
-    :data:`MAX_HTML_BYTES`; the crawl's ``ARCHIVE_MAX_EXTRACT_BYTES``).
+    ``workers``: extraction processes (0: one per core). ``extract_timeout``: seconds one
+    page's extraction may take (0: no deadline; the crawl's ``ARCHIVE_EXTRACT_TIMEOUT``);
+    past it the page's worker is killed and replaced and the page is skipped, counted
+    ``extract_timeouts``. A page whose worker dies twice is skipped, counted
+    ``extract_crashes``; ``worker_restarts`` counts the workers replaced.
+    ``max_extract_bytes``: a page decoding to more bytes is skipped, counted ``too_large``
+    (0: no cap below :data:`MAX_HTML_BYTES`; the crawl's ``ARCHIVE_MAX_EXTRACT_BYTES``).
+
+    Raises ``FileExistsError`` if ``dest`` holds a re-extraction already, what
+    :func:`find_warcs` raises, and :class:`WorkerDied` if workers keep dying with no page
+    answered in between (the extractor itself broken): the files written until then stay
+    ``.open``, and no manifest is written.
     """
     warcs = find_warcs(source)
     if (dest / "manifest.json").exists():
@@ -504,14 +571,16 @@ def reextract(source: Path, dest: Path, *, options: ExtractionOptions, workers: 
             outputs = _Outputs(dest, path, extractor, gzip_level)
             before = result.counts["articles"]
             try:
-                _reextract_file(path, pool, outputs, options, result.counts, max_pending=2 * workers, sites=sites,
-                                max_bytes=max_extract_bytes or MAX_HTML_BYTES)
+                _reextract_file(path, pool, outputs, options, result.counts, sites, max_pending=2 * workers,
+                                timeout=extract_timeout, max_bytes=max_extract_bytes or MAX_HTML_BYTES)
             except BaseException:
                 outputs.close(complete=False)  # an interrupted file stays .open, as in a crawl
                 raise
             written += outputs.close()
             result.counts["warc_files"] += 1
             logger.info("%s: %d articles", path.name, result.counts["articles"] - before)
+        if pool.restarts:
+            result.counts["worker_restarts"] = pool.restarts
     finally:
         pool.close()
     result.seconds = time.monotonic() - clock

@@ -40,7 +40,8 @@ def reextract_project() -> dict[str, Any]:
     from scraper.extract.model import ExtractionOptions
 
     return {"options": ExtractionOptions(min_text_chars=settings.ARCHIVE_MIN_TEXT_CHARS),
-            "gzip_level": settings.ARCHIVE_GZIP_LEVEL, "max_extract_bytes": settings.ARCHIVE_MAX_EXTRACT_BYTES}
+            "gzip_level": settings.ARCHIVE_GZIP_LEVEL, "extract_timeout": settings.ARCHIVE_EXTRACT_TIMEOUT,
+            "max_extract_bytes": settings.ARCHIVE_MAX_EXTRACT_BYTES}
 
 
 def project_env(env: dict[str, str] | None = None) -> dict[str, str]:
