@@ -519,9 +519,11 @@ def _reextract_file(path: ArchiveFile, pool: BlockingPool, outputs: _Outputs, op
             if not (sent.job.done and sent.resend()):
                 settled.append(sent)
                 continue
-            first = sent.pages[0]
-            logger.info("Sending %d pages of %s from offset %d again one at a time: %s", len(sent.pages),
-                        first.warc_filename, first.warc_offset, sent.job.exception())
+            first, error = sent.pages[0], sent.job.exception()
+            # a death is news (the kernel's OOM killer, a crash); a page past the deadline is logged alone
+            logger.log(logging.WARNING if isinstance(error, WorkerDied) else logging.INFO,
+                       "Sending %d pages of %s from offset %d again one at a time: %s", len(sent.pages),
+                       first.warc_filename, first.warc_offset, error)
             settled += [send([page], alone=True) for page in sent.pages]
         pending = settled
         while pending and pending[0].job.done:

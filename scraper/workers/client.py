@@ -309,12 +309,17 @@ class BlockingPool:
         self.restarts += 1
 
     def close(self) -> None:
-        """Close the workers' sockets (each reads the end and exits) and wait for them."""
+        """Close the workers' sockets (each reads the end and exits once its job is done) and
+        wait for them; a worker still busy 10 seconds later is killed (a run given up, or
+        interrupted, in the middle of a page that may never end)."""
         for sock in self._processes:
             self._selector.unregister(sock)
             sock.close()
         for process in self._processes.values():
             process.join(10)
+            if process.exitcode is None:
+                process.kill()
+                process.join(5)
         self._processes.clear()
         self._deadlines.clear()
         self._selector.close()
