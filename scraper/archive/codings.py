@@ -69,7 +69,9 @@ def decode_body(body: bytes, content_encoding: str, max_bytes: int) -> bytes:
     """``body`` with its ``Content-Encoding`` undone (codings listed in the order applied).
 
     Raises :class:`DecodeError` for a coding not in :data:`CODINGS`, data its decoder
-    rejects, or a decoded body longer than ``max_bytes``.
+    rejects, or (:class:`TooLarge`) a coding that decodes to more than ``max_bytes``. The
+    cap is on what decoding makes: a body with no coding (or ``identity`` alone) comes
+    back as given, whatever its size, so a caller that caps pages checks that itself.
     """
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
     for coding in reversed(codings):
