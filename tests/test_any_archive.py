@@ -121,6 +121,20 @@ def test_reextract_reads_a_wacz_as_its_crawl(crawl: CrawlResult, tmp_path: Path)
     assert (tmp_path / "from-wacz" / "wet" / f"{crawl.warc_files()[0].name.split('.')[0]}.warc.wet.gz").exists()
 
 
+def test_the_console_scripts_reextract_takes_the_caps_as_options(crawl: CrawlResult, tmp_path: Path) -> None:
+    """Outside the project there are no settings to change: the size cap and the deadline
+    are options of ``news-archiver reextract``."""
+    whole = news_archiver("reextract", str(crawl.crawl_dir), str(tmp_path / "whole"), "--workers", "1")
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    capped = news_archiver("reextract", str(crawl.crawl_dir), str(tmp_path / "capped"), "--workers", "1",
+                           "--max-extract-bytes", "1000", "--extract-timeout", "30")
+    assert capped.returncode == 0, capped.stdout + capped.stderr
+    rows = read_text_rows(tmp_path / "whole")
+    assert rows and "too_large" not in whole.stdout, whole.stdout
+    assert read_text_rows(tmp_path / "capped") == []  # every article page is over 1,000 bytes
+    assert f"too_large {len(rows)}" in capped.stdout, capped.stdout
+
+
 # -- ARC files and odd line ends -------------------------------------------------------------
 
 

@@ -28,6 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     again.add_argument("source", type=Path)
     again.add_argument("dest", type=Path)
     again.add_argument("--workers", type=int, default=0, help="extraction processes (default: one per core)")
+    again.add_argument("--extract-timeout", type=float, metavar="SECONDS", default=None,
+                       help="skip (and count) a page whose extraction runs longer; 0: no deadline "
+                            "(default: ARCHIVE_EXTRACT_TIMEOUT)")
+    again.add_argument("--max-extract-bytes", type=int, metavar="BYTES", default=None,
+                       help="skip (and count) a page whose decoded body is larger; 0: no cap "
+                            "(default: ARCHIVE_MAX_EXTRACT_BYTES)")
     listing = commands.add_parser("crawls", help="list an archive's crawls with their state; 1 if the latest failed")
     listing.add_argument("archive", nargs="?", help="folder or s3://bucket/prefix (default: $ARCHIVE_URI, ./archive)")
     listing.add_argument("--json", action="store_true", help="JSON for machines")
@@ -72,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.source, args.dest, workers=args.workers,
             options=ExtractionOptions(min_text_chars=defaults.ARCHIVE_MIN_TEXT_CHARS),
             gzip_level=check_gzip_level(defaults.ARCHIVE_GZIP_LEVEL),
-            extract_timeout=defaults.ARCHIVE_EXTRACT_TIMEOUT, max_extract_bytes=defaults.ARCHIVE_MAX_EXTRACT_BYTES,
+            extract_timeout=defaults.ARCHIVE_EXTRACT_TIMEOUT if args.extract_timeout is None else args.extract_timeout,
+            max_extract_bytes=(defaults.ARCHIVE_MAX_EXTRACT_BYTES if args.max_extract_bytes is None
+                               else args.max_extract_bytes),
         )
     except WorkerDied as error:  # the extractor itself cannot run: no use going on
         print(f"Re-extraction stopped: {error}. Files written so far are left .open; no manifest.", file=sys.stderr)
