@@ -11,6 +11,9 @@ one that dies stops renewing its heartbeat key, and the next :meth:`RedisFrontie
 (any worker's) hands its leases back. Nothing of this exists in scrapy-redis or in Redis
 itself (no lease primitive), so it is written here, in scripts small enough to read.
 
+A command that only looks (``scrapy crawls``) reads a crawl with :func:`crawl_snapshot`, in
+one script that writes nothing: a worker whose heartbeat expired is seen dead, not reaped.
+
 Requests are opaque bytes: the Scrapy side serialises them. All keys of a crawl start with
 ``<namespace>:<crawl id>:``. Times are Redis's own clock (``TIME``), so workers on machines
 whose clocks disagree still agree on deadlines.
@@ -45,11 +48,22 @@ import logging
 import os
 import re
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-__all__ = ["WORKER_ID_PATTERN", "FrontierError", "RedisFrontier", "crawl_key", "worker_id"]
+__all__ = [
+    "WORKER_ID_PATTERN",
+    "CrawlSnapshot",
+    "FrontierError",
+    "RedisFrontier",
+    "WorkerSnapshot",
+    "crawl_key",
+    "crawl_snapshot",
+    "reader_client",
+    "worker_id",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +190,24 @@ for i = 1, #workers, 2 do
   if workers[i + 1] == 'running' then running = running + 1 end
 end
 return {redis.call('ZCARD', ARGV[1] .. ':queue'), leased, running}
+"""
+
+# KEYS: workers. ARGV: crawl key. Reads only (a look must not reap). {queued requests,
+# finisher or '', then worker, registered state, heartbeat alive (0/1), leases, its
+# reported stats (JSON) or '' for each worker}.
+_SNAPSHOT = """
+local finisher = redis.call('GET', ARGV[1] .. ':finisher') or ''
+local result = {redis.call('ZCARD', ARGV[1] .. ':queue'), finisher}
+local workers = redis.call('HGETALL', KEYS[1])
+for i = 1, #workers, 2 do
+  local worker = workers[i]
+  table.insert(result, worker)
+  table.insert(result, workers[i + 1])
+  table.insert(result, redis.call('EXISTS', ARGV[1] .. ':alive:' .. worker))
+  table.insert(result, redis.call('HLEN', ARGV[1] .. ':leases:' .. worker))
+  table.insert(result, redis.call('HGET', ARGV[1] .. ':worker-stats', worker) or '')
+end
+return result
 """
 
 # KEYS: seeding, workers. ARGV: worker, crawl key. 'done', 'mine' (seed now) or the
@@ -455,3 +487,77 @@ class RedisFrontier:
 
     def is_finished(self) -> bool:
         return self.client.hget(f"{self.key}:seeding", "finished") == b"1"
+
+
+# -- a look from outside: `scrapy crawls` ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerSnapshot:
+    """One worker of a crawl as the frontier holds it.
+
+    ``registered``: the state in the worker registry (``running``, ``done``, ``stopped``,
+    ``dead``); ``alive``: its heartbeat key has not expired; ``leased``: requests it holds;
+    ``stats``: what it reported (at its end: a worker that is running, stopped or died has
+    reported nothing), None if nothing.
+    """
+
+    registered: str
+    alive: bool
+    leased: int
+    stats: dict[str, Any] | None
+
+    @property
+    def state(self) -> str:
+        """``registered``, but ``dead`` for a running worker whose heartbeat expired: dead in
+        fact before some worker reaps it."""
+        return "dead" if self.registered == "running" and not self.alive else self.registered
+
+
+@dataclass(frozen=True)
+class CrawlSnapshot:
+    """A crawl's frontier at one moment (read in one atomic step): ``queued`` requests, its
+    workers by id, and the ``finisher`` (the last worker out, writing the manifest) or ``""``."""
+
+    queued: int
+    workers: dict[str, WorkerSnapshot]
+    finisher: str = ""
+
+    @property
+    def leased(self) -> int:
+        return sum(worker.leased for worker in self.workers.values())
+
+    @property
+    def running_workers(self) -> int:
+        """Workers running with a live heartbeat."""
+        return sum(worker.state == "running" for worker in self.workers.values())
+
+
+def reader_client(url: str, *, timeout: float) -> redis.Redis:
+    """A client of the Redis at ``url`` for a command that only looks (``scrapy crawls``):
+    ``timeout`` seconds to connect and for each reply, and no retry. A worker's client
+    (:meth:`RedisFrontier.from_url`) waits a Redis restart out for about a minute; a look
+    says at once that Redis does not answer. Connects at its first command; raises
+    ``ValueError`` for a URL that is not ``redis://``, ``rediss://`` or ``unix://``."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                retry=Retry(NoBackoff(), 0))
+
+
+def crawl_snapshot(client: redis.Redis, crawl_id: str) -> CrawlSnapshot | None:
+    """Crawl ``crawl_id`` as its frontier holds it, read without changing anything (no
+    reaping, no lease handed back); None if Redis knows no worker of it (a crawl of one
+    process, or one whose records expired). Raises ``redis.exceptions.ConnectionError`` or
+    ``TimeoutError`` as the client does."""
+    key = crawl_key(crawl_id)
+    reply = client.register_script(_SNAPSHOT)(keys=[f"{key}:workers"], args=[key])
+    workers = {}
+    for i in range(2, len(reply), 5):
+        worker, registered, alive, leased, stats = reply[i : i + 5]
+        workers[_text(worker)] = WorkerSnapshot(_text(registered), bool(alive), int(leased),
+                                                json.loads(stats) if stats else None)
+    if not workers:
+        return None
+    return CrawlSnapshot(int(reply[0]), workers, _text(reply[1]))
