@@ -225,7 +225,8 @@ class HostileServer:
 
     ``robots`` picks what ``/robots.txt`` does (:data:`ROBOTS`; after ``robots_heal``
     requests for it, it answers ``ok``). ``/sleep`` answers after ``sleep`` seconds and
-    counts the requests in progress (``/sleep/<kind>``: then answers as that kind). Anything
+    counts the requests in progress (``/sleep/<kind>``: then answers as that kind), or at
+    once after :meth:`wake_sleepers`. Anything
     else is a 404. Bombs and huge pages are
     built once, at the sizes given, when first asked for.
     """
@@ -251,6 +252,7 @@ class HostileServer:
         self._cache: dict[str, bytes] = {}
         self._slots = threading.BoundedSemaphore(self.max_connections)
         self._stop = threading.Event()
+        self._awake = threading.Event()  # set: /sleep answers at once (set by stop() too)
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -300,8 +302,14 @@ class HostileServer:
         self._thread.start()
         return f"http://{self.host}:{self.port}"
 
+    def wake_sleepers(self) -> None:
+        """``/sleep`` answers at once from now on, the requests sleeping now included: a test
+        holds a crawl's downloads in flight for as long as it needs, then lets it end."""
+        self._awake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._awake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._sock is not None:
@@ -371,7 +379,7 @@ class HostileServer:
             with self._lock:
                 self.in_progress += 1
                 self.max_in_progress = max(self.max_in_progress, self.in_progress)
-            self._stop.wait(self.sleep)
+            self._awake.wait(self.sleep)
             with self._lock:
                 self.in_progress -= 1
             kind = KINDS.get(path.split("?", 1)[0].removeprefix("/sleep").strip("/") or "ok") or KINDS["ok"]
