@@ -1,8 +1,9 @@
 """``scrapy crawls [ARCHIVE] [--json]``: every crawl of an archive with its state; exit 1 if the latest failed.
 
 Thin glue around :mod:`scraper.tools.crawls`, which defines the states. The archive is the
-argument (a folder, ``file://`` or ``s3://`` URI) or ``ARCHIVE_URI``; S3 credentials and the
-spool come from the settings, as for a crawl.
+argument (a folder, ``file://`` or ``s3://`` URI) or ``ARCHIVE_URI``; S3 credentials, the
+spool and the frontier of shared crawls (``ARCHIVE_FRONTIER``) come from the settings, as for
+a crawl.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ class Command(ScrapyCommand):
             "List every crawl of an archive (ARCHIVE_URI, or the folder or s3://bucket/prefix given): its state "
             "(complete, running, resumable, waiting for upload, incomplete, failed), start and end times, pages, "
             "articles and bytes. Exits 1 if the latest crawl failed: its finish_reason is not 'finished', its "
-            "failure stats are above 0, or it has no manifest and no live process."
+            "failure stats are above 0, or it has no manifest and no live process. With ARCHIVE_FRONTIER, a "
+            "shared crawl without manifest is shown as Redis holds it: each worker's state (dead once its "
+            "heartbeat expired), the requests queued and leased."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:

@@ -43,8 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from scraper.tools import crawls
 
         values = {name: getattr(defaults, name) for name in dir(defaults) if name.isupper()}
-        # No -s here: the archive comes from the argument, the environment, or the default.
+        # No -s here: the archive comes from the argument, the environment, or the default;
+        # the frontier of shared crawls from the environment (as a worker unit's env file sets it).
         values["ARCHIVE_URI"] = os.environ.get("ARCHIVE_URI") or values["ARCHIVE_URI"]
+        values["ARCHIVE_FRONTIER"] = os.environ.get("ARCHIVE_FRONTIER") or values["ARCHIVE_FRONTIER"]
         return crawls.main([*([args.archive] if args.archive else []), *(["--json"] if args.json else [])],
                            settings=values)
     logging.basicConfig(level=logging.INFO if args.command == "reextract" else logging.WARNING,

@@ -1,9 +1,11 @@
 """Every crawl of an archive and how it went, for operators and monitoring.
 
 Reads what crawls leave behind: ``manifest.json`` where a crawl has one; otherwise its
-files (``.open`` ones included) and, for an S3 archive, the spool's upload state. Knows
-nothing of Scrapy: ``scrapy crawls`` and ``news-archiver crawls`` print what it finds, and
-the metrics extension judges a finished crawl with :func:`crawl_problems`.
+files (``.open`` ones included), for an S3 archive the spool's upload state, and for a crawl
+shared on a Redis frontier (``ARCHIVE_FRONTIER``) what Redis holds of its workers and
+queue, read without changing it. Knows nothing of Scrapy: ``scrapy crawls`` and
+``news-archiver crawls`` print what it finds, and the metrics extension judges a finished
+crawl with :func:`crawl_problems`.
 
 A crawl's state, and whether it counts as failed (the README's "Checking crawls" says the same):
 
@@ -12,10 +14,12 @@ state                failed  when
 ==================== ======= ===============================================================
 complete             no      a manifest, ``finish_reason`` "finished", no failure stat above 0
 running              no      no manifest, and a live process of this machine holds a file of it
-                             (an open segment, its lock)
+                             (an open segment, its lock), or (``ARCHIVE_FRONTIER``) a worker of
+                             it is running in Redis with a live heartbeat
 resumable            yes     no manifest, no live process, its local files (crawl or spool
                              folder) still there: stopped or killed; the same command with the
-                             same crawl id resumes it
+                             same crawl id resumes it. A crawl whose frontier Redis holds, no
+                             worker of it alive, is resumable wherever its files are
 waiting for upload   yes     an S3 crawl that ended, its manifest still in the spool:
                              ``scrapy upload`` (or the next crawl) publishes it
 incomplete           yes     no manifest, no live process, nothing local to go on from (an S3
@@ -41,8 +45,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from scraper.archive.manifest import MANIFEST_NAME
 from scraper.files import OPEN_SUFFIX
+from scraper.frontier.redis import CrawlSnapshot, crawl_snapshot, reader_client
 from scraper.storage.base import FAILURE_STATS
 from scraper.storage.s3 import LOCK_NAME, STATE_NAME, S3Destination
 
@@ -58,6 +65,7 @@ __all__ = [
     "list_s3_crawls",
     "live_holders",
     "main",
+    "read_frontier",
 ]
 
 logger = logging.getLogger(__name__)
@@ -72,6 +80,9 @@ FAILED = "failed"
 FAILED_STATES = frozenset({RESUMABLE, WAITING, INCOMPLETE, FAILED})
 #: The finish reason of a crawl that ran to its end (Scrapy's ``finish_reason`` stat).
 FINISHED = "finished"
+#: Seconds to connect to the frontier's Redis, and for each reply: a listing says at once
+#: that it does not answer, where a crawl's worker waits for it.
+FRONTIER_TIMEOUT = 3.0
 
 WARC_SUFFIXES = (".warc.gz", ".warc.gz" + OPEN_SUFFIX)
 TEXT_SUFFIXES = (".jsonl.gz", ".jsonl.gz" + OPEN_SUFFIX)
@@ -123,6 +134,10 @@ class CrawlStatus:
     #: ``worker`` id, ``state`` (``done``, ``dead``, ``stopped``, ``running``), ``pages``
     #: and ``articles`` (None: not known, as for a worker that died before reporting).
     workers: list[dict[str, Any]] = field(default_factory=list)
+    #: A crawl without manifest on the frontier (``ARCHIVE_FRONTIER``): requests ``queued``
+    #: and ``leased``, and ``running_workers`` (running, heartbeat alive). None: not asked,
+    #: or Redis knows no worker of it.
+    frontier: dict[str, int] | None = None
 
     @property
     def failed(self) -> bool:
@@ -152,6 +167,7 @@ class CrawlStatus:
             "pid": self.pid,
             "problems": self.problems,
             "workers": self.workers,
+            "frontier": self.frontier,
         }
 
 
@@ -432,6 +448,65 @@ def list_crawls(
     return list_local_crawls(Path(location.removeprefix("file://")).expanduser().resolve())
 
 
+# -- a crawl shared on a Redis frontier ------------------------------------------------------
+
+
+def _from_frontier(status: CrawlStatus, snapshot: CrawlSnapshot) -> None:
+    """A crawl without manifest as its frontier knows it: every worker's state (a running one
+    whose heartbeat expired is dead), its pages and articles as it reported them (a done
+    worker's), else as counted from its files here (None if not here), and the crawl running
+    while any worker is."""
+    counted = {entry["worker"]: entry for entry in status.workers}
+    workers = []
+    for worker, seen in snapshot.workers.items():
+        files = counted.pop(worker, {})
+        workers.append({
+            "worker": worker, "state": seen.state,
+            "pages": seen.stats.get("archive/warc/responses") if seen.stats else files.get("pages"),
+            "articles": seen.stats.get("archive/text/articles") if seen.stats else files.get("articles"),
+        })
+    status.workers = sorted([*workers, *counted.values()], key=lambda entry: entry["worker"])
+    status.frontier = {"queued": snapshot.queued, "leased": snapshot.leased,
+                       "running_workers": snapshot.running_workers}
+    if snapshot.running_workers:  # on this machine or another
+        status.state = RUNNING
+        status.problems = []
+    elif snapshot.finisher:
+        status.problems = [f"no manifest yet: worker {snapshot.finisher}, the last one out, is writing it "
+                           "(or died doing so)"]
+    elif status.state != RUNNING:  # its queue is in Redis: more workers, or `scrapy finish`, end it
+        status.state = RESUMABLE
+        status.problems = [f"no manifest and no live worker: start its workers again, or run "
+                           f"`scrapy finish {status.crawl_id}`"]
+
+
+def read_frontier(crawls: Iterable[CrawlStatus], url: str, *, timeout: float = FRONTIER_TIMEOUT) -> str | None:
+    """Each crawl of ``crawls`` without a manifest (running, resumable, incomplete) as the
+    frontier at ``url`` (``ARCHIVE_FRONTIER``) knows it, read without changing it: its
+    workers' states, its queued and leased requests. A crawl Redis knows no worker of is
+    left as it is. Returns None, or why Redis could not be read (the crawls not yet read are
+    then left as they are): one short attempt of ``timeout`` seconds, no retry."""
+    unfinished = [status for status in crawls if status.state in (RUNNING, RESUMABLE, INCOMPLETE)]
+    if not unfinished:
+        return None
+    try:
+        client = reader_client(url, timeout=timeout)
+    except ValueError as error:  # not a Redis URL
+        return f"ARCHIVE_FRONTIER is not a Redis URL: {str(error).rstrip('.')}"
+    try:
+        for status in unfinished:
+            snapshot = crawl_snapshot(client, status.crawl_id)
+            if snapshot is not None:
+                _from_frontier(status, snapshot)
+    except redis.exceptions.NoPermissionError as error:  # an ACL user without EVALSHA, say
+        return f"the frontier's Redis (ARCHIVE_FRONTIER) refuses the look: {str(error).rstrip('.')}"
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+        return f"the frontier's Redis (ARCHIVE_FRONTIER) does not answer: {str(error).rstrip('.')}"
+    finally:
+        client.close()
+    return None
+
+
 def latest(crawls: Iterable[CrawlStatus]) -> CrawlStatus | None:
     """The crawl that started last."""
     return max(crawls, key=CrawlStatus.sort_key, default=None)
@@ -479,6 +554,8 @@ def format_table(crawls: list[CrawlStatus]) -> str:
             + (", ? articles" if w["articles"] is None else f", {w['articles']} articles")
             for w in crawl.workers
         ]
+        if crawl.frontier is not None:
+            lines.append(f"    frontier: queued {crawl.frontier['queued']}, leased {crawl.frontier['leased']}")
     return "\n".join(lines)
 
 
@@ -506,6 +583,9 @@ def main(argv: list[str] | None = None, *, settings: Any = None) -> int:
     ``settings`` (Scrapy's settings, or a plain mapping of setting names) gives
     ``ARCHIVE_URI`` when no ARCHIVE is given, ``ARCHIVE_SPOOL_DIR`` and the ``AWS_*`` values
     of an S3 client, as a crawl reads them; unset ``AWS_*`` values are found boto3's way.
+    With ``ARCHIVE_FRONTIER`` the crawls without manifest are looked up in that Redis
+    (:func:`read_frontier`); if it does not answer, one warning line on stderr and the
+    listing without it.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -532,6 +612,11 @@ def main(argv: list[str] | None = None, *, settings: Any = None) -> int:
         # The operator's mistake (a wrong path, bucket or credentials), said in one line.
         print(f"crawls: cannot list {location}: {error}", file=sys.stderr)
         return 2
+    frontier = settings.get("ARCHIVE_FRONTIER") or ""
+    if frontier:
+        problem = read_frontier(crawls, frontier)
+        if problem is not None:
+            print(f"crawls: warning: {problem}. Crawls shown from the archive alone.", file=sys.stderr)
     return report(crawls, as_json=options.json)
 
 
