@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -152,3 +153,33 @@ def test_s3_archive_states_from_bucket_and_spool(weed: WeedServer, tmp_path: Pat
     assert found["killed"]["state"] == "resumable"
     assert found["orphan"]["state"] == "incomplete" and found["orphan"]["bytes"] == 10
     assert listing["latest"] == "waiting" and status == 1  # it started last (2030), and is not published
+
+
+def test_frontier_that_does_not_answer_leaves_the_listing_as_without_it(tmp_path: Path) -> None:
+    """`ARCHIVE_FRONTIER` pointing at a Redis that is down, or hung: one warning line, and the
+    listing and exit status of the same archive without a frontier (a look makes one short
+    attempt, not a worker's minute of retries)."""
+    archive = tmp_path / "archive"
+    segment = archive / "nightly" / "warc" / "nightly-w1-20300101000000-00001.warc.gz.open"
+    segment.parent.mkdir(parents=True)
+    segment.write_bytes(b"")  # a shared crawl's worker killed before its first record
+    alone = run_scrapy("crawls", "--json", str(archive), timeout=120)
+    assert alone.returncode == 1 and not alone.stderr.strip(), alone.stderr
+    assert json.loads(alone.stdout)["crawls"][0]["state"] == "resumable"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        down = f"redis://:secret@127.0.0.1:{taken.getsockname()[1]}/0"  # bound, not listening: refused
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts (the kernel's backlog), never answers
+        hung = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        for frontier in (down, hung):
+            looked = run_scrapy("crawls", "--json", str(archive), "-s", f"ARCHIVE_FRONTIER={frontier}", timeout=120)
+            assert (looked.returncode, looked.stdout) == (alone.returncode, alone.stdout)
+            [warning] = looked.stderr.strip().splitlines()
+            assert warning.startswith("crawls: warning: the frontier's Redis (ARCHIVE_FRONTIER) does not answer")
+            assert "secret" not in warning
+    # The console script reads the frontier from the environment.
+    script = subprocess.run([str(Path(sys.executable).with_name("news-archiver")), "crawls", str(archive)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "ARCHIVE_FRONTIER": down})
+    assert script.returncode == 1 and script.stdout.splitlines()[1].split()[:2] == ["nightly", "resumable"]
+    assert "does not answer" in script.stderr

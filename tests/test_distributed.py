@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -24,7 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 from benchmarks.site import BenchSite
 from sample_site.command import crawl_command
 from scraper.archive.verify import verify_crawl
-from scraper.frontier.redis import RedisFrontier
+from scraper.frontier.redis import RedisFrontier, crawl_snapshot
 from tests.support.benchsite import serving_bench_site
 from tests.support.crawl import ROOT, crawl_settings, project_env, run_scrapy
 from tests.support.hostile import HostileServer
@@ -319,3 +321,124 @@ def test_an_idle_worker_hands_back_a_lease_whose_pop_reply_was_lost(redis_server
     assert frontier.ack(known[0]) and frontier.pending()[:2] == (2, 0)
     popped = [frontier.pop(), frontier.pop()]
     assert {item[1] for item in popped if item is not None} == {lost[1], b"third"}
+
+
+def listed(archive: Path, frontier: str, crawl_id: str = "shared") -> tuple[int, dict[str, Any]]:
+    """``scrapy crawls --json`` with the frontier, as an operator runs it: its exit status and
+    the crawl ``crawl_id`` as listed (``{}`` while the archive does not show it yet)."""
+    done = run_scrapy("crawls", "--json", str(archive), "-s", f"ARCHIVE_FRONTIER={frontier}", timeout=120)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    assert not done.stderr.strip(), done.stderr  # no warning: Redis answered
+    crawls = {crawl["crawl_id"]: crawl for crawl in json.loads(done.stdout)["crawls"]}
+    return done.returncode, crawls.get(crawl_id, {})
+
+
+def worker_states(crawl: dict[str, Any]) -> dict[str, str]:
+    return {entry["worker"]: entry["state"] for entry in crawl.get("workers", [])}
+
+
+def test_scrapy_crawls_shows_a_shared_crawl_live_then_from_its_manifest(redis_server: RedisServer,
+                                                                        tmp_path: Path) -> None:
+    """Two workers on a site whose pages take 45 s (until the test lets them answer): while
+    they run, `scrapy crawls` lists both running and the requests queued and leased; one
+    killed, it turns dead once its heartbeat expired; the other finishes the crawl and the
+    listing comes from the manifest."""
+    server = HostileServer(sleep=45.0)  # below DOWNLOAD_TIMEOUT: a slow page, not a failed one
+    base = server.start()
+    archive = tmp_path / "archive"
+    archive.mkdir()  # listed from the start: "no crawls" until the workers make theirs
+    try:
+        urls = [f"{base}/sleep?{i}" for i in range(30)]
+        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2", "DOWNLOAD_DELAY": "0"}
+        # w2's heartbeat lives 3 s, w1's 30 s: w2 is seen dead soon after its kill (before
+        # w1's next reap, every 10 s), and a busy machine that stalls w1 a few seconds does
+        # not make it look dead too.
+        lease_timeouts = {"w1": "30", "w2": "3"}
+        workers = {name: start_worker(worker_command(tmp_path, urls, redis_server.url, name,
+                                                     {**settings, "ARCHIVE_FRONTIER_LEASE_TIMEOUT": timeout}),
+                                      tmp_path / f"{name}.log") for name, timeout in lease_timeouts.items()}
+        try:
+            # Both joined, whatever the machine's load: thirty 45-second pages, two at a
+            # time, cannot end before the test wakes them.
+            deadline = time.monotonic() + 240
+            status, crawl = listed(archive, redis_server.url)
+            while worker_states(crawl) != {"w1": "running", "w2": "running"}:
+                assert time.monotonic() < deadline, crawl
+                assert all(p.poll() is None for p in workers.values()), (tmp_path / "w1.log").read_text()[-3000:]
+                time.sleep(0.5)
+                status, crawl = listed(archive, redis_server.url)
+            assert status == 0 and crawl["state"] == "running" and not crawl["failed"]
+            frontier = crawl["frontier"]
+            assert frontier["running_workers"] == 2 and frontier["queued"] + frontier["leased"] > 0, frontier
+            assert frontier["queued"] + frontier["leased"] <= len(urls)
+            table = run_scrapy("crawls", str(archive), "-s", f"ARCHIVE_FRONTIER={redis_server.url}", timeout=120)
+            assert "worker w1: running" in table.stdout and "worker w2: running" in table.stdout, table.stdout
+            assert re.search(r"^    frontier: queued \d+, leased \d+$", table.stdout, re.M), table.stdout
+
+            os.killpg(workers["w2"].pid, signal.SIGKILL)  # the worker and its extraction processes
+            assert workers["w2"].wait(timeout=30) == -signal.SIGKILL
+            # Dead once its heartbeat expired, whether or not w1 has reaped it yet.
+            deadline = time.monotonic() + 120
+            while worker_states(crawl).get("w2") != "dead":
+                assert time.monotonic() < deadline, crawl
+                time.sleep(0.5)
+                status, crawl = listed(archive, redis_server.url)
+            assert worker_states(crawl) == {"w1": "running", "w2": "dead"}, crawl
+            assert status == 0 and crawl["state"] == "running" and crawl["frontier"]["running_workers"] == 1
+
+            server.wake_sleepers()  # the pages answer: w1 fetches the rest, w2's leases too
+            codes = wait_all({"w1": workers["w1"]})
+        finally:
+            for process in workers.values():
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+    finally:
+        server.stop()
+    assert codes == {"w1": 0}, (tmp_path / "w1.log").read_text()[-3000:]
+    status, crawl = listed(archive, redis_server.url)
+    assert status == 0 and crawl["state"] == "complete", crawl
+    assert worker_states(crawl) == {"w1": "done", "w2": "dead"} and crawl["frontier"] is None
+    manifest = json.loads((archive / "shared" / "manifest.json").read_text())
+    assert {w: entry["state"] for w, entry in manifest["workers"].items()} == worker_states(crawl)
+
+
+def test_scrapy_crawls_sees_an_expired_heartbeat_without_reaping_it(redis_server: RedisServer,
+                                                                   tmp_path: Path) -> None:
+    """A worker silent past its lease timeout is shown dead before any worker reaps it, and
+    looking changes nothing: it stays registered running, its lease held."""
+    archive = tmp_path / "archive"
+    (archive / "shared" / "warc").mkdir(parents=True)  # the crawl's folder, nothing written yet
+    alive = RedisFrontier.from_url(redis_server.url, "shared", "w1", lease_timeout=600)
+    silent = RedisFrontier.from_url(redis_server.url, "shared", "w2", lease_timeout=0.5)
+    alive.join()
+    silent.join()
+    for n in range(3):
+        alive.push(f"request {n}".encode(), fingerprint=str(n))
+    assert silent.pop() is not None
+    deadline = time.monotonic() + 30
+    while (snapshot := crawl_snapshot(alive.client, "shared")) is not None and snapshot.workers["w2"].alive:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    status, crawl = listed(archive, redis_server.url)
+    assert status == 0 and crawl["state"] == "running"  # w1 runs, on whichever machine
+    assert crawl["workers"] == [
+        {"worker": "w1", "state": "running", "pages": None, "articles": None},
+        {"worker": "w2", "state": "dead", "pages": None, "articles": None},
+    ]
+    assert crawl["frontier"] == {"queued": 2, "leased": 1, "running_workers": 1}
+    assert alive.workers() == {"w1": "running", "w2": "running"}  # not reaped
+    assert alive.pending() == (2, 1, 2)  # its lease still held
+    table = run_scrapy("crawls", str(archive), "-s", f"ARCHIVE_FRONTIER={redis_server.url}", timeout=120)
+    assert table.returncode == 0 and "    worker w2: dead, ? pages, ? articles" in table.stdout, table.stdout
+    assert "    frontier: queued 2, leased 1" in table.stdout.splitlines()
+
+    # Every worker gone: the crawl is resumable (its queue is in Redis), whatever is local.
+    alive.release_worker("stopped")
+    alive.reap()
+    status, crawl = listed(archive, redis_server.url)
+    assert status == 1 and crawl["state"] == "resumable" and crawl["failed"]
+    assert worker_states(crawl) == {"w1": "stopped", "w2": "dead"}
+    assert crawl["frontier"] == {"queued": 3, "leased": 0, "running_workers": 0}
+    assert any("scrapy finish shared" in problem for problem in crawl["problems"]), crawl["problems"]
