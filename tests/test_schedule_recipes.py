@@ -112,6 +112,23 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 
 
+@pytest.mark.parametrize("host", ["web1", "crawler-7.dc2.example.org"])
+@pytest.mark.parametrize("instance", ["1", "12"])
+def test_the_worker_units_worker_id_is_one_the_frontier_takes(host: str, instance: str) -> None:
+    """news-archiver-worker@.service names each instance's worker from the host name and the
+    instance number: expanded as systemd expands %H and %i, it must be a worker id the
+    frontier accepts, or every instance would stop at its start."""
+    from scraper.frontier.redis import WORKER_ID_PATTERN, worker_id
+
+    unit = (ROOT / "deploy" / "news-archiver-worker@.service").read_text()
+    found = re.search(r"ARCHIVE_WORKER_ID=(\S+)", unit)
+    assert found, "the unit sets no ARCHIVE_WORKER_ID"
+    configured = found.group(1).replace("%H", host).replace("%l", host.split(".")[0]).replace("%i", instance)
+    worker = worker_id(configured, host=host)
+    assert WORKER_ID_PATTERN.fullmatch(worker), worker
+    assert worker.endswith(f"_{instance}")
+
+
 def test_dockerfile_copies_what_exists_and_runs_as_a_user_in_the_project_folder() -> None:
     """No container engine here: the Dockerfile is checked for what would break its build or its crawls."""
     lines = [line.split("#")[0].strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]

@@ -77,13 +77,20 @@ class FrontierError(RuntimeError):
     """The frontier cannot be used; the message says why."""
 
 
-def worker_id(configured: str = "") -> str:
-    """``configured`` (``ARCHIVE_WORKER_ID``), or ``<host name>_<process id>`` with what a
-    file name cannot hold replaced: the same all through one process."""
+def worker_id(configured: str = "", host: str | None = None) -> str:
+    """``configured`` (``ARCHIVE_WORKER_ID``), or ``<host name>_<process id>``: the same all
+    through one process.
+
+    ``{host}`` in ``configured`` stands for the short host name (``host``, by default this
+    machine's) with what a worker id cannot hold (see :data:`WORKER_ID_PATTERN`: ``-``, for
+    one) replaced by ``_``: a service unit can name its instances ``{host}_%i`` on machines
+    called ``crawler-7``. The result is checked when the frontier is opened.
+    """
+    short = (host if host is not None else socket.gethostname()).split(".")[0]
+    safe_host = re.sub(r"[^A-Za-z0-9_.]", "_", short)[:40] or "host"
     if configured:
-        return configured
-    host = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname().split(".")[0])[:40] or "host"
-    return f"{host}_{os.getpid()}"
+        return configured.replace("{host}", safe_host)
+    return f"{safe_host}_{os.getpid()}"
 
 
 def _text(value: bytes | str) -> str:
