@@ -673,6 +673,10 @@ POLL_INTERVAL = 1.0
 #: Where a request popped from the frontier carries its lease id.
 LEASE_META_KEY = "archive_lease"
 
+#: The counts a worker of a shared crawl publishes at each heartbeat, for ``scrapy crawls``.
+_PROGRESS_STATS = ("archive/warc/responses", "archive/text/articles")
+
+
 class FrontierExtension:
     """This process's membership of a crawl on a shared frontier (``ARCHIVE_FRONTIER``, a
     Redis URL; :mod:`scraper.scheduler` is the queue's side).
@@ -773,8 +777,9 @@ class FrontierExtension:
         return result
 
     def _beat(self) -> None:
+        progress = {name: int(self.stats.get_value(name, 0)) for name in _PROGRESS_STATS}
         try:
-            self.frontier.heartbeat()
+            self.frontier.heartbeat(progress)
             reaped = self.frontier.reap()
         except RedisError as error:  # the client retried for about a minute: the next beat tries again
             self.stats.inc_value("archive/frontier/redis_errors")

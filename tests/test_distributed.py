@@ -374,6 +374,12 @@ def test_scrapy_crawls_shows_a_shared_crawl_live_then_from_its_manifest(redis_se
             table = run_scrapy("crawls", str(archive), "-s", f"ARCHIVE_FRONTIER={redis_server.url}", timeout=120)
             assert "worker w1: running" in table.stdout and "worker w2: running" in table.stdout, table.stdout
             assert re.search(r"^    frontier: queued \d+, leased \d+$", table.stdout, re.M), table.stdout
+            # Each heartbeat (w1's every 10 s) publishes the worker's counts so far.
+            look = RedisFrontier.from_url(redis_server.url, "shared", "observer", lease_timeout=600).client
+            while (snapshot := crawl_snapshot(look, "shared")) is None or snapshot.workers["w1"].stats is None:
+                assert time.monotonic() < deadline + 60, snapshot
+                time.sleep(0.5)
+            assert set(snapshot.workers["w1"].stats) == {"archive/warc/responses", "archive/text/articles"}
 
             os.killpg(workers["w2"].pid, signal.SIGKILL)  # the worker and its extraction processes
             assert workers["w2"].wait(timeout=30) == -signal.SIGKILL
@@ -442,3 +448,30 @@ def test_scrapy_crawls_sees_an_expired_heartbeat_without_reaping_it(redis_server
     assert worker_states(crawl) == {"w1": "stopped", "w2": "dead"}
     assert crawl["frontier"] == {"queued": 3, "leased": 0, "running_workers": 0}
     assert any("scrapy finish shared" in problem for problem in crawl["problems"]), crawl["problems"]
+
+
+def test_a_running_workers_progress_is_listed_but_never_counted_in_the_crawl(redis_server: RedisServer,
+                                                                             tmp_path: Path) -> None:
+    """Each heartbeat carries the worker's counts so far: `scrapy crawls` shows them for a
+    worker that is running (on S3 there are no local files to count), and for one that died
+    its last ones; the crawl's totals in the manifest still come from final reports and,
+    for a dead worker, from its files."""
+    archive = tmp_path / "archive"
+    (archive / "shared" / "warc").mkdir(parents=True)
+    w1 = RedisFrontier.from_url(redis_server.url, "shared", "w1", lease_timeout=600)
+    w2 = RedisFrontier.from_url(redis_server.url, "shared", "w2", lease_timeout=600)
+    w1.join()
+    w2.join()
+    w1.heartbeat({"archive/warc/responses": 40, "archive/text/articles": 31})
+    w2.heartbeat({"archive/warc/responses": 12, "archive/text/articles": 9})
+    status, crawl = listed(archive, redis_server.url)
+    assert status == 0 and crawl["workers"] == [
+        {"worker": "w1", "state": "running", "pages": 40, "articles": 31},
+        {"worker": "w2", "state": "running", "pages": 12, "articles": 9},
+    ], crawl["workers"]
+    # w2 ends and reports: its final stats replace its progress; w1's progress is no report.
+    w2.add_stats({"archive/warc/responses": 15, "archive/text/articles": 11})
+    status, crawl = listed(archive, redis_server.url)
+    assert [w["pages"] for w in crawl["workers"]] == [40, 15]
+    assert w1.worker_stats() == {"w2": {"archive/warc/responses": 15, "archive/text/articles": 11}}
+    assert w1.crawl_stats() == {"archive/warc/responses": 15, "archive/text/articles": 11}

@@ -34,7 +34,8 @@ Key layout (``K`` = ``archive:<crawl id>``):
 ``K:files``                hash    relative path -> manifest entry (JSON)
 ``K:rows``                 set     URLs whose text row is written
 ``K:stats``                hash    stat name -> sum over the workers that finished
-``K:worker-stats``         hash    worker id -> its stats (JSON)
+``K:worker-stats``         hash    worker id -> its stats (JSON), reported at its end
+``K:progress``             hash    worker id -> its counts so far (JSON), at each heartbeat
 ``K:finisher``             string  the worker writing the manifest
 =========================  ======  ====================================================
 
@@ -201,7 +202,7 @@ return {redis.call('ZCARD', ARGV[1] .. ':queue'), leased, running}
 
 # KEYS: workers. ARGV: crawl key. Reads only (a look must not reap). {queued requests,
 # finisher or '', then worker, registered state, heartbeat alive (0/1), leases, its
-# reported stats (JSON) or '' for each worker}.
+# reported stats (JSON), else its last progress, or '' for each worker}.
 _SNAPSHOT = """
 local finisher = redis.call('GET', ARGV[1] .. ':finisher') or ''
 local result = {redis.call('ZCARD', ARGV[1] .. ':queue'), finisher}
@@ -212,7 +213,8 @@ for i = 1, #workers, 2 do
   table.insert(result, workers[i + 1])
   table.insert(result, redis.call('EXISTS', ARGV[1] .. ':alive:' .. worker))
   table.insert(result, redis.call('HLEN', ARGV[1] .. ':leases:' .. worker))
-  table.insert(result, redis.call('HGET', ARGV[1] .. ':worker-stats', worker) or '')
+  table.insert(result, redis.call('HGET', ARGV[1] .. ':worker-stats', worker)
+                      or redis.call('HGET', ARGV[1] .. ':progress', worker) or '')
 end
 return result
 """
@@ -327,9 +329,15 @@ class RedisFrontier:
         self.heartbeat()
         self.client.hset(self.workers_key, self.worker_id, "running")
 
-    def heartbeat(self) -> None:
-        """I am alive: call it at least every ``lease_timeout / 3`` seconds."""
-        self.client.set(f"{self.key}:alive:{self.worker_id}", b"1", px=int(self.lease_timeout * 1000))
+    def heartbeat(self, progress: dict[str, int] | None = None) -> None:
+        """I am alive: call it at least every ``lease_timeout / 3`` seconds. ``progress``: the
+        worker's counts so far (stat name -> number), for ``scrapy crawls`` to show while it
+        runs; the crawl's totals never read them (a worker's own count comes at its end)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.set(f"{self.key}:alive:{self.worker_id}", b"1", px=int(self.lease_timeout * 1000))
+            if progress is not None:
+                pipe.hset(f"{self.key}:progress", self.worker_id, json.dumps(progress))
+            pipe.execute()
 
     def workers(self) -> dict[str, str]:
         """Worker id -> ``running``, ``done``, ``stopped`` or ``dead``."""
@@ -489,7 +497,7 @@ class RedisFrontier:
         the worker, file and stats records stay (``scrapy crawls`` reads them) a week."""
         self.client.delete(self.queue_key, self.dupefilter_key, f"{self.key}:lease-ids", f"{self.key}:rows")
         self.client.hset(f"{self.key}:seeding", "finished", "1")
-        for name in ("workers", "files", "stats", "worker-stats", "seeding", "finisher"):
+        for name in ("workers", "files", "stats", "worker-stats", "progress", "seeding", "finisher"):
             self.client.expire(f"{self.key}:{name}", 7 * 86_400)
 
     def is_finished(self) -> bool:
@@ -505,8 +513,9 @@ class WorkerSnapshot:
 
     ``registered``: the state in the worker registry (``running``, ``done``, ``stopped``,
     ``dead``); ``alive``: its heartbeat key has not expired; ``leased``: requests it holds;
-    ``stats``: what it reported (at its end: a worker that is running, stopped or died has
-    reported nothing), None if nothing.
+    ``stats``: what it reported at its end, else its counts at its last heartbeat (a worker
+    still running, or one that died: ``archive/warc/responses`` and ``archive/text/articles``
+    so far), None if nothing.
     """
 
     registered: str
