@@ -26,15 +26,9 @@ from benchmarks.evaluate import (
     plain,
     sample_pages,
 )
-from scraper.extract.boilerplate import (
-    LONG_WORDS,
-    SiteBoilerplate,
-    filter_paragraphs,
-    fingerprint,
-    host_of,
-    line_kind,
-)
+from scraper.extract.boilerplate import LONG_WORDS, SiteBoilerplate, fingerprint, host_of
 from scraper.extract.extractor import clean_title, extract_article
+from scraper.extract.lines import filter_paragraphs, line_kind
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.settings import ARCHIVE_BOILERPLATE_MIN_PAGES, ARCHIVE_MIN_TEXT_CHARS
 

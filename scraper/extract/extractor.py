@@ -21,7 +21,7 @@ article-extraction benchmark, trafilatura's evaluation set and the sample site, 
    paragraph before it, outside the headline block), and the rest of a body split into
    later containers of the same class (an ad between two halves), not those set apart
    from it (comments, footers, other posts).
-5. :func:`scraper.extract.boilerplate.filter_paragraphs` drops in-body boilerplate by its shape;
+5. :func:`scraper.extract.lines.filter_paragraphs` drops in-body boilerplate by its shape;
    paragraphs whose fingerprint the crawl learned as template for the site go too.
 6. The article decision (:func:`is_article_page`) and the metadata (title without the
    site name, ISO 8601 date, ISO 639-1 language, canonical URL).
@@ -90,9 +90,10 @@ from trafilatura.xpaths import (
     REMOVE_COMMENTS_XPATH,
 )
 
-from scraper.extract.boilerplate import comparable, filter_paragraphs, fingerprint, host_of
+from scraper.extract.boilerplate import fingerprint, host_of
 from scraper.extract.jsonld import json_ld_objects
 from scraper.extract.language import language_identifier
+from scraper.extract.lines import comparable, filter_paragraphs
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.extract.rights import page_access, page_rights
 
@@ -289,7 +290,7 @@ def _words(text: str) -> int:
 
 @lru_cache(maxsize=2048)
 def _form(paragraph: str) -> str:
-    """:func:`~scraper.extract.boilerplate.comparable` of an extracted paragraph, cached: every step
+    """:func:`~scraper.extract.lines.comparable` of an extracted paragraph, cached: every step
     after the extraction compares the same paragraphs against the page again."""
     return comparable(paragraph)
 
@@ -547,7 +548,7 @@ def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float =
 
     * a short run (``_BODY_RUN`` paragraphs at most) between two confirmed ones: a
       subheading and its paragraph, a quote, an embedded post and its attribution; in-body
-      boilerplate of that shape goes by :func:`~scraper.extract.boilerplate.filter_paragraphs`;
+      boilerplate of that shape goes by :func:`~scraper.extract.lines.filter_paragraphs`;
     * the lead, set apart from the body's container: the one or two paragraphs before the
       first confirmed one, when they are sentences (``_LEAD_WORDS`` words or more, ending
       like a sentence), not a headline or a label.
@@ -1547,4 +1548,3 @@ def extract_article(
         access=access,
         rights=rights,
     )
-

@@ -22,7 +22,7 @@ class ExtractionOptions:
     min_text_chars: int  # shorter main text: not an article page (ARCHIVE_MIN_TEXT_CHARS)
     favor_precision: bool = False  # True: no recall rescues (continuation of split bodies)
     target_language: str | None = None  # ISO 639-1: pages in another language give None
-    post_filter: bool = True  # drop in-body boilerplate lines (scraper.extract.boilerplate)
+    post_filter: bool = True  # drop in-body boilerplate lines (scraper.extract.lines)
     ensemble: bool = True  # False: trafilatura's precision mode alone, no comparison
 
 
