@@ -15,7 +15,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from scraper.extract.discovery import base_url, link_urls, requisite_urls
-from scraper.extract.extractor import parse_page
+from scraper.extract.page import parse_page
 from spiders.articles import ArticlesSpider
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -571,7 +571,7 @@ def test_the_page_is_parsed_like_trafilatura_parses_it(replica_pages: list[tuple
     from lxml.etree import tostring
     from trafilatura.utils import load_html
 
-    from scraper.extract.extractor import parse_page
+    from scraper.extract.page import parse_page
 
     for html in [html for html, _ in replica_pages] + ODD_INPUTS:
         ours, theirs = parse_page(html), load_html(html)
@@ -595,7 +595,8 @@ ODD_PAGES = [
 def test_precision_mode_gives_bare_extractions_text(replica_pages: list[tuple[str, str]]) -> None:
     import trafilatura
 
-    from scraper.extract.extractor import _precise_text, parse_page
+    from scraper.extract.extractor import _precise_text
+    from scraper.extract.page import parse_page
 
     for html, url in replica_pages + ODD_PAGES:
         tree = parse_page(html)
@@ -612,7 +613,8 @@ def test_metadata_is_trafilaturas_for_the_fields_kept(replica_pages: list[tuple[
 
     from trafilatura.metadata import extract_metadata
 
-    from scraper.extract.extractor import author_from_body, page_metadata, parse_page
+    from scraper.extract.extractor import author_from_body, page_metadata
+    from scraper.extract.page import parse_page
 
     for html, url in replica_pages:
         tree = parse_page(html)
@@ -649,7 +651,8 @@ def test_clearly_english_tells_english_prose_from_other_languages(text: str, eng
 
 
 def test_a_page_declared_english_in_another_language_is_still_detected() -> None:
-    from scraper.extract.extractor import PageSignals, page_language
+    from scraper.extract.extractor import page_language
+    from scraper.extract.signals import PageSignals
 
     german = (
         "Die Delegation wurde vom Präsidenten empfangen, der sagte, dass die Gespräche mit dem Gesandten "

@@ -28,7 +28,7 @@ article-extraction benchmark, trafilatura's evaluation set and the sample site, 
 
 What it costs (the crawl spends most of its CPU here; ``python -m benchmarks.evaluate``
 prints ms/page beside plain trafilatura's). The page is parsed once, with lxml's
-C-level element class lookup (:func:`_html_parser`), and every pass works on that tree
+C-level element class lookup (:func:`html_parser`), and every pass works on that tree
 or a copy of it. Where trafilatura does work the result does not use, the same steps
 are taken without it: :func:`_precise_text` (one tree copy instead of three),
 :func:`page_metadata` (no categories, tags or licence; the byline search runs last, on
@@ -41,23 +41,20 @@ declared English skips language detection (:func:`clearly_english`).
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from copy import copy, deepcopy
-from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from html import unescape
-from typing import Any, overload
+from typing import overload
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import trafilatura
-from lxml.etree import ElementDefaultClassLookup, XPath, strip_tags
-from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
-from lxml.html import fromstring as html_fromstring
+from lxml.etree import XPath, strip_tags
+from lxml.html import HtmlElement
 from trafilatura.core import _forum_thread_page
 from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
 from trafilatura.json_metadata import normalize_authors
@@ -73,14 +70,7 @@ from trafilatura.metadata import (
     find_date,
 )
 from trafilatura.settings import Document, Extractor, set_date_params
-from trafilatura.utils import (
-    DOCTYPE_TAG,
-    FAULTY_HTML,
-    decode_file,
-    is_dubious_html,
-    line_processing,
-    repair_faulty_html,
-)
+from trafilatura.utils import line_processing
 from trafilatura.xml import xmltotxt
 from trafilatura.xpaths import (
     AUTHOR_DISCARD_XPATHS,
@@ -95,13 +85,13 @@ from scraper.extract.jsonld import json_ld_objects
 from scraper.extract.language import language_identifier
 from scraper.extract.lines import comparable, filter_paragraphs
 from scraper.extract.model import Article, ExtractionOptions
+from scraper.extract.page import html_parser, parse_page, prepare_tree
 from scraper.extract.rights import page_access, page_rights
+from scraper.extract.signals import PageSignals, page_signals
 
 __all__ = [
-    "PageSignals",
     "clean_title",
     "extract_article",
-    "page_signals",
     "parse_page",
     "warm_up",
 ]
@@ -114,31 +104,6 @@ _KEEP_SHARE = 0.7  # the vote may drop at most 30 % of the words, else it is not
 
 # --------------------------------------------------------------------------- page signals
 
-_ARTICLE_TYPES = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "backgroundnewsarticle",
-        "reviewnewsarticle",
-        "blogposting",
-        "liveblogposting",
-        "socialmediaposting",
-        "discussionforumposting",
-        "techarticle",
-        "scholarlyarticle",
-        "report",
-        "review",
-        "recipe",
-        "howto",
-    }
-)
-# A forum thread (schema.org DiscussionForumPosting, as trafilatura detects one): its replies
-# are its content, where an article's comment thread is not.
-_FORUM_TYPES = frozenset({"discussionforumposting"})
-_LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
 _SEARCH_KEYS = frozenset({"s", "q", "query", "search", "keyword", "keywords"})
 # A status code counts as a word of its own, never as part of a number ("1.500 Meter"); 500
 # is a common count, so it needs an error word beside it.
@@ -162,122 +127,6 @@ _LISTING_PATH = re.compile(
 )
 # A query naming one post or page of a CMS (WordPress ?p=N, ?page_id=N): that post, not the home page.
 _POST_KEYS = frozenset({"p", "page_id", "post", "id", "article", "story"})
-
-
-@dataclass(frozen=True)
-class PageSignals:
-    """What the page says about itself, outside its main text."""
-
-    og_type: str | None = None
-    ld_types: frozenset[str] = frozenset()
-    html_lang: str | None = None
-    meta_language: str | None = None  # <meta http-equiv=content-language> or <meta name=language>
-    og_locale: str | None = None
-    canonical: str | None = None
-    og_url: str | None = None
-    og_title: str | None = None
-    html_title: str | None = None
-    published: str | None = None  # the first machine-readable publication datetime
-    ld_authors: tuple[str, ...] = ()
-
-    @property
-    def says_article(self) -> bool:
-        """Structured data declares an article."""
-        return self.og_type == "article" or bool(self.ld_types & _ARTICLE_TYPES)
-
-    @property
-    def says_forum_thread(self) -> bool:
-        """Structured data declares a forum thread (its posts are its text)."""
-        return bool(self.ld_types & _FORUM_TYPES)
-
-    @property
-    def says_listing(self) -> bool:
-        """Structured data declares a listing and no article."""
-        return not self.says_article and bool(self.ld_types & _LISTING_TYPES)
-
-
-def _ld_type_names(obj: dict[str, Any]) -> list[str]:
-    """The lower-cased @type names of one JSON-LD object."""
-    value = obj.get("@type")
-    values = value if isinstance(value, list) else [value]
-    return [v.lower() for v in values if isinstance(v, str)]
-
-
-def _ld_author_names(obj: dict[str, Any]) -> list[str]:
-    """The names of the authors of a JSON-LD article object."""
-    value = obj.get("author")
-    values = value if isinstance(value, list) else [value]
-    names = []
-    for v in values:
-        name = v.get("name") if isinstance(v, dict) else v
-        if isinstance(name, str) and name.strip():
-            names.append(" ".join(name.split()))
-    return names
-
-
-_META_ATTRS = ("property", "itemprop", "name", "http-equiv")
-
-
-def _meta_index(tree: HtmlElement) -> dict[tuple[str, str], str]:
-    """(attribute, lower-cased value) -> the stripped content of the first such <meta> that has one.
-
-    One walk over the page's <meta> elements for all the lookups of :func:`page_signals`.
-    """
-    index: dict[tuple[str, str], str] = {}
-    for el in tree.iterfind(".//meta"):
-        content = (el.get("content") or "").strip()
-        if not content:
-            continue
-        for attr in _META_ATTRS:
-            value = el.get(attr)
-            if value is not None:
-                index.setdefault((attr, value.strip().lower()), content)
-    return index
-
-
-def page_signals(tree: HtmlElement, ld: Sequence[dict[str, Any]] | None = None) -> PageSignals:
-    """Read the page's declarations: Open Graph, JSON-LD, <html lang>, canonical link, title.
-
-    ``ld``: the page's JSON-LD objects when the caller has read them already
-    (:func:`~scraper.extract.jsonld.json_ld_objects`), else they are read here.
-    """
-    meta = _meta_index(tree)
-    ld_types: set[str] = set()
-    published: str | None = None
-    authors: list[str] = []
-    for obj in json_ld_objects(tree) if ld is None else ld:
-        types = _ld_type_names(obj)
-        ld_types.update(types)
-        if any(t in _ARTICLE_TYPES for t in types):
-            if published is None and isinstance(obj.get("datePublished"), str):
-                published = obj["datePublished"]
-            authors = authors or _ld_author_names(obj)
-    published = (
-        published
-        or meta.get(("property", "article:published_time"))
-        or meta.get(("itemprop", "datepublished"))
-        or meta.get(("name", "pubdate"))
-    )
-    canonical = None
-    for link in tree.iterfind(".//link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            canonical = link.get("href", "").strip()
-            break
-    title_el = tree.find(".//title")
-    html_title = " ".join(title_el.text_content().split()) if title_el is not None else None
-    return PageSignals(
-        og_type=(meta.get(("property", "og:type")) or "").lower() or None,
-        ld_types=frozenset(ld_types),
-        html_lang=tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
-        meta_language=meta.get(("http-equiv", "content-language")) or meta.get(("name", "language")),
-        og_locale=meta.get(("property", "og:locale")),
-        canonical=canonical,
-        og_url=meta.get(("property", "og:url")),
-        og_title=meta.get(("property", "og:title")),
-        html_title=html_title or None,
-        published=published,
-        ld_authors=tuple(authors),
-    )
 
 
 # --------------------------------------------------------------------------- candidates
@@ -340,71 +189,6 @@ def _paragraphs(text: str | None) -> list[str]:
 def is_table_block(paragraph: str) -> bool:
     """True for a paragraph that is a data table (:func:`_paragraphs` keeps its rows together)."""
     return _data_row(paragraph.split("\n", 1)[0])
-
-
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_HIDDEN_CANDIDATES = XPath("//*[@hidden or @style]")  # tested in Python: the few that hide, then for <p>
-_EMPTY_INLINE = ("span", "b", "strong", "i", "em", "q")  # inline tags trafilatura prunes when empty
-_CELL_LISTS = ("ul", "ol", "dl", "table")
-_CELL_BREAKS = frozenset({"li", "dt", "dd", "tr", "br"})
-# A cell holding these is page layout (old sites lay pages out in tables), not data.
-_LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "article", "section", "form",
-                  "nav", "img", "iframe")
-
-
-def prepare_tree(tree: HtmlElement) -> None:
-    """Make the parsed page what every extractor and the metadata should see, in place.
-
-    * empty inline elements (anchors, icons) go, keeping the text after them;
-    * scripts (but JSON-LD, read as declarations), styles, templates and hidden elements
-      (``hidden``, ``display: none``; not paragraphs or those holding them) go: none of
-      them is text a reader sees, and a date found in them (a consent-renewal date in a
-      script) is not the page's;
-    * a list or a table inside a data cell (one that holds no paragraphs, divisions,
-      headings or images: those make a layout table) becomes the cell's text, items
-      separated by ``"; "``: trafilatura's table handling keeps no lists or tables in a
-      cell, and the cell came out empty.
-    """
-    doomed = [
-        el for el in tree.iter("script", "style", "template")
-        if el.tag != "script" or (el.get("type") or "").strip().lower() != "application/ld+json"
-    ]
-    doomed += [
-        el for el in _HIDDEN_CANDIDATES(tree)
-        if (el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""))
-        and next(el.iter("p"), None) is None  # a hidden paragraph or body is text a script shows: it stays
-    ]
-    for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()
-    # An empty inline element (a table-of-contents anchor, an icon, a spacer) before text:
-    # trafilatura's precision mode deletes empty elements with their tail, the text after
-    # them, and so lost headings written as <h2><span id="anchor"></span>Heading</h2>.
-    # Dropped here, the text stays where it was. lxml's drop_tree keeps the tail.
-    empties = [
-        el for el in tree.iter(_EMPTY_INLINE)
-        if el.text is None and len(el) == 0 and el.tail and el.tail.strip() and el.getparent() is not None
-    ]
-    for el in empties:
-        el.drop_tree()
-    cells = [
-        cell for cell in tree.iter("td", "th")
-        if next(cell.iterdescendants(*_CELL_LISTS), None) is not None
-        and next(cell.iterdescendants(*_LAYOUT_BLOCKS), None) is None
-    ]
-    for cell in cells:
-        if any(a.tag in ("td", "th") for a in cell.iterancestors()):
-            continue  # a cell inside a data cell: flattened with it
-        for el in cell.iterdescendants():
-            if el.tag in _CELL_BREAKS:
-                el.tail = "; " + (el.tail or "")
-            elif el.tag in ("td", "th"):
-                el.tail = " " + (el.tail or "")
-        items = [" ".join(part.split()) for part in cell.text_content().split(";")]
-        text = "; ".join(item for item in items if item)
-        for child in list(cell):
-            cell.remove(child)
-        cell.text = text
 
 
 def _trafilatura_text(tree: HtmlElement, url: str, *, precision: bool, fast: bool) -> str:
@@ -1402,85 +1186,11 @@ def _nfc(text: str | None) -> str | None:
     return unicodedata.normalize("NFC", text) if text else text
 
 
-_PARSERS = threading.local()  # lxml parsers must not be shared between threads
-
-
-def _html_parser() -> HTMLParser:
-    """trafilatura's HTML parser settings with lxml's C-level element class lookup.
-
-    lxml.html's own parser picks the class of every element proxy in Python code (it
-    special-cases form, input, select, textarea and label), and the passes over a page
-    create hundreds of thousands of proxies, each one a Python call otherwise.
-    This lookup gives every element the plain ``HtmlElement`` class (nothing here or in
-    trafilatura uses lxml's form helpers) with no Python call.
-    """
-    parser: HTMLParser | None = getattr(_PARSERS, "parser", None)
-    if parser is None:
-        parser = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
-                            remove_pis=True)
-        parser.set_element_class_lookup(
-            ElementDefaultClassLookup(
-                element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
-            )
-        )
-        _PARSERS.parser = parser
-    return parser
-
-
-def _parse(html: str | bytes) -> HtmlElement | None:
-    """lxml's parse of ``html`` with :func:`_html_parser`, or None when lxml gives up."""
-    try:
-        return html_fromstring(html, parser=_html_parser())
-    except Exception:  # libxml2 errors of every kind: the page is not usable HTML
-        return None
-
-
-_INVALID_XML_CHARS = "".join(map(chr, (*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF)))
-
-
-def _repair(text: str, beginning: str) -> str:
-    """trafilatura's ``repair_faulty_html``, without its regex pass over the whole page when
-    the page has no control characters to delete (the check is cheaper than the pass it spares).
-    """
-    if any(char in text for char in _INVALID_XML_CHARS):
-        return repair_faulty_html(text, beginning)
-    if "doctype" in beginning:
-        first_line, _, rest = text.partition("\n")
-        text = DOCTYPE_TAG.sub("", first_line, count=1) + "\n" + rest
-    for line in text[:4096].splitlines()[:4]:
-        if "<html" in line and line.endswith("/>"):
-            return FAULTY_HTML.sub(r"\1>", text, count=1)
-    return text
-
-
-def parse_page(html: str | bytes) -> HtmlElement | None:
-    """The parsed page, or None for input that is not HTML.
-
-    trafilatura's ``load_html`` (decoding, repairs, the dubious-HTML check), with the
-    parser of :func:`_html_parser`.
-    """
-    if not isinstance(html, (str, bytes)):
-        return None
-    text = decode_file(html)
-    beginning = text[:50].lower()
-    dubious = is_dubious_html(beginning)
-    text = _repair(text, beginning)
-    try:
-        tree = html_fromstring(text, parser=_html_parser())
-    except Exception:  # "Unicode strings with encoding declaration are not supported", libxml2 errors: bytes below
-        tree = None
-    if tree is None or len(tree) < 1:
-        tree = _parse(text.encode("utf8", "surrogatepass"))
-    if tree is None or len(tree) < 1 or (dubious and len(tree) < 2):
-        return None
-    return tree
-
-
 def warm_up() -> None:
     """Load what the first page would otherwise load (the language model, the parser,
     trafilatura's options): call in each worker."""
     language_identifier()
-    _html_parser()
+    html_parser()
     _extractor_template(True)
     _extractor_template(False)
 
