@@ -595,7 +595,7 @@ ODD_PAGES = [
 def test_precision_mode_gives_bare_extractions_text(replica_pages: list[tuple[str, str]]) -> None:
     import trafilatura
 
-    from scraper.extract.extractor import _precise_text
+    from scraper.extract.ensemble import _precise_text
     from scraper.extract.page import parse_page
 
     for html, url in replica_pages + ODD_PAGES:

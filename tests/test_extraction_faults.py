@@ -11,16 +11,11 @@ import json
 import pytest
 from lxml.html import fromstring as html_fromstring
 
-from scraper.extract.extractor import (
-    body_start_paragraphs,
-    continuation_paragraphs,
-    extract_article,
-    is_listing_path,
-    page_paragraphs,
-    vote_paragraphs,
-    witness_paragraphs,
-)
+from scraper.extract.ensemble import vote_paragraphs
+from scraper.extract.extractor import extract_article, is_listing_path
 from scraper.extract.model import Article, ExtractionOptions
+from scraper.extract.paragraphs import page_paragraphs
+from scraper.extract.rescues import body_start_paragraphs, continuation_paragraphs, witness_paragraphs
 from scraper.settings import ARCHIVE_MIN_TEXT_CHARS
 
 URL = "https://news.example/2024/05/01/library-hours/"

@@ -44,21 +44,15 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from copy import copy, deepcopy
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
 from html import unescape
 from typing import overload
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import trafilatura
-from lxml.etree import XPath, strip_tags
 from lxml.html import HtmlElement
-from trafilatura.core import _forum_thread_page
-from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.json_metadata import normalize_authors
-from trafilatura.main_extractor import extract_content
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
@@ -69,23 +63,21 @@ from trafilatura.metadata import (
     extract_url,
     find_date,
 )
-from trafilatura.settings import Document, Extractor, set_date_params
+from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
-from trafilatura.xml import xmltotxt
 from trafilatura.xpaths import (
     AUTHOR_DISCARD_XPATHS,
     AUTHOR_XPATHS,
-    RAW_TREE_PRUNE_XPATH,
-    REMOVE_COMMENTS_AND_LISTS_XPATH,
-    REMOVE_COMMENTS_XPATH,
 )
 
 from scraper.extract.boilerplate import fingerprint, host_of
+from scraper.extract.ensemble import main_paragraphs, trafilatura_options, trafilatura_text
 from scraper.extract.jsonld import json_ld_objects
 from scraper.extract.language import language_identifier
-from scraper.extract.lines import comparable, filter_paragraphs
+from scraper.extract.lines import filter_paragraphs
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.extract.page import html_parser, parse_page, prepare_tree
+from scraper.extract.paragraphs import WORD, form_if_long, is_table_block, paragraph_form, split_paragraphs, word_count
 from scraper.extract.rights import page_access, page_rights
 from scraper.extract.signals import PageSignals, page_signals
 
@@ -95,11 +87,6 @@ __all__ = [
     "parse_page",
     "warm_up",
 ]
-
-_WORD = re.compile(r"\w+")
-_AGREEMENT = 0.8  # precision mode and readability agreeing this much need no third opinion
-_FAILED_SHARE = 0.25  # precision text with fewer words than this share of readability's has failed
-_KEEP_SHARE = 0.7  # the vote may drop at most 30 % of the words, else it is not trusted
 
 
 # --------------------------------------------------------------------------- page signals
@@ -129,679 +116,6 @@ _LISTING_PATH = re.compile(
 _POST_KEYS = frozenset({"p", "page_id", "post", "id", "article", "story"})
 
 
-# --------------------------------------------------------------------------- candidates
-
-
-def _words(text: str) -> int:
-    """Number of words in ``text``."""
-    return len(_WORD.findall(text))
-
-
-@lru_cache(maxsize=2048)
-def _form(paragraph: str) -> str:
-    """:func:`~scraper.extract.lines.comparable` of an extracted paragraph, cached: every step
-    after the extraction compares the same paragraphs against the page again."""
-    return comparable(paragraph)
-
-
-@lru_cache(maxsize=2048)
-def _paragraph_words(paragraph: str) -> int:
-    """:func:`_words` of an extracted paragraph, cached like :func:`_form`."""
-    return _words(paragraph)
-
-
-def _form_if_long(text: str, min_chars: int) -> str | None:
-    """``comparable(text)``, or None when it cannot be ``min_chars`` long (most link and
-    element texts are shorter than the paragraphs they are compared with: no regex then).
-    """
-    low = text.lower()  # comparable() is never longer than the lower-cased text
-    if len(low) < min_chars:
-        return None
-    return " ".join(_WORD.findall(low))
-
-
-_PROSE_CELL_WORDS = 40  # a table cell of more words holds running text: the table lays out a page
-
-
-def _data_row(line: str) -> bool:
-    """True for a line of trafilatura's table output whose cells are data, not running text."""
-    return line.startswith("|") and all(_words(cell) <= _PROSE_CELL_WORDS for cell in line.split("|"))
-
-
-def _paragraphs(text: str | None) -> list[str]:
-    """Non-empty stripped lines of an extractor's text output; the rows of a data table
-    stay together, one block with a row on each line (a layout table's rows stay lines)."""
-    out: list[str] = []
-    in_table = False
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        row = _data_row(line)
-        if row and in_table:
-            out[-1] += "\n" + line
-        else:
-            out.append(line)
-        in_table = row
-    return out
-
-
-def is_table_block(paragraph: str) -> bool:
-    """True for a paragraph that is a data table (:func:`_paragraphs` keeps its rows together)."""
-    return _data_row(paragraph.split("\n", 1)[0])
-
-
-def _trafilatura_text(tree: HtmlElement, url: str, *, precision: bool, fast: bool) -> str:
-    """trafilatura's main text of ``tree`` (it copies the tree), comments excluded."""
-    if precision and fast:
-        return _precise_text(tree, url)
-    doc = trafilatura.bare_extraction(
-        tree, url=url, fast=fast, favor_precision=precision, include_comments=False, with_metadata=False
-    )
-    return doc.text or "" if isinstance(doc, Document) else ""
-
-
-@lru_cache(maxsize=2)
-def _extractor_template(precise: bool) -> Extractor:
-    """trafilatura's options, built once (the constructor reads its configuration values
-    one by one, for every page otherwise): those of ``bare_extraction`` in precision and fast mode, or the
-    defaults (for sanitising readability's output). Comments excluded."""
-    if precise:
-        return Extractor(output_format="python", fast=True, precision=True, comments=False)
-    return Extractor(comments=False)
-
-
-def _extractor(url: str, *, precise: bool) -> Extractor:
-    """A copy of the :func:`_extractor_template` for the page at ``url``."""
-    options = copy(_extractor_template(precise))
-    options.url = url
-    options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
-    return options
-
-
-def _precise_text(tree: HtmlElement, url: str) -> str:
-    """trafilatura's precision mode in fast mode, comments excluded: ``bare_extraction``'s text.
-
-    The steps ``bare_extraction`` and ``trafilatura_sequence`` take for these settings,
-    on one copy of the tree instead of three (a copy for the call, a cleaning copy and a
-    backup for the fallback extractors, which fast mode never runs), then the same size
-    checks. ``tests/test_extraction.py`` checks that both give the same text.
-    """
-    options = _extractor(url, precise=True)
-    tree = copy(tree)
-    try:
-        is_forum = _forum_thread_page(tree)
-        tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
-        tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)  # comments off, precision: always
-        cleaned = convert_tags(tree_cleaning(tree, options), options, url)
-        if not is_forum:
-            cleaned = prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
-        body, text = extract_content(cleaned, options)
-    except (TypeError, ValueError):  # what bare_extraction turns into None
-        return ""
-    if options.max_tree_size and len(body) > options.max_tree_size:
-        strip_tags(body, "hi")
-        if len(body) > options.max_tree_size:
-            return ""
-    if len(text) < options.min_output_size and options.min_output_comm_size > 0:
-        return ""
-    return xmltotxt(body, options.formatting) or ""
-
-
-def _sanitised_text(body: HtmlElement, url: str) -> str:
-    """The text of a readability result, sanitised the way trafilatura does it."""
-    from trafilatura.external import sanitize_tree
-
-    try:
-        body, _ = sanitize_tree(body, _extractor(url, precise=False))
-        return xmltotxt(body, False) or ""
-    except Exception:  # a broken page must not break the ensemble: the witness is optional
-        return ""
-
-
-def _readability_text(tree: HtmlElement, url: str) -> str:
-    """The text readability (trafilatura's fork of readability-lxml) finds, sanitised the trafilatura way."""
-    from trafilatura.external import try_readability
-
-    try:
-        body = try_readability(deepcopy(tree))
-    except Exception:  # a broken page must not break the ensemble: the witness is optional
-        return ""
-    return _sanitised_text(body, url)
-
-
-def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
-    """Multiset of ``n``-word shingles (the benchmark's unit of text); a shorter text is one shingle."""
-    return _word_shingles(_WORD.findall(text), n)
-
-
-def _word_shingles(words: Sequence[str], n: int = 4) -> Counter[tuple[str, ...]]:
-    """:func:`_shingles` of a text split into ``words`` already."""
-    if len(words) < n:
-        return Counter([tuple(words)]) if words else Counter()
-    return Counter(zip(*(words[i:] for i in range(n)), strict=False))  # the shorter tails end it
-
-
-def _agreement(a: Counter[tuple[str, ...]], b: Counter[tuple[str, ...]]) -> float:
-    """F1 overlap of two shingle multisets (0 when either is empty)."""
-    total_a, total_b = sum(a.values()), sum(b.values())
-    if total_a == len(a) and total_b == len(b):  # no repeated shingle (most texts): a set intersection
-        common = len(a.keys() & b.keys())
-    else:
-        small, large = (a, b) if len(a) <= len(b) else (b, a)
-        common = sum(min(count, large[key]) for key, count in small.items() if key in large)
-    total = total_a + total_b
-    return 2 * common / total if total else 0.0
-
-
-def choose_candidate(
-    candidates: Sequence[str], shingles: Sequence[Counter[tuple[str, ...]] | None] = ()
-) -> tuple[int, int]:
-    """Index of the candidate agreeing most with the others, and of its best witness.
-
-    Ties go to the earlier candidate, so order the candidates by preference.
-    ``shingles`` may hold the candidates' shingles where they are known (None elsewhere).
-    """
-    known = list(shingles) + [None] * (len(candidates) - len(shingles))
-    sets = [k if k is not None else _shingles(c) if c else Counter() for c, k in zip(candidates, known, strict=True)]
-    n = len(candidates)
-    pair = {(i, j): _agreement(sets[i], sets[j]) for i in range(n) for j in range(i + 1, n)}
-
-    def sim(i: int, j: int) -> float:
-        return pair[(min(i, j), max(i, j))]
-
-    scores = [sum(sim(i, j) for j in range(n) if j != i) for i in range(n)]
-    best = max(range(n), key=lambda i: (scores[i], -i))
-    others = [j for j in range(n) if j != best]
-    witness = max(others, key=lambda j: (sim(best, j), -j)) if others else best
-    return best, witness
-
-
-_SENTENCE_END = tuple(".!?\u2026:;\"\u201d\u201c\u00bb\u00ab'\u2019)")
-_LEAD_PARAGRAPHS = 2  # a lead (standfirst, intro) is one or two paragraphs
-_LEAD_WORDS = 10  # and sentences: a headline or a label is shorter or ends without punctuation
-_BODY_RUN = 3  # unconfirmed paragraphs between two confirmed ones: a subheading and its text, a quote
-_LIST_ITEM = "- "  # how trafilatura's text output starts a list item
-
-
-def vote_paragraphs(paragraphs: Sequence[str], witness: str, keep_share: float = _KEEP_SHARE) -> list[str]:
-    """The paragraphs the ``witness`` text also contains, unless fewer than ``keep_share`` of the words remain.
-
-    What the witness confirms is the body; beside it, two kinds of paragraph belong to it
-    although readability (the usual witness) leaves them out:
-
-    * a short run (``_BODY_RUN`` paragraphs at most) between two confirmed ones: a
-      subheading and its paragraph, a quote, an embedded post and its attribution; in-body
-      boilerplate of that shape goes by :func:`~scraper.extract.lines.filter_paragraphs`;
-    * the lead, set apart from the body's container: the one or two paragraphs before the
-      first confirmed one, when they are sentences (``_LEAD_WORDS`` words or more, ending
-      like a sentence), not a headline or a label.
-
-    Tables and list items are not voted on: readability drops small tables and lists
-    whole (ingredients, steps, bullet points), and what trafilatura found of them inside
-    the article's container is its data.
-    """
-    reference = comparable(witness)
-    if not reference:
-        return list(paragraphs)
-    confirmed = [is_table_block(p) or p.startswith(_LIST_ITEM) or _form(p) in reference for p in paragraphs]
-    keep = list(confirmed)
-    start = None  # where the current run of unconfirmed paragraphs began
-    for i, said in enumerate(confirmed):
-        if not said and start is None:
-            start = i
-        elif said and start is not None:
-            if start > 0 and i - start <= _BODY_RUN:
-                keep[start:i] = [True] * (i - start)
-            start = None
-    counts = list(map(_paragraph_words, paragraphs))
-    if sum(c for c, k in zip(counts, keep, strict=True) if k) < keep_share * sum(counts):
-        return list(paragraphs)
-    first = keep.index(True) if True in keep else 0
-    if first <= _LEAD_PARAGRAPHS:
-        for i in range(first):
-            keep[i] = counts[i] >= _LEAD_WORDS and paragraphs[i].rstrip().endswith(_SENTENCE_END)
-    return [p for p, k in zip(paragraphs, keep, strict=True) if k]
-
-
-PageParagraphs = Sequence[tuple[HtmlElement, str]]  # every <p> of a page with its text, in document order
-
-
-def page_paragraphs(tree: HtmlElement) -> PageParagraphs:
-    """Every <p> of the page with its text content: read once for the recall rescues, which
-    all look for the extracted paragraphs among the page's."""
-    return [(el, el.text_content()) for el in tree.iter("p")]
-
-
-def body_start_paragraphs(
-    candidates: Sequence[str], kept: Sequence[str], page_ps: PageParagraphs
-) -> list[str]:
-    """The paragraphs before the first one the vote kept that lie beside it in the page.
-
-    Readability, the usual witness, sometimes starts the body late (it picks an inner
-    block, or scores the first paragraphs under another parent it then drops), and the
-    vote keeps only a one- or two-paragraph lead before what the witness confirms. A
-    dropped paragraph whose <p> has the same parent element as the <p> of the first kept
-    paragraphs (the very first may be a subheading), or a parent of the same tag and
-    class in the same line and not set apart from it (:func:`_set_apart`: a body cut into
-    sections), is the start of the same body, when it reads as prose
-    (:func:`_prose_text`). ``candidates`` are the paragraphs voted on, ``kept`` what the
-    vote kept of them, in order.
-    """
-    first = kept[0]
-    start = next((i for i, p in enumerate(candidates) if p is first), 0)
-    leading = [p for p in candidates[:start] if _paragraph_words(p) >= 5]
-    if not leading:
-        return []
-    elements = matched_elements(page_ps, [*kept[:_LEAD_PARAGRAPHS + 1], *leading])
-    # the first kept paragraph that is a <p> (the first may be a subheading)
-    anchor = next((elements[f] for f in map(_form, kept[:_LEAD_PARAGRAPHS + 1]) if f in elements), None)
-    parent = anchor.getparent() if anchor is not None else None
-    if parent is None:
-        return []
-    signature = (parent.tag, parent.get("class")) if parent.get("class") else None
-    line = frozenset(parent.iterancestors())
-    out = []
-    for p in leading:
-        el = elements.get(_form(p))
-        if el is None or el is anchor or not _prose_text(el):
-            continue
-        beside = el.getparent()
-        if beside is parent or (
-            signature is not None and beside is not None and (beside.tag, beside.get("class")) == signature
-            and not _set_apart(el, line)
-        ):
-            out.append(p)
-    return out
-
-
-def continuation_paragraphs(
-    tree: HtmlElement, paragraphs: Sequence[str], page_ps: PageParagraphs, min_words: int = 30
-) -> list[str]:
-    """Paragraphs of later containers shaped like the one the text ends in (a body split by ads).
-
-    The container of the last extracted <p> is found in the raw tree; later elements
-    with the same tag and class, outside it, contribute their <p> texts that the
-    extraction missed, when these are prose (low link density) and add ``min_words``.
-    A later element set apart from the body (:func:`_set_apart`: in a comment thread,
-    a footer, an aside, another ``article`` or list item) is a comment, a teaser or
-    page furniture built from the same template class, not the body's rest.
-    """
-    known = {_form(p) for p in paragraphs if _paragraph_words(p) >= 5}
-    if not known:
-        return []
-    shortest = min(map(len, known))
-    last = next((el for el, text in reversed(page_ps) if _form_if_long(text, shortest) in known), None)
-    container = last.getparent() if last is not None else None
-    if container is None or not container.get("class"):
-        return []
-    signature = (container.tag, container.get("class"))
-    body_line = frozenset(container.iterancestors())
-    extra: list[str] = []
-    seen = set(known)
-    after = False
-    for el in tree.iter(container.tag):
-        if el is container:
-            after = True
-            continue
-        if not after or (el.tag, el.get("class")) != signature or _inside(el, container):
-            continue
-        if _set_apart(el, body_line):
-            continue
-        own_line = frozenset((el, *el.iterancestors()))
-        for p in el.iter("p"):
-            if _set_apart(p, own_line):
-                continue
-            text = " ".join(p.text_content().split())
-            link_chars = sum(len(a.text_content()) for a in p.iter("a"))
-            norm = comparable(text)
-            if _words(text) >= 5 and norm not in seen and link_chars <= 0.3 * len(text):
-                seen.add(norm)
-                extra.append(text)
-    return extra if sum(map(_words, extra)) >= min_words else []
-
-
-_APART = frozenset({"article", "li", "aside", "footer", "header", "nav", "form", "figure", "figcaption"})
-
-
-def _set_apart(el: HtmlElement, line: frozenset[HtmlElement]) -> bool:
-    """True when ``el``, or an ancestor of it below the first one in ``line``, is set apart
-    from a body: an ``article`` or list item of its own (a post, a teaser, a comment), a
-    footer, aside, header, navigation, form or figure, or page furniture by class or id."""
-    node: HtmlElement | None = el
-    while node is not None and node not in line:
-        if node.tag in _APART or _FURNITURE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-            return True
-        node = node.getparent()
-    return False
-
-
-# Containers of page furniture by their class or id, never article text between paragraphs.
-_FURNITURE = re.compile(
-    r"\bad\b|ads\b|advert|banner|promo|sponsor|related|share|social|newsletter|subscribe|caption|credit|"
-    r"byline|author|meta|tags?\b|comment|widget|sidebar|nav|footer|cookie|consent|paywall|signup",
-    re.IGNORECASE,
-)
-_BLOCKS = ("p", "div", "section", "article", "aside", "ul", "ol", "dl", "table", "figure", "form", "nav",
-           "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "iframe", "img")
-
-
-def _prose_text(el: HtmlElement | None, text: str | None = None) -> str | None:
-    """The text of ``el`` (or ``text``) when it reads as a line of article prose, else None.
-
-    Prose: words (two or more), at most 30 % of its characters in links, not page
-    furniture by its container's class or by its own shape (:func:`filter_paragraphs`).
-    """
-    if el is not None:
-        if _FURNITURE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
-            return None
-        text = el.text_content()
-        link_chars = sum(len(a.text_content()) for a in el.iter("a"))
-        if link_chars > 0.3 * len(text):
-            return None
-    text = " ".join((text or "").split())
-    if _words(text) < 2 or not filter_paragraphs([text]):
-        return None
-    return text
-
-
-def matched_elements(page_ps: PageParagraphs, paragraphs: Sequence[str]) -> dict[str, HtmlElement]:
-    """The form of each extracted paragraph -> the first <p> of the page that reads like it."""
-    known = {_form(p) for p in paragraphs} - {""}
-    if not known:
-        return {}
-    shortest = min(map(len, known))
-    found: dict[str, HtmlElement] = {}
-    for el, text in page_ps:
-        norm = _form_if_long(text, shortest)
-        if norm in known and norm not in found:
-            found[norm] = el
-    return found
-
-
-def _reads_as_sentence(paragraph: str) -> bool:
-    """``_LEAD_WORDS`` words or more, ending like a sentence: not a headline, a label or a link."""
-    return _paragraph_words(paragraph) >= _LEAD_WORDS and paragraph.rstrip().endswith(_SENTENCE_END)
-
-
-_NOT_BODY = frozenset({"figure", "figcaption", "aside", "header", "footer", "nav", "form", "blockquote"})
-
-
-def _in_body_p(el: HtmlElement) -> bool:
-    """A <p> outside figures, asides, quotes and forms, in no container of page furniture."""
-    for node in (el, *el.iterancestors()):
-        if node.tag in _NOT_BODY or _FURNITURE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-            return False
-        if node.tag in ("article", "main", "body"):
-            return True
-    return True
-
-
-def witness_paragraphs(paragraphs: Sequence[str], witness: str, page_ps: PageParagraphs) -> list[str]:
-    """``paragraphs`` with the witness's lead and in-body lines they lack merged in.
-
-    Where the chosen text and the witness agree on the body, what only the witness has is
-    one of the two kinds :func:`vote_paragraphs` keeps when only the chosen text has it:
-
-    * the lead: the one or two witness paragraphs before the first one the chosen text
-      holds, when that one opens the chosen text (they go before it);
-    * a paragraph between two the chosen text holds one after the other (it goes between).
-
-    Either must read as a sentence (:func:`_reads_as_sentence`) and be a <p> of the page
-    outside figures, asides and page furniture (:func:`_in_body_p`): readability keeps
-    captions, promotions and teasers that precision mode rightly left out.
-    """
-    if not paragraphs:
-        return list(paragraphs)
-    forms = [_form(p) for p in paragraphs]
-
-    def position(paragraph: str) -> int | None:
-        form = _form(paragraph)
-        if not form:
-            return None
-        for i, chosen in enumerate(forms):
-            if form in chosen:
-                return i
-        return None
-
-    lines = _paragraphs(witness)
-    where = [position(w) for w in lines]
-    body_ps: set[str] | None = None
-
-    def mergeable(line: str) -> bool:
-        nonlocal body_ps
-        if not _reads_as_sentence(line):
-            return False
-        if body_ps is None:  # the page's <p> read only on pages with a paragraph to merge
-            body_ps = {comparable(text) for el, text in page_ps if _in_body_p(el)}
-        return _form(line) in body_ps
-
-    before: list[str] = []
-    after: dict[int, list[str]] = {}
-    found = [i for i, at in enumerate(where) if at is not None]
-    if not found:
-        return list(paragraphs)
-    first = found[0]
-    if where[first] == 0 and first <= _LEAD_PARAGRAPHS:
-        before = [w for w in lines[:first] if mergeable(w)]
-    for i in range(1, len(lines) - 1):
-        prev_at, next_at = where[i - 1], where[i + 1]
-        if (where[i] is None and prev_at is not None and next_at is not None and next_at == prev_at + 1
-                and mergeable(lines[i])):
-            after.setdefault(prev_at, []).append(lines[i])
-    if not before and not after:
-        return list(paragraphs)
-    merged = before[:]
-    for i, p in enumerate(paragraphs):
-        merged.append(p)
-        merged.extend(after.get(i, ()))
-    return merged
-
-
-def gap_paragraphs(paragraphs: Sequence[str], elements: dict[str, HtmlElement]) -> list[str]:
-    """``paragraphs`` with the text lying between two of them in the page put back.
-
-    Between two extracted paragraphs of one container, a ``div`` or ``span`` of
-    running text (no blocks inside) or text placed directly in the container is part of
-    the body: a notice, a one-line aside. The extractors drop such lines as they are not
-    in a <p>; page furniture between paragraphs is told by its class and shape.
-    ``elements`` are the paragraphs' <p> elements (:func:`matched_elements`).
-    """
-    if len(elements) < 2:
-        return list(paragraphs)
-    known = {_form(p) for p in paragraphs}
-    out: list[str] = []
-    for i, paragraph in enumerate(paragraphs):
-        out.append(paragraph)
-        here = elements.get(_form(paragraph))
-        after = elements.get(_form(paragraphs[i + 1])) if i + 1 < len(paragraphs) else None
-        if here is None or after is None or here.getparent() is not after.getparent():
-            continue
-        gap: list[str] = []
-        node: HtmlElement | None = here
-        while node is not None and node is not after:
-            text = None
-            if node is not here and node.tag in ("div", "span") and next(node.iterdescendants(*_BLOCKS), None) is None:
-                text = _prose_text(node)
-            tail = _prose_text(None, node.tail)
-            gap += [t for t in (text, tail) if t and _form(t) not in known]
-            node = node.getnext()
-        out += gap
-    return out
-
-
-def lead_container_paragraphs(
-    paragraphs: Sequence[str], elements: dict[str, HtmlElement], page_ps: PageParagraphs
-) -> list[str]:
-    """The lead paragraphs in a container of their own just before the body's container.
-
-    Templates set the lead (standfirst, teaser) apart in a ``div`` of its own before the
-    body's; extractors that pick the body's container (by its class, or dropping
-    'teaser' classes as furniture) lose it. The element before the body's container (or
-    before one of its ancestors, up to the article or main element) counts when it holds
-    <p> prose only and lies outside the headline block. ``elements`` are the <p> elements of
-    paragraphs known already (:func:`matched_elements`); the first paragraph's is looked up
-    when it is not among them.
-    """
-    if not paragraphs:
-        return []
-    form = _form(paragraphs[0])
-    first = elements[form] if form in elements else matched_elements(page_ps, paragraphs[:1]).get(form)
-    node = first.getparent() if first is not None else None
-    known = {_form(p) for p in paragraphs}
-    while node is not None and node.tag not in ("article", "main", "body", "html"):
-        before = node.getprevious()
-        while before is not None and not before.text_content().strip() and before.tag != "p":
-            before = before.getprevious()  # empty elements (an anchor, a spacer) between the two
-        if before is None:
-            node = node.getparent()
-            continue
-        if before.tag not in ("div", "section") or _in_headline_block(before, node.getparent()):
-            return []
-        ps = list(before.iter("p"))
-        if not ps or any(el.tag in _BLOCKS[1:] for el in before.iterdescendants() if el.tag not in ("p", "div")):
-            return []
-        texts = [_prose_text(el) for el in ps]
-        if any(t is None for t in texts):
-            return []
-        return [t for t in texts if t and _form(t) not in known]
-    return []
-
-
-def lead_paragraphs(tree: HtmlElement, paragraphs: Sequence[str], description: str | None) -> list[str]:
-    """The standfirst the extraction missed: the page's description shown as a paragraph before the body.
-
-    News templates often set the lead or standfirst apart from the body container,
-    where extractors miss it. When a <p> or <h2> reads exactly like the page's meta
-    description, comes before the first extracted paragraph and lies in the same
-    <article> or <main> element, it is the article's first paragraph; unless it sits in
-    the headline block (a <header>, a 'hero', a 'dek' or 'strapline'), where it is the
-    headline's subtitle.
-    """
-    want = comparable((description or "").rstrip(".\u2026 "))
-    if len(want) < 40 or not paragraphs or want in comparable(" ".join(paragraphs)):
-        return []
-    first = _form(paragraphs[0])
-    lead = None
-    for el in tree.iter("p", "h2"):
-        norm = _form_if_long(el.text_content(), len(want) if lead is None else len(first))
-        if norm is None:
-            continue
-        if lead is None and norm == want:
-            lead = el
-        elif lead is not None and norm == first:
-            container = next((a for a in lead.iterancestors("article", "main")), None)
-            if container is None or not _inside(el, container) or _in_headline_block(lead, container):
-                return []
-            return [" ".join(lead.text_content().split())]
-    return []
-
-
-_HEADLINE_BLOCK = re.compile(r"head|hero|dek\b|strap|subline|subtitle", re.IGNORECASE)
-
-
-def _in_headline_block(el: HtmlElement, container: HtmlElement) -> bool:
-    """True when ``el`` (or an ancestor below ``container``) is a header or headline-block element."""
-    node: HtmlElement | None = el
-    while node is not None and node is not container:
-        if node.tag == "header" or _HEADLINE_BLOCK.search(node.get("class") or ""):
-            return True
-        node = node.getparent()
-    return False
-
-
-def _inside(el: HtmlElement, ancestor: HtmlElement) -> bool:
-    """True when ``el`` is ``ancestor`` or lies inside it."""
-    node: HtmlElement | None = el
-    while node is not None:
-        if node is ancestor:
-            return True
-        node = node.getparent()
-    return False
-
-
-# Text a reader of an article does not read as its prose: links, forms and the page's furniture.
-_READER_TEXT = XPath(
-    "//body//text()[not(ancestor::a or ancestor::nav or ancestor::header or ancestor::footer"
-    " or ancestor::aside or ancestor::form or ancestor::button or ancestor::select)]",
-    smart_strings=False,
-)
-
-
-def reader_text_chars(tree: HtmlElement) -> int:
-    """Characters of the page's text outside links, forms, navigation, header, footer and
-    asides, whitespace runs counted as one: about the most an article text on the page can have."""
-    return sum(len(" ".join(text.split())) for text in _READER_TEXT(tree))
-
-
-def main_paragraphs(
-    tree: HtmlElement,
-    url: str,
-    options: ExtractionOptions,
-    description: str | None = None,
-    declared_article: bool = False,
-) -> list[str]:
-    """The article's paragraphs before the boilerplate filters.
-
-    trafilatura's precision mode is checked against the readability witness; only when
-    the two disagree (agreement below ``_AGREEMENT``) is trafilatura's balanced mode run
-    as a third opinion and the candidate that agrees most with the others kept. The
-    kept candidate's paragraphs are then voted on by its best witness. Unless
-    ``options.favor_precision``, a missed standfirst (``description``) and the rest of
-    a body split into sibling containers are added. ``declared_article``: the page's
-    structured data says it is an article (no length floor for its text).
-    """
-    if not options.ensemble:
-        return _paragraphs(_trafilatura_text(tree, url, precision=True, fast=False))
-    precise = _trafilatura_text(tree, url, precision=True, fast=True)
-    witness_text = _readability_text(tree, url)
-    precise_words, witness_words = _WORD.findall(precise), _WORD.findall(witness_text)
-    if len(precise_words) < _FAILED_SHARE * len(witness_words):
-        # precision mode failed on this layout: readability's text stands in
-        precise, precise_words = witness_text, witness_words
-    witness_shingles = _word_shingles(witness_words)
-    precise_shingles = witness_shingles if precise is witness_text else _word_shingles(precise_words)
-    if _agreement(precise_shingles, witness_shingles) >= _AGREEMENT:
-        chosen, witness = precise, witness_text
-    else:
-        balanced = _trafilatura_text(tree, url, precision=False, fast=True)
-        candidates = [precise, balanced, witness_text]
-        known = [precise_shingles, None, witness_shingles]
-        if not witness_words:
-            # readability found nothing, so the two left tie: balanced mode goes first, as
-            # it reads more of a page whose layout readability cannot read
-            candidates, known = [balanced, precise, witness_text], [None, precise_shingles, witness_shingles]
-        best, second = choose_candidate(candidates, known)
-        chosen, witness = candidates[best], candidates[second]
-    candidates = _paragraphs(chosen)
-    paragraphs = vote_paragraphs(candidates, witness, _KEEP_SHARE)
-    page_ps: PageParagraphs | None = None
-    if not options.favor_precision and paragraphs and paragraphs[0] is not candidates[0]:
-        page_ps = page_paragraphs(tree)
-        paragraphs = body_start_paragraphs(candidates, paragraphs, page_ps) + paragraphs
-    # precision mode and readability read the same body: what only readability kept of it
-    merge_witness = chosen is precise and witness is witness_text and precise is not witness_text
-    if sum(map(len, paragraphs)) < options.min_text_chars and (
-        declared_article or reader_text_chars(tree) >= options.min_text_chars
-    ):
-        # all three read the page's layout wrong, or the article is short: trafilatura's
-        # full run (its fallback extractors included) has the last word. Not on a page
-        # whose prose all told is under the floor: no extractor finds an article there.
-        fallback = _paragraphs(_trafilatura_text(tree, url, precision=False, fast=False))
-        if sum(map(len, fallback)) > sum(map(len, paragraphs)):
-            paragraphs, merge_witness = fallback, False
-    if not options.favor_precision:
-        page_ps = page_ps if page_ps is not None else page_paragraphs(tree)
-        elements = matched_elements(page_ps, paragraphs)
-        paragraphs = gap_paragraphs(paragraphs, elements)
-        paragraphs = lead_paragraphs(tree, paragraphs, description) + paragraphs
-        paragraphs = lead_container_paragraphs(paragraphs, elements, page_ps) + paragraphs
-        if merge_witness:  # after the rescues, which take a lead container whole
-            paragraphs = witness_paragraphs(paragraphs, witness_text, page_ps)
-        paragraphs += continuation_paragraphs(tree, paragraphs, page_ps)
-    return paragraphs
-
-
 # --------------------------------------------------------------------------- metadata
 
 _TITLE_SEPARATOR = re.compile("\\s+[|\\-\u2013\u2014:\u00b7\u2022\u00bb\u00ab/\\\\]+\\s+|\\s*[|\u00b7\u2022\u00bb]\\s*")
@@ -809,7 +123,7 @@ _TITLE_SEPARATOR = re.compile("\\s+[|\\-\u2013\u2014:\u00b7\u2022\u00bb\u00ab/\\
 
 def _squash(text: str) -> str:
     """Letters and digits only, lower case: 'The New Arab' -> 'thenewarab'."""
-    return "".join(_WORD.findall(text.lower())).replace("_", "")
+    return "".join(WORD.findall(text.lower())).replace("_", "")
 
 
 _SITE_SUFFIXES = ("", "news", "online", "com", "org", "net", "tv", "media", "magazine", "daily")
@@ -850,7 +164,7 @@ def site_name_from_title(title: str | None, url: str, max_words: int = 5) -> str
         if _is_site_label(segment, None, host):
             return segment
     last, rest = parts[-1], title[: -len(parts[-1])]
-    if _words(last) <= max_words and _words(last) < _words(rest):
+    if word_count(last) <= max_words and word_count(last) < word_count(rest):
         return last
     return None
 
@@ -941,7 +255,7 @@ _SAMPLE_CHARS = 800  # language detection reads this much of the text: the cost 
 def detect_language(text: str) -> tuple[str | None, float]:
     """py3langid's guess for ``text`` (its first 800 characters: the cost grows with the length)."""
     sample = text[:_SAMPLE_CHARS]
-    if _words(sample) < 5:
+    if word_count(sample) < 5:
         return None, 0.0
     lang, prob = language_identifier().classify(sample)
     return (str(lang), float(prob)) if lang else (None, 0.0)
@@ -982,7 +296,7 @@ def clearly_english(sample: str, min_words: int = 30) -> bool:
     py3langid's model is large, and a call spends most of its time in cache misses.
     Most pages are English and say so, and then the detection only confirms it.
     """
-    words = _WORD.findall(sample.lower())
+    words = WORD.findall(sample.lower())
     return len(words) >= min_words and sum(w in _ENGLISH_WORDS for w in words) >= _ENGLISH_SHARE * len(words)
 
 
@@ -1062,12 +376,12 @@ def _error_page(signals: PageSignals, meta_title: str | None) -> bool:
 def _link_share(tree: HtmlElement, paragraphs: Sequence[str]) -> float:
     """Share of the text's characters in paragraphs that are the text of a link on the page."""
     total = sum(len(p) for p in paragraphs)
-    forms = {_form(p) for p in paragraphs} - {""}
+    forms = {paragraph_form(p) for p in paragraphs} - {""}
     if not total or not forms:
         return 0.0
     shortest = min(map(len, forms))
-    link_texts = {_form_if_long(a.text_content(), shortest) for a in tree.iter("a")} - {None, ""}
-    linked = sum(len(p) for p in paragraphs if _form(p) in link_texts)
+    link_texts = {form_if_long(a.text_content(), shortest) for a in tree.iter("a")} - {None, ""}
+    linked = sum(len(p) for p in paragraphs if paragraph_form(p) in link_texts)
     return linked / total
 
 
@@ -1095,7 +409,7 @@ def is_listing_path(url: str) -> bool:
 def teaser_cards(tree: HtmlElement) -> list[HtmlElement]:
     """The cards of a listing: for each headline link (a link of 2+ words in h1-h4), the
     largest element around it that holds no other headline link."""
-    links = [a for h in tree.iter("h1", "h2", "h3", "h4") for a in h.iter("a") if _words(a.text_content()) >= 2]
+    links = [a for h in tree.iter("h1", "h2", "h3", "h4") for a in h.iter("a") if word_count(a.text_content()) >= 2]
     counts: Counter[HtmlElement] = Counter()  # keyed by element: lxml proxies stay alive, ids would not
     for a in links:
         for node in a.iterancestors():
@@ -1126,7 +440,7 @@ def teaser_share(tree: HtmlElement, paragraphs: Sequence[str], max_card_words: i
     small = [t for t in (_short_form(c.text_content(), max_card_words) for c in cards) if t is not None]
     if len(small) < 2:
         return 0.0
-    inside = sum(len(p) for p in paragraphs if any(_form(p) in t for t in small))
+    inside = sum(len(p) for p in paragraphs if any(paragraph_form(p) in t for t in small))
     return inside / total
 
 
@@ -1134,7 +448,7 @@ def _short_form(text: str, max_words: int) -> str | None:
     """``comparable(text)`` when it has at most ``max_words`` words, else None (found
     without reading a long text to its end: a card around a whole article is long)."""
     words = []
-    for match in _WORD.finditer(text.lower()):
+    for match in WORD.finditer(text.lower()):
         words.append(match.group())
         if len(words) > max_words:
             return None
@@ -1191,8 +505,8 @@ def warm_up() -> None:
     trafilatura's options): call in each worker."""
     language_identifier()
     html_parser()
-    _extractor_template(True)
-    _extractor_template(False)
+    trafilatura_options(True)
+    trafilatura_options(False)
 
 
 def extract_article(
@@ -1226,7 +540,7 @@ def extract_article(
     if signals.says_forum_thread and options.ensemble:
         # The ensemble is built to tell an article from its comments; in a thread the
         # replies are the text, and trafilatura's default extraction keeps them there.
-        paragraphs = _paragraphs(_trafilatura_text(tree, url, precision=False, fast=False))
+        paragraphs = split_paragraphs(trafilatura_text(tree, url, precision=False, fast=False))
     else:
         paragraphs = main_paragraphs(tree, url, options, meta.description, signals.says_article)
     if options.post_filter:
