@@ -27,8 +27,9 @@ from benchmarks.evaluate import (
     sample_pages,
 )
 from scraper.extract.boilerplate import LONG_WORDS, SiteBoilerplate, fingerprint, host_of
-from scraper.extract.extractor import clean_title, extract_article
+from scraper.extract.extractor import extract_article
 from scraper.extract.lines import filter_paragraphs, line_kind
+from scraper.extract.metadata import clean_title
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.settings import ARCHIVE_BOILERPLATE_MIN_PAGES, ARCHIVE_MIN_TEXT_CHARS
 
@@ -613,7 +614,7 @@ def test_metadata_is_trafilaturas_for_the_fields_kept(replica_pages: list[tuple[
 
     from trafilatura.metadata import extract_metadata
 
-    from scraper.extract.extractor import author_from_body, page_metadata
+    from scraper.extract.metadata import author_from_body, page_metadata
     from scraper.extract.page import parse_page
 
     for html, url in replica_pages:
@@ -645,13 +646,13 @@ def test_metadata_is_trafilaturas_for_the_fields_kept(replica_pages: list[tuple[
     ],
 )
 def test_clearly_english_tells_english_prose_from_other_languages(text: str, english: bool) -> None:
-    from scraper.extract.extractor import clearly_english
+    from scraper.extract.metadata import clearly_english
 
     assert clearly_english(text * 3) is english
 
 
 def test_a_page_declared_english_in_another_language_is_still_detected() -> None:
-    from scraper.extract.extractor import page_language
+    from scraper.extract.metadata import page_language
     from scraper.extract.signals import PageSignals
 
     german = (

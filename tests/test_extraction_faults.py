@@ -11,8 +11,9 @@ import json
 import pytest
 from lxml.html import fromstring as html_fromstring
 
+from scraper.extract.decision import is_listing_path
 from scraper.extract.ensemble import vote_paragraphs
-from scraper.extract.extractor import extract_article, is_listing_path
+from scraper.extract.extractor import extract_article
 from scraper.extract.model import Article, ExtractionOptions
 from scraper.extract.paragraphs import page_paragraphs
 from scraper.extract.rescues import body_start_paragraphs, continuation_paragraphs, witness_paragraphs

@@ -12,13 +12,7 @@ import threading
 from lxml.etree import ElementDefaultClassLookup, XPath
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction
 from lxml.html import fromstring as html_fromstring
-from trafilatura.utils import (
-    DOCTYPE_TAG,
-    FAULTY_HTML,
-    decode_file,
-    is_dubious_html,
-    repair_faulty_html,
-)
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_html, repair_faulty_html
 
 __all__ = [
     "html_parser",
