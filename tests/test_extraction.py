@@ -346,6 +346,10 @@ def test_a_tables_empty_and_boilerplate_rows_go_and_its_data_rows_stay() -> None
         "| Monday | 09:30 to 19:45 | 12.50 € |\n| Tuesday | closed | 1.440 |",
     ]
     assert filter_paragraphs(["Body.", "|  |  |\n| Share |"]) == ["Body."]
+    # the titles are read once, for the table's rows and the lines alike, even from an iterator
+    title = "Pool hours change on Monday"
+    assert filter_paragraphs([f"| {title} |\n{table.splitlines()[2]}", title, "Body."], iter([title])) == [
+        table.splitlines()[2], "Body."]
 
 
 def test_donation_widget_lines_in_a_run_are_dropped_but_a_lone_price_stays() -> None:

@@ -515,11 +515,11 @@ def _is_footer_links(text: str) -> bool:
     return len(parts) >= 2 and legal >= 2 and legal * 2 >= len(parts)
 
 
-def _table_rows(block: str, titles: str | Iterable[str] | None) -> str:
+def _table_rows(block: str, title_forms: frozenset[str]) -> str:
     """A table block (rows of ``| cell | cell |`` on lines, as trafilatura writes tables)
     without its rows that hold no text or only boilerplate: a layout table's empty spacer
-    rows and a 'more articles' row are not data. '' when no row is left."""
-    title_forms = _title_forms(titles)
+    rows and a 'more articles' row are not data. '' when no row is left. ``title_forms``:
+    the page's titles in comparable form (:func:`_title_forms`)."""
     rows = []
     for row in block.split("\n"):
         text = _clean(" ".join(cell.strip() for cell in row.strip().strip("|").split("|") if cell.strip()))
@@ -539,11 +539,11 @@ def filter_paragraphs(
     comment-thread header found after ``thread_cut_chars`` characters of text cuts off
     the rest of the text; letterless numbers in a run (a counter widget) go too.
     """
-    lines = [t for t in (_table_rows(p, titles) if p.startswith("|") else p for p in paragraphs) if t.strip()]
+    title_forms = _title_forms(titles)  # once: ``titles`` may be an iterator
+    lines = [t for t in (_table_rows(p, title_forms) if p.startswith("|") else p for p in paragraphs) if t.strip()]
     cleaned = [_clean(p) for p in lines]
     cut = _thread_cut(cleaned, thread_cut_chars)
     runs = _numeric_runs(cleaned)
-    title_forms = _title_forms(titles)
     return [
         line
         for i, (line, text) in enumerate(zip(lines[:cut], cleaned[:cut], strict=True))
